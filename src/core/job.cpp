@@ -1,0 +1,220 @@
+#include "core/job.h"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "core/pov_options.h"
+
+namespace fs = std::filesystem;
+
+namespace taskdist {
+namespace {
+
+using Error = std::unexpected<std::string>;
+
+struct Collected {
+  std::optional<std::string> width, height, input_file;
+};
+
+bool parse_positive_int(std::string_view s, int* out) {
+  int v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || v < 1) return false;
+  *out = v;
+  return true;
+}
+
+// Applies one classified option to the job. `where` names its origin for error messages
+// ("option '+W0'" or "scene.ini:3"). `base` resolves relative library paths.
+std::optional<std::string> apply_option(const PovOption& opt, const std::string& where,
+                                        const fs::path& base, Job& job, Collected& seen) {
+  switch (opt.kind) {
+    case PovOptionKind::kRefused:
+      return where + " is not accepted: " + opt.reason;
+    case PovOptionKind::kWidth:
+      seen.width = opt.value;
+      return std::nullopt;
+    case PovOptionKind::kHeight:
+      seen.height = opt.value;
+      return std::nullopt;
+    case PovOptionKind::kInputFile:
+      seen.input_file = opt.value;
+      return std::nullopt;
+    case PovOptionKind::kBlockSize:
+      if (!parse_positive_int(opt.value, &job.block_size) || job.block_size < 4) {
+        return where + ": the render block size must be a whole number >= 4, got '" + opt.value +
+               "'";
+      }
+      break;
+    case PovOptionKind::kThreads:
+      if (!parse_positive_int(opt.value, &job.threads_per_band)) {
+        return where + ": the number of work threads must be a whole number >= 1, got '" +
+               opt.value + "'";
+      }
+      return std::nullopt;  // taskdist passes +WT itself, the same for every band
+    case PovOptionKind::kAlpha:
+      job.alpha = opt.enabled;
+      break;
+    case PovOptionKind::kMaxImageBuffer:
+      job.user_max_image_buffer = true;
+      break;
+    case PovOptionKind::kLibraryPath: {
+      fs::path p = opt.value;
+      if (p.is_relative()) p = base / p;
+      job.pov_options.push_back("+L" + p.lexically_normal().string());
+      return std::nullopt;
+    }
+    case PovOptionKind::kPassThrough:
+      break;
+  }
+  job.pov_options.push_back(opt.text);
+  return std::nullopt;
+}
+
+// Reads a POV-Ray INI file: "Key=Value" settings and "+X" switches, ';' comments.
+// Section labels ("[name]") end the default section: later lines are not read.
+std::optional<std::string> read_ini(const fs::path& ini, Job& job, Collected& seen) {
+  std::ifstream in(ini);
+  if (!in) return "cannot read INI file '" + ini.string() + "'";
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (auto semi = line.find(';'); semi != std::string::npos) line.resize(semi);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos) continue;
+    std::string_view text = std::string_view(line).substr(start);
+    if (text.front() == '[') break;
+    const std::string where = ini.string() + ":" + std::to_string(line_no) + ": '" +
+                              std::string(text) + "'";
+    if (!looks_like_pov_option(text)) {
+      return where + " is not a POV-Ray setting (expected Key=Value or +Switch)";
+    }
+    if (auto err = apply_option(classify_pov_option(text), where, ini.parent_path(), job, seen)) {
+      return err;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_output(const fs::path& output) {
+  const fs::path dir = output.parent_path();
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    return "output directory '" + dir.string() + "' does not exist; create it or choose another "
+           "path with -o";
+  }
+  if (!fs::is_directory(dir, ec)) return "'" + dir.string() + "' is not a directory (from -o)";
+  if (fs::is_directory(output, ec)) {
+    return "output '" + output.string() + "' is a directory; give a file name such as " +
+           (output / "image.png").string();
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {
+    return "output directory '" + dir.string() + "' is not writable; choose another path with -o";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<fs::path> find_executable(const std::string& name) {
+  if (name.find('/') != std::string::npos) {
+    if (::access(name.c_str(), X_OK) == 0) return fs::absolute(name);
+    return std::nullopt;
+  }
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (true) {
+    const size_t colon = rest.find(':');
+    fs::path dir = std::string(rest.substr(0, colon));
+    if (dir.empty()) dir = ".";
+    fs::path candidate = dir / name;
+    if (::access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) {
+      return fs::absolute(candidate);
+    }
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  return std::nullopt;
+}
+
+std::expected<Job, std::string> build_job(const JobRequest& request) {
+  Job job;
+  Collected seen;
+  std::error_code ec;
+  if (request.scene.empty()) return Error("no scene given: taskdist render SCENE.pov|SCENE.ini");
+  fs::path given = fs::absolute(request.scene).lexically_normal();
+  if (!fs::exists(given, ec)) return Error("scene file '" + request.scene + "' not found");
+  if (!fs::is_regular_file(given, ec)) {
+    return Error("scene '" + request.scene + "' is not a regular file");
+  }
+  if (::access(given.c_str(), R_OK) != 0) {
+    return Error("scene file '" + request.scene + "' is not readable");
+  }
+
+  std::string ext = given.extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".ini") {
+    if (auto err = read_ini(given, job, seen)) return Error(*err);
+    if (!seen.input_file) {
+      return Error("INI file '" + request.scene + "' names no scene (Input_File_Name=...)");
+    }
+    fs::path scene = *seen.input_file;
+    if (scene.is_relative()) scene = given.parent_path() / scene;
+    job.scene = scene.lexically_normal();
+    if (!fs::is_regular_file(job.scene, ec)) {
+      return Error("scene file '" + job.scene.string() + "' (Input_File_Name in " +
+                   request.scene + ") not found");
+    }
+  } else {
+    job.scene = given;
+  }
+  job.scene_dir = job.scene.parent_path();
+
+  const fs::path cwd = fs::current_path();
+  for (const std::string& arg : request.pov_args) {
+    if (!looks_like_pov_option(arg)) {
+      return Error("unexpected argument '" + arg +
+                   "': POV-Ray options look like +W800 or Width=800; see taskdist render --help");
+    }
+    PovOption opt = classify_pov_option(arg);
+    if (opt.kind == PovOptionKind::kInputFile) {
+      return Error("option '" + arg + "' is not accepted: give the scene as the first argument");
+    }
+    if (auto err = apply_option(opt, "option '" + arg + "'", cwd, job, seen)) return Error(*err);
+  }
+  if (seen.width) {
+    if (auto err = check_dimension("width (+W)", *seen.width, &job.width)) return Error(*err);
+  }
+  if (seen.height) {
+    if (auto err = check_dimension("height (+H)", *seen.height, &job.height)) return Error(*err);
+  }
+
+  job.output = request.output.empty()
+                   ? cwd / job.scene.filename().replace_extension(".png")
+                   : fs::absolute(request.output).lexically_normal();
+  if (auto err = check_output(job.output)) return Error(*err);
+
+  if (request.slots < 0) return Error("-j must be at least 1");
+  job.slots = request.slots > 0 ? request.slots
+                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  job.policy = request.policy;
+  if (!request.report.empty()) job.report = fs::absolute(request.report);
+  job.quiet = request.quiet;
+
+  auto povray = find_executable(request.povray);
+  if (!povray) {
+    return Error("POV-Ray ('" + request.povray +
+                 "') not found on PATH; install the Debian packages povray and povray-includes "
+                 "(apt-get install povray povray-includes)");
+  }
+  job.povray = *povray;
+  return job;
+}
+
+}  // namespace taskdist

@@ -1,0 +1,57 @@
+// A render job: what to render, at what size, with which POV-Ray options, where to, and how.
+// Built once from the command line (and an optional POV-Ray INI file), validated once.
+#pragma once
+
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace taskdist {
+
+enum class Policy {
+  kStatic,   ///< the paper's split: H/N rows to each of N slots, one band each
+  kDynamic,  ///< slots pull bands from a queue; sizes shrink towards the end
+};
+
+/// What the user asked for, before validation (the command line's raw values).
+struct JobRequest {
+  std::string scene;                  ///< SCENE.pov or SCENE.ini, as given
+  std::vector<std::string> pov_args;  ///< POV-Ray options, as given
+  std::string output;                 ///< -o; empty: SCENE's name with .png, in the cwd
+  int slots = 0;                      ///< -j; 0: the number of online CPUs
+  Policy policy = Policy::kDynamic;
+  std::string report;                 ///< --report; empty: none
+  bool quiet = false;
+  std::string povray = "povray";      ///< the POV-Ray executable (name on PATH, or a path)
+};
+
+/// A validated job. Paths are absolute.
+struct Job {
+  std::filesystem::path scene;        ///< the .pov file
+  std::filesystem::path scene_dir;    ///< on POV-Ray's library path for every band
+  int width = 320;                    ///< POV-Ray's defaults
+  int height = 240;
+  int block_size = 32;                ///< +BS: band boundaries fall on multiples of it
+  int threads_per_band = 1;           ///< +WT given to every band of the job
+  bool alpha = false;                 ///< +UA: RGBA output
+  bool user_max_image_buffer = false; ///< +MI given: taskdist does not choose one
+  /// Options handed to every band unchanged, in the order given (INI settings first).
+  std::vector<std::string> pov_options;
+  std::filesystem::path output;
+  int slots = 1;
+  Policy policy = Policy::kDynamic;
+  std::optional<std::filesystem::path> report;
+  bool quiet = false;
+  std::filesystem::path povray;       ///< resolved executable
+};
+
+/// Validates `request`. The error is one sentence for the user, naming the bad flag, option,
+/// file or file:line, and what would be accepted.
+std::expected<Job, std::string> build_job(const JobRequest& request);
+
+/// Finds `name` on PATH (or checks it, if it contains a '/').
+std::optional<std::filesystem::path> find_executable(const std::string& name);
+
+}  // namespace taskdist

@@ -1,0 +1,146 @@
+#include "core/pov_options.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <string>
+
+namespace taskdist {
+namespace {
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  std::ranges::transform(out, out.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+bool ini_true(std::string_view v) {
+  const std::string u = upper(v);
+  return u == "ON" || u == "TRUE" || u == "YES" || u == "1";
+}
+
+PovOption refused(std::string_view text, std::string reason) {
+  return PovOption{PovOptionKind::kRefused, std::string(text), {}, true, std::move(reason)};
+}
+
+constexpr const char* kRowsReason =
+    "taskdist sets the rows and columns of each band itself; render the whole image and crop "
+    "it afterwards if you need a part";
+constexpr const char* kOutputReason =
+    "taskdist chooses each band's output itself; name the final image with -o OUT.png";
+constexpr const char* kFormatReason =
+    "taskdist always writes an 8-bit PNG (with alpha if +UA is given)";
+constexpr const char* kAnimationReason =
+    "animations are not supported yet; render one frame (use +K<clock> for a clock value)";
+constexpr const char* kInputReason =
+    "give the scene as the first argument: taskdist render SCENE.pov";
+constexpr const char* kDisplayReason = "bands render without a display window";
+constexpr const char* kContinueReason = "taskdist does not continue interrupted POV-Ray renders";
+constexpr const char* kPauseReason = "bands run unattended and cannot pause for a key press";
+
+PovOption classify_switch(std::string_view arg) {
+  const bool plus = arg[0] == '+';
+  std::string_view body = arg.substr(1);
+  // The key is the leading letters; +L takes a path directly after it.
+  size_t n = 0;
+  while (n < body.size() && std::isalpha(static_cast<unsigned char>(body[n]))) ++n;
+  std::string key = upper(body.substr(0, n));
+  std::string value(body.substr(n));
+  if (!key.empty() && key[0] == 'L') {
+    return PovOption{PovOptionKind::kLibraryPath, std::string(arg), std::string(body.substr(1)),
+                     plus, {}};
+  }
+  auto make = [&](PovOptionKind kind) {
+    return PovOption{kind, std::string(arg), value, plus, {}};
+  };
+  if (key == "W") return make(PovOptionKind::kWidth);
+  if (key == "H") return make(PovOptionKind::kHeight);
+  if (key == "WT") return make(PovOptionKind::kThreads);
+  if (key == "BS") return make(PovOptionKind::kBlockSize);
+  if (key == "UA") return make(PovOptionKind::kAlpha);
+  if (key == "MI") return make(PovOptionKind::kMaxImageBuffer);
+  if (key == "SR" || key == "ER" || key == "SC" || key == "EC") return refused(arg, kRowsReason);
+  if (key == "O") return refused(arg, kOutputReason);
+  if (!key.empty() && key[0] == 'F') return refused(arg, kFormatReason);
+  if (key == "KFI" || key == "KFF" || key == "KI" || key == "KF" || key == "SF" || key == "EF" ||
+      key == "KC") {
+    return refused(arg, kAnimationReason);
+  }
+  if (key == "I") return refused(arg, kInputReason);
+  if (key == "D" && plus) return refused(arg, kDisplayReason);
+  if (key == "C" && plus) return refused(arg, kContinueReason);
+  if (key == "P" && plus) return refused(arg, kPauseReason);
+  return make(PovOptionKind::kPassThrough);
+}
+
+PovOption classify_setting(std::string_view arg) {
+  const size_t eq = arg.find('=');
+  std::string key = upper(arg.substr(0, eq));
+  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+  std::string_view raw = arg.substr(eq + 1);
+  while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.front()))) raw.remove_prefix(1);
+  while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.back()))) raw.remove_suffix(1);
+  std::string value(raw);
+  auto make = [&](PovOptionKind kind) {
+    return PovOption{kind, std::string(arg), value, ini_true(value), {}};
+  };
+  if (key == "WIDTH") return make(PovOptionKind::kWidth);
+  if (key == "HEIGHT") return make(PovOptionKind::kHeight);
+  if (key == "WORK_THREADS") return make(PovOptionKind::kThreads);
+  if (key == "RENDER_BLOCK_SIZE") return make(PovOptionKind::kBlockSize);
+  if (key == "OUTPUT_ALPHA") return make(PovOptionKind::kAlpha);
+  if (key == "MAX_IMAGE_BUFFER_MEMORY") return make(PovOptionKind::kMaxImageBuffer);
+  if (key == "LIBRARY_PATH") return make(PovOptionKind::kLibraryPath);
+  if (key == "INPUT_FILE_NAME") return make(PovOptionKind::kInputFile);
+  if (key == "START_ROW" || key == "END_ROW" || key == "START_COLUMN" || key == "END_COLUMN") {
+    return refused(arg, kRowsReason);
+  }
+  if (key == "OUTPUT_FILE_NAME" || key == "OUTPUT_TO_FILE") return refused(arg, kOutputReason);
+  if (key == "OUTPUT_FILE_TYPE" || key == "BITS_PER_COLOR") return refused(arg, kFormatReason);
+  if (key == "INITIAL_FRAME" || key == "FINAL_FRAME" || key == "INITIAL_CLOCK" ||
+      key == "FINAL_CLOCK" || key == "SUBSET_START_FRAME" || key == "SUBSET_END_FRAME" ||
+      key == "CYCLIC_ANIMATION") {
+    return refused(arg, kAnimationReason);
+  }
+  if (key == "DISPLAY" && ini_true(value)) return refused(arg, kDisplayReason);
+  if (key == "CONTINUE_TRACE" && ini_true(value)) return refused(arg, kContinueReason);
+  if (key == "PAUSE_WHEN_DONE" && ini_true(value)) return refused(arg, kPauseReason);
+  return make(PovOptionKind::kPassThrough);
+}
+
+}  // namespace
+
+bool looks_like_pov_option(std::string_view arg) {
+  if (arg.size() >= 2 && (arg[0] == '+' || arg[0] == '-') &&
+      std::isalpha(static_cast<unsigned char>(arg[1]))) {
+    return true;
+  }
+  const size_t eq = arg.find('=');
+  return eq != std::string_view::npos && eq > 0 &&
+         std::isalpha(static_cast<unsigned char>(arg[0]));
+}
+
+PovOption classify_pov_option(std::string_view arg) {
+  if (arg.size() >= 2 && (arg[0] == '+' || arg[0] == '-')) return classify_switch(arg);
+  return classify_setting(arg);
+}
+
+std::optional<std::string> check_dimension(std::string_view what, std::string_view value,
+                                           int* out) {
+  long long v = 0;
+  const auto* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, v);
+  if (value.empty() || ec != std::errc() || ptr != end) {
+    return std::string(what) + " must be a whole number of pixels, got '" + std::string(value) +
+           "'";
+  }
+  if (v < 1 || v > kMaxDimension) {
+    return std::string(what) + " must be between 1 and " + std::to_string(kMaxDimension) +
+           " pixels, got " + std::string(value);
+  }
+  *out = static_cast<int>(v);
+  return std::nullopt;
+}
+
+}  // namespace taskdist

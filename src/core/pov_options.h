@@ -1,0 +1,47 @@
+// Classification of POV-Ray 3.7 options: which ones taskdist reads, which it passes to every band
+// unchanged, and which it refuses because they would break the split into row bands.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace taskdist {
+
+/// What taskdist does with one POV-Ray option.
+enum class PovOptionKind {
+  kPassThrough,     ///< handed to every band unchanged (+A0.3, +AM2, +Q9, Declare=..., ...)
+  kWidth,           ///< +W / Width=
+  kHeight,          ///< +H / Height=
+  kBlockSize,       ///< +BS / Render_Block_Size=
+  kThreads,         ///< +WT / Work_Threads=
+  kAlpha,           ///< +UA / -UA / Output_Alpha=
+  kLibraryPath,     ///< +L / Library_Path= (passed through, and resolved to an absolute path)
+  kMaxImageBuffer,  ///< +MI / Max_Image_Buffer_Memory= (passed through; taskdist then sets none)
+  kInputFile,       ///< Input_File_Name= (only accepted inside an INI file)
+  kRefused,         ///< breaks the split, or is taskdist's to set: `reason` says why
+};
+
+struct PovOption {
+  PovOptionKind kind = PovOptionKind::kPassThrough;
+  std::string text;    ///< the option as given
+  std::string value;   ///< the value part, for the kinds that carry one
+  bool enabled = true; ///< for switches: '+' or an INI value of on/true/yes/1
+  std::string reason;  ///< for kRefused: a sentence for the user
+};
+
+/// True if `arg` looks like a POV-Ray option: "+X...", "-X...", or "Key=Value".
+bool looks_like_pov_option(std::string_view arg);
+
+/// Classifies a command-line switch ("+W800") or an INI-style setting ("Width=800").
+PovOption classify_pov_option(std::string_view arg);
+
+/// Parses a size value (width or height): a whole number in [1, kMaxDimension].
+/// Returns an error sentence naming `what` otherwise.
+std::optional<std::string> check_dimension(std::string_view what, std::string_view value,
+                                           int* out);
+
+/// The largest width or height taskdist accepts (documented in --help).
+inline constexpr int kMaxDimension = 65536;
+
+}  // namespace taskdist

@@ -1,0 +1,54 @@
+// The interface between the scheduler's loop and whatever executes tasks: local slots, MPI
+// ranks, or a fake in tests. The loop never knows which one it drives.
+#pragma once
+
+#include <optional>
+#include <variant>
+
+#include "core/task.h"
+#include "image/band_encoder.h"
+
+namespace taskdist {
+
+/// A running task reported how far its tracing has come (0..1).
+struct TaskProgress {
+  TaskId id = 0;
+  double fraction = 0;
+};
+
+/// A task finished; its band is ready for the assembler.
+struct TaskFinished {
+  TaskId id = 0;
+  EncodedBand band;
+  TaskTiming timing;
+};
+
+struct TaskFailed {
+  TaskId id = 0;
+  TaskFailure failure;
+};
+
+/// The user asked to stop (SIGINT/SIGTERM).
+struct Interrupted {
+  int signal = 0;
+};
+
+/// What waiting can return: a closed set, handled exhaustively by the loop.
+using RunnerEvent = std::variant<TaskProgress, TaskFinished, TaskFailed, Interrupted>;
+
+class Runner {
+ public:
+  virtual ~Runner() = default;
+  /// Starts `task` now. The scheduler decides when there is room; the runner only executes.
+  virtual void start(const Task& task) = 0;
+  /// Waits up to `timeout_s` for the next event; nullopt if none came.
+  virtual std::optional<RunnerEvent> wait(double timeout_s) = 0;
+  /// Stops a running task (e.g. a duplicate); no event follows for it.
+  virtual void cancel(TaskId id) = 0;
+  /// Stops every running task and waits until all are gone. Idempotent.
+  virtual void abort() = 0;
+  /// Number of tasks started and not yet reported finished or failed.
+  virtual int running() const = 0;
+};
+
+}  // namespace taskdist

@@ -1,0 +1,75 @@
+// Decides which band goes to which slot, and when. Pure: no I/O, no processes, no clock reads;
+// time comes in as an argument, so tests can drive thousands of tasks in milliseconds.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "core/job.h"
+#include "core/planner.h"
+#include "core/task.h"
+
+namespace taskdist {
+
+struct SchedulerConfig {
+  int rows = 0;
+  int slots = 1;
+  int block = 32;
+  Policy policy = Policy::kDynamic;
+  int max_attempts = 4;          ///< a band is tried at most this often (1 try + 3 retries)
+  /// A slot may start its next band while the current one is expected to finish tracing within
+  /// this many seconds: POV-Ray's start-up is mostly sleeping, so it overlaps with the tail.
+  double prestart_lead_s = 0.6;
+  DynamicSizing sizing;
+};
+
+/// What the loop must do after a failure.
+enum class FailureAction { kRetried, kAbortJob };
+
+class Scheduler {
+ public:
+  explicit Scheduler(SchedulerConfig config);
+
+  /// Tasks to start now, each with its slot. Call after every event.
+  std::vector<Task> dispatch(double now);
+  void on_progress(TaskId id, double fraction, double now);
+  void on_finished(TaskId id, const TaskTiming& timing, double now);
+  /// A scene error aborts the job; anything else is retried up to max_attempts.
+  FailureAction on_failed(TaskId id, const TaskFailure& failure, double now);
+
+  bool done() const { return rows_done_ == config_.rows; }
+  int rows_done() const { return rows_done_; }
+  int rows_total() const { return config_.rows; }
+  int in_flight() const { return static_cast<int>(running_.size()); }
+  const CostModel& cost_model() const { return model_; }
+
+ private:
+  struct Running {
+    Task task;
+    double started = 0;
+    double fraction = 0;
+    double first_progress = -1;  // time of the first progress report
+  };
+
+  bool slot_has_room(int slot, double now) const;
+  bool in_tail(const Running& r, double now) const;
+  std::optional<RowRange> take_rows(int slot);
+  void finish_running(TaskId id);
+
+  // Constant after construction.
+  const SchedulerConfig config_;
+  const std::vector<RowRange> static_bands_;
+
+  int next_row_ = 0;                     // dynamic: first unassigned row
+  std::vector<bool> static_taken_;       // static: band i handed out
+  std::deque<Task> retry_queue_;         // failed bands waiting for another try
+  std::map<TaskId, Running> running_;
+  std::vector<std::vector<TaskId>> slot_tasks_;
+  int rows_done_ = 0;
+  TaskId next_id_ = 1;
+  CostModel model_;
+};
+
+}  // namespace taskdist

@@ -1,0 +1,111 @@
+#include "exec/local_runner.h"
+
+#include <poll.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "exec/interrupt.h"
+
+namespace taskdist {
+
+namespace {
+constexpr double kStopGraceSeconds = 2.0;
+}
+
+LocalRunner::LocalRunner(RenderSettings settings, std::filesystem::path scratch)
+    : settings_(std::move(settings)), scratch_(std::move(scratch)) {}
+
+LocalRunner::~LocalRunner() { abort(); }
+
+void LocalRunner::start(const Task& task) {
+  const auto dir = scratch_ / ("task-" + std::to_string(task.id));
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    ready_.push_back(TaskFailed{task.id, {FailureKind::kRenderError,
+                                          "cannot create work directory " + dir.string() + ": " +
+                                              ec.message(),
+                                          {}}});
+    return;
+  }
+  auto render = BandRender::start(settings_, task, dir);
+  if (!render) {
+    remove_work_dir(dir);
+    ready_.push_back(TaskFailed{task.id, {FailureKind::kRenderError, render.error(), {}}});
+    return;
+  }
+  renders_[task.id] = Slot{std::move(*render), dir};
+}
+
+void LocalRunner::remove_work_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+std::optional<RunnerEvent> LocalRunner::wait(double timeout_s) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  while (true) {
+    if (InterruptSignal::received() != 0) return Interrupted{InterruptSignal::received()};
+    if (!ready_.empty()) {
+      RunnerEvent e = std::move(ready_.front());
+      ready_.pop_front();
+      return e;
+    }
+    std::vector<pollfd> fds;
+    std::vector<TaskId> owners;
+    if (InterruptSignal::fd() >= 0) {
+      fds.push_back({InterruptSignal::fd(), POLLIN, 0});
+      owners.push_back(0);
+    }
+    for (auto& [id, slot] : renders_) {
+      for (int fd : slot.render->open_fds()) {
+        fds.push_back({fd, POLLIN, 0});
+        owners.push_back(id);
+      }
+    }
+    const auto left = std::chrono::duration<double>(deadline - Clock::now()).count();
+    if (left <= 0) return std::nullopt;
+    const int rc = ::poll(fds.data(), fds.size(), static_cast<int>(left * 1000) + 1);
+    if (rc < 0 && errno != EINTR) return std::nullopt;
+    if (rc <= 0) continue;
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents == 0 || owners[i] == 0) continue;
+      auto it = renders_.find(owners[i]);
+      if (it == renders_.end()) continue;
+      BandRender& render = *it->second.render;
+      if (auto p = render.on_readable(fds[i].fd)) {
+        ready_.push_back(TaskProgress{render.task().id, *p});
+      }
+      if (render.streams_closed()) {
+        ready_.push_back(render.finish());
+        remove_work_dir(it->second.work_dir);
+        renders_.erase(it);
+      }
+    }
+  }
+}
+
+void LocalRunner::cancel(TaskId id) {
+  auto it = renders_.find(id);
+  if (it == renders_.end()) return;
+  it->second.render->stop(kStopGraceSeconds);
+  remove_work_dir(it->second.work_dir);
+  renders_.erase(it);
+}
+
+void LocalRunner::abort() {
+  std::vector<Subprocess*> processes;
+  for (auto& [id, slot] : renders_) processes.push_back(&slot.render->process());
+  for (auto* p : processes) {
+    p->close_stdout();
+    p->close_stderr();
+  }
+  stop_processes(processes, kStopGraceSeconds);
+  for (auto& [id, slot] : renders_) remove_work_dir(slot.work_dir);
+  renders_.clear();
+  ready_.clear();
+}
+
+}  // namespace taskdist

@@ -1,0 +1,42 @@
+// Runs tasks as povray processes on this machine: the embedded default engine.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+
+#include "core/runner.h"
+#include "exec/temp_dir.h"
+#include "render/povray_renderer.h"
+
+namespace taskdist {
+
+/// Executes each task in its own povray process with a private working directory under
+/// `scratch`. Single-threaded: wait() polls every child's pipes and the interrupt signal.
+class LocalRunner : public Runner {
+ public:
+  LocalRunner(RenderSettings settings, std::filesystem::path scratch);
+  ~LocalRunner() override;
+
+  void start(const Task& task) override;
+  std::optional<RunnerEvent> wait(double timeout_s) override;
+  void cancel(TaskId id) override;
+  void abort() override;
+  int running() const override { return static_cast<int>(renders_.size()); }
+
+ private:
+  struct Slot {
+    std::unique_ptr<BandRender> render;
+    std::filesystem::path work_dir;
+  };
+  void remove_work_dir(const std::filesystem::path& dir);
+
+  // Constant after construction.
+  const RenderSettings settings_;
+  const std::filesystem::path scratch_;
+
+  std::map<TaskId, Slot> renders_;
+  std::deque<RunnerEvent> ready_;  // events produced but not yet returned
+};
+
+}  // namespace taskdist

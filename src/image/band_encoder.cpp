@@ -1,0 +1,55 @@
+#include "image/band_encoder.h"
+
+#include <stdexcept>
+
+namespace taskdist {
+
+BandEncoder::BandEncoder(int width, int channels, int level)
+    : width_(width), channels_(channels),
+      filtered_(1 + static_cast<size_t>(width) * channels) {
+  // Raw deflate (negative window bits): the master writes the zlib header and trailer once.
+  if (deflateInit2(&zs_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw std::runtime_error("zlib deflateInit2 failed");
+  }
+}
+
+BandEncoder::~BandEncoder() { deflateEnd(&zs_); }
+
+void BandEncoder::add_row(std::span<const uint8_t> row) {
+  // Filter "Sub" (type 1) on every row: it never looks at the row above, which for a band's
+  // first row lives in another band, and it is cheap; on rendered images it compresses about as
+  // well as adaptive filtering (PNG_FACTS.md).
+  const size_t n = row.size();
+  uint8_t* out = filtered_.data();
+  out[0] = 1;
+  const size_t bpp = static_cast<size_t>(channels_);
+  for (size_t i = 0; i < bpp && i < n; ++i) out[1 + i] = row[i];
+  for (size_t i = bpp; i < n; ++i) out[1 + i] = static_cast<uint8_t>(row[i] - row[i - bpp]);
+  band_.adler = static_cast<uint32_t>(adler32(band_.adler, out, static_cast<uInt>(n + 1)));
+  band_.raw_bytes += n + 1;
+  deflate_bytes(out, n + 1, Z_NO_FLUSH);
+  ++rows_added_;
+}
+
+void BandEncoder::deflate_bytes(const uint8_t* data, size_t size, int flush) {
+  zs_.next_in = const_cast<Bytef*>(data);
+  zs_.avail_in = static_cast<uInt>(size);
+  uint8_t chunk[64 * 1024];
+  do {
+    zs_.next_out = chunk;
+    zs_.avail_out = sizeof(chunk);
+    const int rc = deflate(&zs_, flush);
+    if (rc == Z_STREAM_ERROR) throw std::runtime_error("zlib deflate failed");
+    band_.deflated.append(reinterpret_cast<const char*>(chunk), sizeof(chunk) - zs_.avail_out);
+  } while (zs_.avail_out == 0 || zs_.avail_in > 0);
+}
+
+EncodedBand BandEncoder::finish(RowRange rows) {
+  // A sync flush ends on a byte boundary without a final block: the next band's stream can
+  // follow directly, and the master closes the whole stream with one empty final block.
+  deflate_bytes(nullptr, 0, Z_SYNC_FLUSH);
+  band_.rows = rows;
+  return std::move(band_);
+}
+
+}  // namespace taskdist

@@ -1,0 +1,53 @@
+// A band of rows, filtered and deflated so that the master can append it to a PNG's IDAT stream
+// without decoding it (see ../shared/PNG_FACTS.md for the measurements behind this design).
+#pragma once
+
+#include <zlib.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/task.h"
+
+namespace taskdist {
+
+/// Rows of one band in PNG form: each row is a filter-type byte and the filtered pixels, and all
+/// rows together are one raw deflate stream that ends on a byte boundary (sync flush) with no
+/// final block, so bands concatenate into one valid zlib stream.
+struct EncodedBand {
+  RowRange rows;
+  std::string deflated;
+  uint32_t adler = 1;       ///< Adler-32 of the filtered (uncompressed) bytes
+  uint64_t raw_bytes = 0;   ///< number of filtered (uncompressed) bytes
+};
+
+/// Filters and deflates rows one at a time; memory is one row plus zlib's state.
+/// Not thread-safe; one encoder per band.
+class BandEncoder {
+ public:
+  /// `channels` is 3 (RGB) or 4 (RGBA), 8 bits each. `level` is zlib's 0-9.
+  BandEncoder(int width, int channels, int level);
+  ~BandEncoder();
+  BandEncoder(const BandEncoder&) = delete;
+  BandEncoder& operator=(const BandEncoder&) = delete;
+
+  /// REQUIRES: row.size() == width * channels.
+  void add_row(std::span<const uint8_t> row);
+  /// Ends the stream (sync flush) and hands the band over. The encoder is spent afterwards.
+  EncodedBand finish(RowRange rows);
+  int rows_added() const { return rows_added_; }
+
+ private:
+  void deflate_bytes(const uint8_t* data, size_t size, int flush);
+
+  const int width_;
+  const int channels_;
+  z_stream zs_{};
+  std::vector<uint8_t> filtered_;
+  EncodedBand band_;
+  int rows_added_ = 0;
+};
+
+}  // namespace taskdist

@@ -1,0 +1,167 @@
+#include "image/png_assembler.h"
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace taskdist {
+namespace {
+
+constexpr size_t kMaxIdatChunk = 1u << 20;
+
+void put_u32(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 24);
+  p[1] = static_cast<uint8_t>(v >> 16);
+  p[2] = static_cast<uint8_t>(v >> 8);
+  p[3] = static_cast<uint8_t>(v);
+}
+
+}  // namespace
+
+PngAssembler::PngAssembler(const Options& options)
+    : options_(options),
+      temp_path_(options.output.string() + ".part-" + std::to_string(::getpid())) {}
+
+PngAssembler::~PngAssembler() {
+  if (!finished_) discard();
+}
+
+std::optional<std::string> PngAssembler::io_error(const std::string& what) const {
+  return "cannot " + what + " '" + temp_path_.string() + "': " + std::strerror(errno);
+}
+
+std::expected<std::unique_ptr<PngAssembler>, std::string> PngAssembler::create(
+    const Options& options) {
+  std::unique_ptr<PngAssembler> a(new PngAssembler(options));
+  a->file_ = std::fopen(a->temp_path_.c_str(), "wbx");
+  if (!a->file_) return std::unexpected(*a->io_error("create output file"));
+  static const uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (auto err = a->write_bytes(kSignature, sizeof kSignature)) return std::unexpected(*err);
+  uint8_t ihdr[13];
+  put_u32(ihdr, static_cast<uint32_t>(options.width));
+  put_u32(ihdr + 4, static_cast<uint32_t>(options.height));
+  ihdr[8] = 8;                          // bits per channel
+  ihdr[9] = options.alpha ? 6 : 2;      // RGBA or RGB
+  ihdr[10] = ihdr[11] = ihdr[12] = 0;   // deflate, adaptive filtering, no interlace
+  if (auto err = a->write_chunk("IHDR", ihdr, sizeof ihdr)) return std::unexpected(*err);
+  // POV-Ray's own PNGs say their pixels are sRGB; so do ours.
+  const uint8_t srgb = 0;  // perceptual rendering intent
+  if (auto err = a->write_chunk("sRGB", &srgb, 1)) return std::unexpected(*err);
+  // The zlib header of the one stream that the bands continue (CMF 0x78, FLG 0x01: check bits).
+  const uint8_t zlib_header[2] = {0x78, 0x01};
+  if (auto err = a->write_chunk("IDAT", zlib_header, 2)) return std::unexpected(*err);
+  return a;
+}
+
+std::optional<std::string> PngAssembler::write_bytes(const void* data, size_t size) {
+  if (size > 0 && std::fwrite(data, 1, size, file_) != size) return io_error("write");
+  return std::nullopt;
+}
+
+std::optional<std::string> PngAssembler::write_chunk(const char type[4], const void* data,
+                                                     size_t size) {
+  uint8_t head[8];
+  put_u32(head, static_cast<uint32_t>(size));
+  std::memcpy(head + 4, type, 4);
+  uLong crc = crc32(0, head + 4, 4);
+  if (size > 0) crc = crc32(crc, static_cast<const Bytef*>(data), static_cast<uInt>(size));
+  uint8_t tail[4];
+  put_u32(tail, static_cast<uint32_t>(crc));
+  if (auto err = write_bytes(head, 8)) return err;
+  if (auto err = write_bytes(data, size)) return err;
+  return write_bytes(tail, 4);
+}
+
+std::optional<std::string> PngAssembler::write_band(const EncodedBand& band) {
+  const char* p = band.deflated.data();
+  size_t left = band.deflated.size();
+  while (left > 0) {
+    const size_t n = std::min(left, kMaxIdatChunk);
+    if (auto err = write_chunk("IDAT", p, n)) return err;
+    p += n;
+    left -= n;
+  }
+  adler_ = static_cast<uint32_t>(
+      adler32_combine(adler_, band.adler, static_cast<z_off_t>(band.raw_bytes)));
+  next_row_ = band.rows.end;
+  return std::nullopt;
+}
+
+std::optional<std::string> PngAssembler::add(EncodedBand band) {
+  if (band.rows.begin != next_row_) {
+    // Early: wait, in memory while the budget allows, else in a spill file.
+    Waiting w;
+    if (held_bytes_ + band.deflated.size() > options_.memory_budget) {
+      w.spill_file = options_.spill_dir / ("band-" + std::to_string(band.rows.begin) + ".deflate");
+      std::ofstream out(w.spill_file, std::ios::binary);
+      out.write(band.deflated.data(), static_cast<std::streamsize>(band.deflated.size()));
+      if (!out) return "cannot spill a band to '" + w.spill_file.string() + "'";
+      band.deflated.clear();
+      band.deflated.shrink_to_fit();
+    } else {
+      held_bytes_ += band.deflated.size();
+    }
+    w.band = std::move(band);
+    const int first = w.band.rows.begin;
+    waiting_.emplace(first, std::move(w));
+    return std::nullopt;
+  }
+  if (auto err = write_band(band)) return err;
+  // Flush every waiting band that is now contiguous.
+  for (auto it = waiting_.find(next_row_); it != waiting_.end(); it = waiting_.find(next_row_)) {
+    Waiting w = std::move(it->second);
+    waiting_.erase(it);
+    if (!w.spill_file.empty()) {
+      std::ifstream in(w.spill_file, std::ios::binary);
+      w.band.deflated.assign(std::istreambuf_iterator<char>(in), {});
+      std::error_code ec;
+      std::filesystem::remove(w.spill_file, ec);
+    } else {
+      held_bytes_ -= w.band.deflated.size();
+    }
+    if (auto err = write_band(w.band)) return err;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> PngAssembler::finish() {
+  if (next_row_ != options_.height) {
+    return "internal error: only " + std::to_string(next_row_) + " of " +
+           std::to_string(options_.height) + " rows were assembled";
+  }
+  // An empty final fixed-Huffman block (03 00), then the Adler-32 of all filtered bytes.
+  uint8_t trailer[6] = {0x03, 0x00};
+  put_u32(trailer + 2, adler_);
+  if (auto err = write_chunk("IDAT", trailer, sizeof trailer)) return err;
+  if (auto err = write_chunk("IEND", nullptr, 0)) return err;
+  if (std::fflush(file_) != 0) return io_error("write");
+  if (::fsync(::fileno(file_)) != 0) return io_error("sync");
+  if (std::fclose(file_) != 0) {
+    file_ = nullptr;
+    return io_error("close");
+  }
+  file_ = nullptr;
+  std::error_code ec;
+  std::filesystem::rename(temp_path_, options_.output, ec);
+  if (ec) return "cannot rename '" + temp_path_.string() + "' to '" + options_.output.string() +
+                 "': " + ec.message();
+  finished_ = true;
+  return std::nullopt;
+}
+
+void PngAssembler::discard() {
+  if (file_) std::fclose(file_);
+  file_ = nullptr;
+  std::error_code ec;
+  std::filesystem::remove(temp_path_, ec);
+  for (auto& [row, w] : waiting_) {
+    if (!w.spill_file.empty()) std::filesystem::remove(w.spill_file, ec);
+  }
+  waiting_.clear();
+  held_bytes_ = 0;
+}
+
+}  // namespace taskdist

@@ -1,0 +1,72 @@
+// Writes a PNG from encoded bands as they arrive, in row order, without ever holding the image:
+// memory grows with the bands waiting for their turn (spilled to disk beyond a budget), not with
+// the picture. The file is written under a temporary name and renamed only when complete.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <expected>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "image/band_encoder.h"
+
+namespace taskdist {
+
+class PngAssembler {
+ public:
+  struct Options {
+    int width = 0;
+    int height = 0;
+    bool alpha = false;
+    std::filesystem::path output;       ///< final name; written as "<output>.part-<pid>" first
+    std::filesystem::path spill_dir;    ///< where early bands wait when over the budget
+    size_t memory_budget = 16u << 20;   ///< bytes of early bands kept in memory
+  };
+
+  /// Opens the temporary file and writes the PNG header. The error names the file and reason.
+  static std::expected<std::unique_ptr<PngAssembler>, std::string> create(const Options& options);
+  ~PngAssembler();
+  PngAssembler(const PngAssembler&) = delete;
+  PngAssembler& operator=(const PngAssembler&) = delete;
+
+  /// Takes a band; writes it and every waiting band that has become contiguous.
+  /// REQUIRES: bands cover [0, height) without overlap.
+  std::optional<std::string> add(EncodedBand band);
+  /// Closes the zlib stream and the file, syncs it and renames it to the output name.
+  /// REQUIRES: rows_written() == height.
+  std::optional<std::string> finish();
+  /// Removes the temporary file (and spilled bands); the output name is never touched.
+  void discard();
+
+  int rows_written() const { return next_row_; }
+  size_t bytes_waiting_in_memory() const { return held_bytes_; }
+  const std::filesystem::path& temp_path() const { return temp_path_; }
+
+ private:
+  explicit PngAssembler(const Options& options);
+  std::optional<std::string> write_chunk(const char type[4], const void* data, size_t size);
+  std::optional<std::string> write_band(const EncodedBand& band);
+  std::optional<std::string> write_bytes(const void* data, size_t size);
+  std::optional<std::string> io_error(const std::string& what) const;
+
+  struct Waiting {
+    EncodedBand band;                   // `deflated` empty if spilled
+    std::filesystem::path spill_file;   // non-empty if spilled
+  };
+
+  // Constant after construction.
+  const Options options_;
+  const std::filesystem::path temp_path_;
+
+  std::FILE* file_ = nullptr;
+  int next_row_ = 0;
+  uint32_t adler_ = 1;
+  std::map<int, Waiting> waiting_;   // by first row
+  size_t held_bytes_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace taskdist

@@ -1,0 +1,71 @@
+#include "render/povray_output.h"
+
+#include <cstdio>
+#include <regex>
+
+namespace taskdist {
+namespace {
+
+constexpr size_t kRecentLines = 12;
+constexpr size_t kErrorLines = 20;
+
+bool contains(std::string_view s, std::string_view what) {
+  return s.find(what) != std::string_view::npos;
+}
+
+}  // namespace
+
+void PovrayStderr::feed(std::string_view data) {
+  for (char c : data) {
+    if (c == '\n' || c == '\r') {
+      if (!partial_.empty()) on_line(partial_);
+      partial_.clear();
+    } else if (partial_.size() < 4096) {
+      partial_.push_back(c);
+    }
+  }
+}
+
+void PovrayStderr::on_line(std::string_view line) {
+  unsigned long long done = 0, total = 0;
+  if (line.starts_with("Rendered ") &&
+      std::sscanf(std::string(line).c_str(), "Rendered %llu of %llu pixels", &done, &total) == 2) {
+    if (total > 0) progress_ = static_cast<double>(done) / static_cast<double>(total);
+    return;
+  }
+  static const std::regex kFileLine(R"(^File '.*' line [0-9]+:)");
+  const bool error_start = std::regex_search(line.begin(), line.end(), kFileLine) ||
+                           contains(line, "Parse Error") || contains(line, "Fatal error") ||
+                           contains(line, "Possible Parse Error") ||
+                           contains(line, "Problem with option") ||
+                           contains(line, "Failed to parse");
+  if (contains(line, "Parse Error") || contains(line, "Fatal error in parser") ||
+      contains(line, "Cannot open include file")) {
+    scene_error_ = true;
+  }
+  if (error_start) in_error_ = true;
+  if (in_error_ && error_.size() < kErrorLines) error_.emplace_back(line);
+  recent_.emplace_back(line);
+  if (recent_.size() > kRecentLines) recent_.pop_front();
+}
+
+std::optional<double> PovrayStderr::take_progress() {
+  auto p = progress_;
+  progress_.reset();
+  return p;
+}
+
+bool PovrayStderr::scene_error() const { return scene_error_; }
+
+std::string PovrayStderr::error_excerpt() const {
+  std::string out;
+  const auto& lines = error_.empty() ? recent_ : error_;
+  for (const auto& l : lines) {
+    if (!out.empty()) out += '\n';
+    out += l;
+  }
+  if (!partial_.empty() && error_.empty()) out += (out.empty() ? "" : "\n") + partial_;
+  return out;
+}
+
+}  // namespace taskdist

@@ -1,0 +1,36 @@
+// Reads what POV-Ray prints on stderr while it renders a band: progress, and, when it fails,
+// the lines that say why.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace taskdist {
+
+class PovrayStderr {
+ public:
+  /// Feeds more stderr bytes. Lines end in '\n' or '\r' (progress lines end in '\r').
+  void feed(std::string_view data);
+  /// The latest progress fraction reported since the last call, if any.
+  std::optional<double> take_progress();
+  /// True if the text shows a deterministic scene error (parse error, missing include or file):
+  /// rendering the same scene elsewhere would fail the same way.
+  bool scene_error() const;
+  /// POV-Ray's own error lines ("File '...' line N: Parse Error: ..." and what follows), or the
+  /// last lines it printed if it printed no recognisable error.
+  std::string error_excerpt() const;
+
+ private:
+  void on_line(std::string_view line);
+
+  std::string partial_;
+  std::deque<std::string> recent_;   // last lines that are not progress
+  std::deque<std::string> error_;    // from the first error line on
+  bool in_error_ = false;
+  bool scene_error_ = false;
+  std::optional<double> progress_;
+};
+
+}  // namespace taskdist

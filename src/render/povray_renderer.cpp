@@ -1,0 +1,157 @@
+#include "render/povray_renderer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+namespace taskdist {
+namespace {
+
+// POV-Ray keeps the whole image in memory as 5 floats per pixel; beyond Max_Image_Buffer_Memory
+// (default 128 MB) it pages it through a temporary file, which makes every band slow.
+constexpr double kBytesPerPixelBuffer = 20.0;
+constexpr int kPovDefaultBufferMb = 128;
+
+long long physical_memory_mb() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<long long>(pages) * page / (1 << 20) : 0;
+}
+
+}  // namespace
+
+RenderSettings render_settings_for(const Job& job) {
+  RenderSettings s;
+  s.povray = job.povray;
+  s.scene = job.scene;
+  s.scene_dir = job.scene_dir;
+  s.width = job.width;
+  s.height = job.height;
+  s.threads = job.threads_per_band;
+  s.alpha = job.alpha;
+  s.options = job.pov_options;
+  if (!job.user_max_image_buffer) {
+    // Keep the image buffer in memory when all bands in flight (two per slot at most) fit in half
+    // of this machine's memory.
+    const double need_mb =
+        static_cast<double>(job.width) * job.height * kBytesPerPixelBuffer / (1 << 20) + 16;
+    const long long total_mb = physical_memory_mb();
+    if (need_mb > kPovDefaultBufferMb && need_mb * 2 * job.slots < 0.5 * total_mb) {
+      s.max_image_buffer_mb = static_cast<int>(need_mb);
+    }
+  }
+  return s;
+}
+
+std::vector<std::string> povray_argv(const RenderSettings& s, RowRange rows) {
+  std::vector<std::string> argv{s.povray.string(), "+L" + s.scene_dir.string()};
+  argv.insert(argv.end(), s.options.begin(), s.options.end());
+  argv.push_back("+I" + s.scene.string());
+  argv.push_back("+W" + std::to_string(s.width));
+  argv.push_back("+H" + std::to_string(s.height));
+  // POV-Ray rows are 1-based and inclusive; an end value of exactly 1 would mean "fraction 1.0",
+  // i.e. the bottom of the image, so row 1 alone is written as 1.5 (truncated to 1).
+  argv.push_back("+SR" + std::to_string(rows.begin + 1));
+  argv.push_back(rows.end == 1 ? std::string("+ER1.5") : "+ER" + std::to_string(rows.end));
+  argv.push_back("+WT" + std::to_string(s.threads));
+  if (s.max_image_buffer_mb > 0) argv.push_back("+MI" + std::to_string(s.max_image_buffer_mb));
+  argv.push_back("-D");
+  argv.push_back("+FT");
+  argv.push_back(s.alpha ? "+UA" : "-UA");
+  argv.push_back("+O-");
+  return argv;
+}
+
+BandRender::BandRender(const RenderSettings& settings, const Task& task, Subprocess process)
+    : task_(task),
+      process_(std::move(process)),
+      encoder_(settings.width, settings.alpha ? 4 : 3, settings.compression_level),
+      tga_(task.rows, [this](std::span<const uint8_t> row) { encoder_.add_row(row); }),
+      started_(Clock::now()),
+      expected_channels_(settings.alpha ? 4 : 3) {}
+
+std::expected<std::unique_ptr<BandRender>, std::string> BandRender::start(
+    const RenderSettings& settings, const Task& task, const std::filesystem::path& work_dir) {
+  auto process = Subprocess::spawn(povray_argv(settings, task.rows), work_dir);
+  if (!process) return std::unexpected(process.error());
+  return std::unique_ptr<BandRender>(new BandRender(settings, task, std::move(*process)));
+}
+
+std::vector<int> BandRender::open_fds() const {
+  std::vector<int> fds;
+  if (process_.stdout_fd() >= 0) fds.push_back(process_.stdout_fd());
+  if (process_.stderr_fd() >= 0) fds.push_back(process_.stderr_fd());
+  return fds;
+}
+
+std::optional<double> BandRender::on_readable(int fd) {
+  static thread_local std::vector<uint8_t> buffer(256 * 1024);
+  const bool is_stdout = fd == process_.stdout_fd();
+  for (int reads = 0; reads < 64; ++reads) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) {
+      is_stdout ? process_.close_stdout() : process_.close_stderr();
+      break;
+    }
+    const auto size = static_cast<size_t>(n);
+    if (is_stdout) {
+      if (!output_error_) {
+        if (auto err = tga_.feed({buffer.data(), size})) output_error_ = *err;
+      }
+    } else {
+      stderr_.feed({reinterpret_cast<const char*>(buffer.data()), size});
+    }
+  }
+  if (auto p = stderr_.take_progress()) {
+    const auto now = Clock::now();
+    if (!first_progress_) first_progress_ = now;
+    last_progress_ = now;
+    return p;
+  }
+  return std::nullopt;
+}
+
+RunnerEvent BandRender::finish() {
+  const ExitStatus status = process_.reap();
+  TaskTiming timing;
+  timing.wall_s = std::chrono::duration<double>(Clock::now() - started_).count();
+  timing.cpu_s = status.cpu_s;
+  if (first_progress_ && last_progress_) {
+    timing.trace_s = std::chrono::duration<double>(*last_progress_ - *first_progress_).count();
+  }
+  auto fail = [&](FailureKind kind, std::string message) {
+    return RunnerEvent{TaskFailed{task_.id, TaskFailure{kind, std::move(message),
+                                                        stderr_.error_excerpt()}}};
+  };
+  if (!status.exited) {
+    return fail(FailureKind::kCrashed,
+                std::string("povray was killed by signal ") + std::to_string(status.signal) +
+                    " (" + strsignal(status.signal) + ")");
+  }
+  if (status.code != 0) {
+    return fail(stderr_.scene_error() ? FailureKind::kSceneError : FailureKind::kRenderError,
+                "povray exited with code " + std::to_string(status.code));
+  }
+  if (output_error_) return fail(FailureKind::kRenderError, "bad povray output: " + *output_error_);
+  if (!tga_.complete() || tga_.width() <= 0 || tga_.channels() != expected_channels_ ||
+      encoder_.rows_added() != task_.rows.count()) {
+    return fail(FailureKind::kRenderError,
+                "povray output was incomplete (" + std::to_string(tga_.bytes_seen()) +
+                    " bytes, " + std::to_string(encoder_.rows_added()) + " of " +
+                    std::to_string(task_.rows.count()) + " rows)");
+  }
+  return RunnerEvent{TaskFinished{task_.id, encoder_.finish(task_.rows), timing}};
+}
+
+void BandRender::stop(double grace_s) {
+  process_.close_stdout();
+  process_.close_stderr();
+  stop_processes({&process_}, grace_s);
+}
+
+}  // namespace taskdist

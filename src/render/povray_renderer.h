@@ -1,0 +1,81 @@
+// Renders one band with the unmodified `povray`: builds its argv, runs it in a private directory,
+// reads its full-height output from a pipe, keeps only the band's rows and encodes them for the
+// PNG stream. The only part of taskdist that knows POV-Ray's command line and output formats.
+#pragma once
+
+#include <chrono>
+#include <expected>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/job.h"
+#include "core/runner.h"
+#include "core/task.h"
+#include "exec/subprocess.h"
+#include "image/band_encoder.h"
+#include "render/povray_output.h"
+#include "render/tga_stream.h"
+
+namespace taskdist {
+
+/// Everything a worker needs to render bands of one job (the same for every band).
+struct RenderSettings {
+  std::filesystem::path povray;
+  std::filesystem::path scene;
+  std::filesystem::path scene_dir;
+  int width = 0;
+  int height = 0;
+  int threads = 1;
+  bool alpha = false;
+  std::vector<std::string> options;  ///< the user's options, passed unchanged
+  int max_image_buffer_mb = 0;       ///< 0: POV-Ray's default
+  int compression_level = 6;
+};
+
+RenderSettings render_settings_for(const Job& job);
+
+/// The argv for one band: the user's options first, then what taskdist must control (later
+/// options win in POV-Ray). Output is uncompressed TGA on stdout: the cheapest full-size format
+/// to write and read (../shared/POVRAY_FACTS.md), identical in pixels to POV-Ray's PNG.
+std::vector<std::string> povray_argv(const RenderSettings& settings, RowRange rows);
+
+/// One povray process rendering one band. Single-threaded: the owner polls its descriptors.
+class BandRender {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  static std::expected<std::unique_ptr<BandRender>, std::string> start(
+      const RenderSettings& settings, const Task& task, const std::filesystem::path& work_dir);
+
+  const Task& task() const { return task_; }
+  /// Descriptors still open (stdout, stderr), to poll for reading.
+  std::vector<int> open_fds() const;
+  /// Reads what is available on `fd`. Returns a progress fraction if POV-Ray reported one.
+  std::optional<double> on_readable(int fd);
+  /// True once both pipes are closed: the process is exiting.
+  bool streams_closed() const { return open_fds().empty(); }
+  /// Reaps the process and turns everything read into the task's result.
+  /// REQUIRES: streams_closed().
+  RunnerEvent finish();
+  /// Stops the process group (SIGTERM, then SIGKILL after `grace_s`) and reaps it.
+  void stop(double grace_s);
+  Subprocess& process() { return process_; }
+
+ private:
+  BandRender(const RenderSettings& settings, const Task& task, Subprocess process);
+
+  const Task task_;
+  Subprocess process_;
+  BandEncoder encoder_;
+  TgaStream tga_;
+  PovrayStderr stderr_;
+  std::optional<std::string> output_error_;
+  Clock::time_point started_;
+  std::optional<Clock::time_point> first_progress_, last_progress_;
+  const int expected_channels_;
+};
+
+}  // namespace taskdist

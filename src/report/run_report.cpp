@@ -1,0 +1,80 @@
+#include "report/run_report.h"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace taskdist {
+
+uint64_t peak_rss_bytes() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<uint64_t>(u.ru_maxrss) * 1024;
+}
+
+std::string timing_table(const Job& job, const RunReport& r) {
+  const double total = r.total_s() > 0 ? r.total_s() : 1;
+  auto row = [&](const char* name, double s) {
+    return fmt::format("  {:<24} {:>9.3f} s {:>6.1f} %\n", name, s, 100.0 * s / total);
+  };
+  int ok = 0;
+  for (const auto& t : r.tasks) ok += t.outcome == "ok";
+  std::string out = "\n";
+  out += row("first sequential part", r.seq1_s());
+  out += row("parallel part", r.parallel_s());
+  out += row("second sequential part", r.seq2_s());
+  out += fmt::format("  {:<24} {:>9.3f} s\n", "total", r.total_s());
+  out += fmt::format("  {}x{}, {} bands ({} policy, {} slot{}), {} -> {} ({:.1f} KiB), master "
+                     "peak RSS {:.1f} MiB\n",
+                     job.width, job.height, ok,
+                     job.policy == Policy::kStatic ? "static" : "dynamic", job.slots,
+                     job.slots == 1 ? "" : "s", job.scene.filename().string(),
+                     job.output.string(), r.output_bytes / 1024.0,
+                     r.master_peak_rss_bytes / 1048576.0);
+  return out;
+}
+
+std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
+                                             const std::filesystem::path& path) {
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const auto& t : r.tasks) {
+    tasks.push_back({{"id", t.id},
+                     {"slot", t.slot},
+                     {"first_row", t.rows.begin},
+                     {"last_row", t.rows.end - 1},
+                     {"rows", t.rows.count()},
+                     {"attempt", t.attempt},
+                     {"start_s", t.start_s},
+                     {"end_s", t.end_s},
+                     {"povray_wall_s", t.timing.wall_s},
+                     {"povray_cpu_s", t.timing.cpu_s},
+                     {"povray_trace_s", t.timing.trace_s},
+                     {"bytes", t.bytes},
+                     {"outcome", t.outcome}});
+  }
+  nlohmann::json doc = {
+      {"scene", job.scene.string()},
+      {"output", job.output.string()},
+      {"width", job.width},
+      {"height", job.height},
+      {"policy", job.policy == Policy::kStatic ? "static" : "dynamic"},
+      {"slots", job.slots},
+      {"threads_per_band", job.threads_per_band},
+      {"pov_options", job.pov_options},
+      {"seq1_s", r.seq1_s()},
+      {"parallel_s", r.parallel_s()},
+      {"seq2_s", r.seq2_s()},
+      {"total_s", r.total_s()},
+      {"output_bytes", r.output_bytes},
+      {"master_peak_rss_bytes", r.master_peak_rss_bytes},
+      {"tasks", tasks},
+  };
+  std::ofstream out(path);
+  out << doc.dump(2) << '\n';
+  if (!out) return "cannot write report '" + path.string() + "'";
+  return std::nullopt;
+}
+
+}  // namespace taskdist

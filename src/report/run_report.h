@@ -1,0 +1,51 @@
+// What happened in a run, as the paper measures it: three phases, and one record per task.
+// Fed by job events; printed as a table and written as JSON.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/job.h"
+#include "core/task.h"
+
+namespace taskdist {
+
+struct TaskRecord {
+  TaskId id = 0;
+  int slot = 0;
+  RowRange rows;
+  int attempt = 1;
+  double start_s = 0;   ///< since the job started
+  double end_s = 0;
+  TaskTiming timing;
+  uint64_t bytes = 0;   ///< compressed band bytes
+  std::string outcome;  ///< "ok", or what failed
+};
+
+/// Times are seconds since the start of the program.
+struct RunReport {
+  double first_dispatch_s = -1;  ///< end of the first sequential part
+  double last_arrival_s = -1;    ///< end of the parallel part
+  double end_s = -1;             ///< end of the second sequential part
+  std::vector<TaskRecord> tasks;
+  uint64_t output_bytes = 0;
+  uint64_t master_peak_rss_bytes = 0;
+
+  double seq1_s() const { return first_dispatch_s; }
+  double parallel_s() const { return last_arrival_s - first_dispatch_s; }
+  double seq2_s() const { return end_s - last_arrival_s; }
+  double total_s() const { return end_s; }
+};
+
+/// The paper's three phases as a small table, plus one summary line.
+std::string timing_table(const Job& job, const RunReport& report);
+/// Writes the JSON report; the error names the file.
+std::optional<std::string> write_json_report(const Job& job, const RunReport& report,
+                                             const std::filesystem::path& path);
+/// Peak resident memory of this process, in bytes.
+uint64_t peak_rss_bytes();
+
+}  // namespace taskdist
