@@ -43,6 +43,11 @@ const std::set<std::string> kFlagsWithValue = {"-o", "--output", "-j", "--jobs",
 
 bool is_own_flag(const std::string& arg) {
   if (kOwnFlags.contains(arg)) return true;
+  // "-j4": the attached form of -j (POV-Ray's jitter switch is written -J).
+  if (arg.size() > 2 && arg.starts_with("-j") &&
+      arg.find_first_not_of("0123456789", 2) == std::string::npos) {
+    return true;
+  }
   const auto eq = arg.find('=');
   if (arg.starts_with("--") && eq != std::string::npos) return kOwnFlags.contains(arg.substr(0, eq));
   return false;

@@ -22,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 SchedulerConfig scheduler_config(const Job& job) {
   SchedulerConfig c;
   c.rows = job.height;
+  c.width = job.width;
   c.slots = job.slots;
   c.block = job.block_size;
   c.policy = job.policy;

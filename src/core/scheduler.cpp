@@ -13,22 +13,21 @@ Scheduler::Scheduler(SchedulerConfig config)
       static_taken_(static_bands_.size(), false),
       slot_tasks_(static_cast<size_t>(std::max(1, config.slots))) {}
 
-bool Scheduler::in_tail(const Running& r, double now) const {
-  if (r.fraction >= 1.0) return true;
-  if (r.first_progress < 0 || r.fraction < 0.02) return false;
-  const double elapsed = now - r.first_progress;
-  const double remaining = elapsed * (1.0 - r.fraction) / r.fraction;
-  return remaining < config_.prestart_lead_s;
+bool Scheduler::in_tail(const Running& r, double /*now*/) const {
+  // Tracing is done: POV-Ray is writing its full-size output and shutting down (fixed sleeps).
+  // The next band's start-up, mostly sleeping too, overlaps with that. Progress within a band is
+  // too uneven (sky is cheap, objects are not) to predict an earlier moment reliably.
+  return r.fraction >= 1.0;
 }
 
 bool Scheduler::slot_has_room(int slot, double now) const {
   const auto& tasks = slot_tasks_[static_cast<size_t>(slot)];
   if (tasks.empty()) return true;
-  if (tasks.size() > 1 || config_.policy == Policy::kStatic) return false;
+  if (tasks.size() > 1 || config_.policy == Policy::kStatic || !config_.prestart) return false;
   return in_tail(running_.at(tasks.front()), now);
 }
 
-std::optional<RowRange> Scheduler::take_rows(int slot) {
+std::optional<RowRange> Scheduler::take_rows(int slot, double now) {
   if (config_.policy == Policy::kStatic) {
     // Band i belongs to slot i; a slot without a band of its own takes none.
     const auto i = static_cast<size_t>(slot);
@@ -40,11 +39,50 @@ std::optional<RowRange> Scheduler::take_rows(int slot) {
   }
   const int remaining = config_.rows - next_row_;
   if (remaining <= 0) return std::nullopt;
-  const int rows =
-      next_dynamic_rows(remaining, config_.slots, config_.block, model_, config_.sizing);
+  DynamicState state;
+  state.total_rows = config_.rows;
+  state.remaining = remaining;
+  state.slots = config_.slots;
+  state.block = config_.block;
+  state.model = model_with_running(now);
+  for (int other = 0; other < config_.slots; ++other) {
+    if (other != slot) state.busy_s.push_back(predicted_busy_s(other, state.model, now));
+  }
+  const int rows = next_dynamic_rows(state, config_.sizing);
   RowRange range{next_row_, next_row_ + rows};
   next_row_ += rows;
   return range;
+}
+
+CostModel Scheduler::model_with_running(double now) const {
+  // Mean tracing cost per row over everything traced so far, bands in flight included.
+  CostModel m = model_;
+  if (m.overhead_s <= 0) m.overhead_s = prior_band_overhead_s(config_.width, config_.rows);
+  double seconds = traced_seconds_, rows = traced_rows_;
+  for (const auto& [id, r] : running_) {
+    if (r.first_progress < 0 || r.fraction <= 0) continue;
+    seconds += now - r.first_progress;
+    rows += r.fraction * r.task.rows.count();
+  }
+  if (rows > 0) m.row_cost_s = std::max(seconds, 1e-3) / rows;
+  return m;
+}
+
+double Scheduler::predicted_busy_s(int slot, const CostModel& model, double now) const {
+  double busy = 0;
+  for (TaskId id : slot_tasks_[static_cast<size_t>(slot)]) {
+    const Running& r = running_.at(id);
+    double left = 0.5 * model.overhead_s;  // output and shutdown still to come
+    if (r.fraction >= 1.0) {
+      // tracing done: only the output phase is left
+    } else if (r.first_progress >= 0 && r.fraction > 0) {
+      left += (now - r.first_progress) * (1.0 - r.fraction) / r.fraction;
+    } else {
+      left += 0.5 * model.overhead_s + r.task.rows.count() * model.row_cost_s;
+    }
+    busy = std::max(busy, left);
+  }
+  return busy;
 }
 
 std::vector<Task> Scheduler::dispatch(double now) {
@@ -56,7 +94,7 @@ std::vector<Task> Scheduler::dispatch(double now) {
         task = retry_queue_.front();
         retry_queue_.pop_front();
         task.attempt += 1;
-      } else if (auto rows = take_rows(slot)) {
+      } else if (auto rows = take_rows(slot, now)) {
         task.rows = *rows;
       } else {
         break;
@@ -90,10 +128,9 @@ void Scheduler::on_finished(TaskId id, const TaskTiming& timing, double /*now*/)
   const RowRange rows = running_.at(id).task.rows;
   finish_running(id);
   rows_done_ += rows.count();
-  if (timing.trace_s > 0 && rows.count() > 0) {
-    // The costliest rows seen so far set the floor on band size: bands stay small enough to
-    // balance where the scene is expensive.
-    model_.row_cost_s = std::max(model_.row_cost_s, timing.trace_s / rows.count());
+  if (timing.trace_s >= 0 && rows.count() > 0) {
+    traced_seconds_ += timing.trace_s;
+    traced_rows_ += rows.count();
     const double overhead = std::max(0.0, timing.wall_s - timing.trace_s);
     model_.overhead_s = model_.overhead_s > 0 ? 0.5 * (model_.overhead_s + overhead) : overhead;
   }

@@ -15,13 +15,14 @@ namespace taskdist {
 
 struct SchedulerConfig {
   int rows = 0;
+  int width = 0;  ///< for the prior on band overhead
   int slots = 1;
   int block = 32;
   Policy policy = Policy::kDynamic;
   int max_attempts = 4;          ///< a band is tried at most this often (1 try + 3 retries)
-  /// A slot may start its next band while the current one is expected to finish tracing within
-  /// this many seconds: POV-Ray's start-up is mostly sleeping, so it overlaps with the tail.
-  double prestart_lead_s = 0.6;
+  /// Dynamic policy: a slot starts its next band as soon as the current one has finished
+  /// tracing (POV-Ray's start-up, mostly sleeping, overlaps the current band's output phase).
+  bool prestart = true;
   DynamicSizing sizing;
 };
 
@@ -55,7 +56,9 @@ class Scheduler {
 
   bool slot_has_room(int slot, double now) const;
   bool in_tail(const Running& r, double now) const;
-  std::optional<RowRange> take_rows(int slot);
+  std::optional<RowRange> take_rows(int slot, double now);
+  CostModel model_with_running(double now) const;
+  double predicted_busy_s(int slot, const CostModel& model, double now) const;
   void finish_running(TaskId id);
 
   // Constant after construction.
@@ -69,7 +72,9 @@ class Scheduler {
   std::vector<std::vector<TaskId>> slot_tasks_;
   int rows_done_ = 0;
   TaskId next_id_ = 1;
-  CostModel model_;
+  CostModel model_;               // overhead measured on finished bands
+  double traced_seconds_ = 0;      // tracing time and rows of finished bands
+  double traced_rows_ = 0;
 };
 
 }  // namespace taskdist
