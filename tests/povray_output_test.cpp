@@ -1,1 +1,46 @@
+#include "render/povray_output.h"
 
+#include <gtest/gtest.h>
+
+namespace taskdist {
+namespace {
+
+TEST(PovrayStderrTest, ReadsProgressLinesEndingInCarriageReturns) {
+  PovrayStderr s;
+  s.feed("==== [Rendering...] ====\nRendered 1024 of 4096 pixels (25%)\rRendered 20");
+  EXPECT_DOUBLE_EQ(*s.take_progress(), 0.25);
+  EXPECT_FALSE(s.take_progress());
+  s.feed("48 of 4096 pixels (50%)\r");
+  EXPECT_DOUBLE_EQ(*s.take_progress(), 0.5);
+}
+
+TEST(PovrayStderrTest, RecognisesAParseErrorAndKeepsPovraysWords) {
+  PovrayStderr s;
+  s.feed("Persistence of Vision(tm) Ray Tracer Version 3.7\n"
+         "==== [Parsing...] ====\n"
+         "File '/tmp/bad.pov' line 4: Parse Error: Expected 'object or directive', undeclared\n"
+         " identifier 'foo' found instead\n"
+         "Fatal error in parser: Cannot parse input.\n"
+         "Render failed\n");
+  EXPECT_TRUE(s.scene_error());
+  const std::string e = s.error_excerpt();
+  EXPECT_EQ(e.find("File '/tmp/bad.pov' line 4: Parse Error"), 0u) << e;
+  EXPECT_NE(e.find("identifier 'foo'"), std::string::npos);
+  EXPECT_EQ(e.find("Persistence"), std::string::npos);
+}
+
+TEST(PovrayStderrTest, MissingIncludeIsASceneError) {
+  PovrayStderr s;
+  s.feed("File 'a.pov' line 1: Parse Error: Cannot open include file x.inc.\n");
+  EXPECT_TRUE(s.scene_error());
+}
+
+TEST(PovrayStderrTest, OtherFailuresAreNotSceneErrors) {
+  PovrayStderr s;
+  s.feed("some line\nSegmentation fault\n");
+  EXPECT_FALSE(s.scene_error());
+  EXPECT_NE(s.error_excerpt().find("Segmentation fault"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace taskdist

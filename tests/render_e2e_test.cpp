@@ -1,1 +1,185 @@
+// End-to-end: the real taskdist binary drives the real povray; every image is compared pixel by
+// pixel with one full povray render of the same scene and options.
+#include <gtest/gtest.h>
+#include <fmt/format.h>
+#include <signal.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "exec/subprocess.h"
+#include "test_support.h"
+
+namespace taskdist {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace taskdist::testing;
+
+fs::path skewed_scene() { return source_dir() / "scenes" / "skewed.pov"; }
+
+struct Case {
+  const char* scene;
+  int width;
+  int height;
+  bool antialias;
+};
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  return std::string(info.param.scene) + "_" + std::to_string(info.param.width) + "x" +
+         std::to_string(info.param.height) + (info.param.antialias ? "_aa" : "_noaa");
+}
+
+class RenderMatchesFullRender : public ::testing::TestWithParam<Case> {};
+
+TEST_P(RenderMatchesFullRender, ForEverySlotCountAndPolicy) {
+  const Case c = GetParam();
+  const fs::path scene = std::string(c.scene) == "blob" ? blob_scene() : skewed_scene();
+  const std::vector<std::string> opts =
+      c.antialias ? std::vector<std::string>{"+A0.3", "+AM1"} : std::vector<std::string>{};
+  const Image reference = decode_png(reference_render(scene, c.width, c.height, opts));
+  const fs::path dir = fresh_dir("e2e");
+  for (int slots : {1, 2, 3}) {
+    for (const char* policy : {"static", "dynamic"}) {
+      SCOPED_TRACE(fmt::format("-j{} --policy {}", slots, policy));
+      const fs::path out = dir / fmt::format("j{}-{}.png", slots, policy);
+      std::vector<std::string> argv = {taskdist_binary().string(), "render", scene.string(),
+                                       "+W" + std::to_string(c.width),
+                                       "+H" + std::to_string(c.height)};
+      argv.insert(argv.end(), opts.begin(), opts.end());
+      argv.insert(argv.end(), {"-o", out.string(), "-j", std::to_string(slots), "--policy", policy,
+                               "--quiet"});
+      const RunResult r = run(argv);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenes, RenderMatchesFullRender,
+                         ::testing::Values(Case{"blob", 640, 480, false},
+                                           Case{"blob", 640, 480, true},
+                                           Case{"blob", 1024, 768, false},
+                                           Case{"blob", 1024, 768, true},
+                                           Case{"skewed", 640, 480, false},
+                                           Case{"skewed", 640, 480, true},
+                                           Case{"skewed", 1024, 768, false},
+                                           Case{"skewed", 1024, 768, true}),
+                         case_name);
+
+TEST(RenderTest, AlphaChannelMatchesAFullRender) {
+  const std::vector<std::string> opts = {"+UA"};
+  const Image reference = decode_png(reference_render(skewed_scene(), 320, 240, opts));
+  ASSERT_EQ(reference.channels, 4);
+  const fs::path out = fresh_dir("alpha") / "a.png";
+  const RunResult r = run({taskdist_binary().string(), "render", skewed_scene().string(), "+W320",
+                           "+H240", "+UA", "-o", out.string(), "-j2", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+}
+
+TEST(RenderTest, IniFileSetsSceneAndSize) {
+  const fs::path dir = fresh_dir("ini");
+  std::ofstream(dir / "job.ini") << "Input_File_Name=" << blob_scene().string()
+                                 << "\nWidth=160\nHeight=120\nAntialias=on\nAntialias_Threshold=0.3\n";
+  const fs::path out = dir / "ini.png";
+  const RunResult r =
+      run({taskdist_binary().string(), "render", (dir / "job.ini").string(), "-o", out.string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Image reference = decode_png(
+      reference_render(blob_scene(), 160, 120, {"Antialias=on", "Antialias_Threshold=0.3"}));
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+}
+
+TEST(RenderTest, FindsIncludesBesideTheSceneFromAnyDirectory) {
+  const fs::path scene_dir = fresh_dir("scene-with-include");
+  std::ofstream(scene_dir / "colours.inc") << "#declare Tint = rgb <0.9, 0.4, 0.1>;\n";
+  std::ofstream(scene_dir / "scene.pov")
+      << "#include \"colours.inc\"\ncamera { location <0,0,-4> look_at 0 }\n"
+         "light_source { <2,3,-4> rgb 1 }\nsphere { 0, 1 pigment { Tint } }\n";
+  const fs::path elsewhere = fresh_dir("elsewhere");
+  const RunResult r = run({taskdist_binary().string(), "render", (scene_dir / "scene.pov").string(),
+                           "+W96", "+H64", "-o", "out.png", "-j2", "-q"},
+                          {}, 120, elsewhere);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Image reference = decode_png(reference_render(scene_dir / "scene.pov", 96, 64, {}));
+  EXPECT_EQ(count_differences(decode_png(elsewhere / "out.png"), reference), 0);
+}
+
+TEST(RenderTest, ReportHasThePhasesTasksAndPeakMemory) {
+  const fs::path dir = fresh_dir("report");
+  const RunResult r = run({taskdist_binary().string(), "render", blob_scene().string(), "+W320",
+                           "+H240", "-o", (dir / "o.png").string(), "-j2", "--report",
+                           (dir / "run.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("first sequential part"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("second sequential part"), std::string::npos);
+  EXPECT_NE(r.err.find("taskdist: rows"), std::string::npos) << "plain progress lines: " << r.err;
+  std::ifstream in(dir / "run.json");
+  const auto doc = nlohmann::json::parse(in);
+  const double seq1 = doc.at("seq1_s"), par = doc.at("parallel_s"), seq2 = doc.at("seq2_s");
+  EXPECT_GE(seq1, 0);
+  EXPECT_GT(par, 0);
+  EXPECT_GE(seq2, 0);
+  EXPECT_NEAR(seq1 + par + seq2, doc.at("total_s").get<double>(), 1e-6);
+  EXPECT_GT(doc.at("master_peak_rss_bytes").get<long long>(), 0);
+  int rows = 0;
+  for (const auto& t : doc.at("tasks")) {
+    for (const char* k : {"slot", "first_row", "last_row", "start_s", "end_s", "povray_wall_s",
+                          "povray_cpu_s", "bytes"}) {
+      EXPECT_TRUE(t.contains(k)) << k;
+    }
+    EXPECT_GT(t.at("povray_cpu_s").get<double>(), 0);
+    rows += t.at("rows").get<int>();
+  }
+  EXPECT_EQ(rows, 240);
+}
+
+TEST(RenderTest, QuietPrintsNothing) {
+  const fs::path dir = fresh_dir("quiet");
+  const RunResult r = run({taskdist_binary().string(), "render", blob_scene().string(), "+W64",
+                           "+H48", "-o", (dir / "o.png").string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+}
+
+std::vector<pid_t> descendants(pid_t pid) {
+  std::vector<pid_t> all;
+  for (pid_t c : children_of(pid)) {
+    all.push_back(c);
+    for (pid_t g : descendants(c)) all.push_back(g);
+  }
+  return all;
+}
+
+TEST(RenderTest, InterruptStopsEveryPovrayAndLeavesNothing) {
+  const fs::path tmp = fresh_dir("sigint-tmp");
+  const fs::path out_dir = fresh_dir("sigint-out");
+  setenv("TMPDIR", tmp.c_str(), 1);
+  auto p = Subprocess::spawn({taskdist_binary().string(), "render", blob_scene().string(), "+W1600",
+                              "+H1200", "-o", (out_dir / "o.png").string(), "-j2", "-q"},
+                             out_dir);
+  unsetenv("TMPDIR");
+  ASSERT_TRUE(p) << p.error();
+  // Wait until the render is under way: povray children running.
+  std::vector<pid_t> povrays;
+  for (int i = 0; i < 200 && povrays.size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    povrays = descendants(p->pid());
+  }
+  ASSERT_GE(povrays.size(), 1u) << "no povray started";
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  povrays = descendants(p->pid());
+  ::kill(p->pid(), SIGINT);
+  const ExitStatus s = p->reap();
+  EXPECT_TRUE(s.exited);
+  EXPECT_EQ(s.code, 130);
+  for (pid_t pid : povrays) EXPECT_FALSE(process_alive(pid)) << "povray " << pid << " left running";
+  EXPECT_TRUE(fs::is_empty(out_dir)) << "no output, no partial file, no job directory";
+  EXPECT_TRUE(fs::is_empty(tmp)) << "no temporary files";
+}
+
+}  // namespace
+}  // namespace taskdist

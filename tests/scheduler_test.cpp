@@ -1,1 +1,197 @@
+#include "core/scheduler.h"
 
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <queue>
+
+namespace taskdist {
+namespace {
+
+// A fake runner and clock: a discrete-event simulation of slots rendering bands. A band costs a
+// fixed start-up, then `row_cost(row)` seconds per row of tracing, then a fixed output phase.
+struct Simulation {
+  std::function<double(int)> row_cost = [](int) { return 0.01; };
+  double startup_s = 0.3;
+  double output_s = 0.4;
+  std::function<bool(const Task&)> fails = [](const Task&) { return false; };
+  FailureKind failure_kind = FailureKind::kRenderError;
+
+  struct Event {
+    double time;
+    int kind;  // 0: tracing done (progress 1.0), 1: finished
+    Task task;
+    bool operator>(const Event& o) const { return time > o.time; }
+  };
+
+  struct Result {
+    double makespan = 0;
+    bool aborted = false;
+    std::vector<Task> finished;
+    int max_parallel = 0;
+  };
+
+  Result run(Scheduler& scheduler) {
+    std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
+    Result result;
+    double now = 0;
+    int running = 0;
+    while (true) {
+      for (const Task& t : scheduler.dispatch(now)) {
+        double trace = 0;
+        for (int r = t.rows.begin; r < t.rows.end; ++r) trace += row_cost(r);
+        events.push({now + startup_s + trace, 0, t});
+        ++running;
+        result.max_parallel = std::max(result.max_parallel, running);
+      }
+      if (scheduler.done() || events.empty()) break;
+      Event e = events.top();
+      events.pop();
+      now = e.time;
+      if (e.kind == 0) {
+        scheduler.on_progress(e.task.id, 1.0, now);
+        events.push({now + output_s, 1, e.task});
+        continue;
+      }
+      --running;
+      if (fails(e.task)) {
+        if (scheduler.on_failed(e.task.id, {failure_kind, "injected", ""}, now) ==
+            FailureAction::kAbortJob) {
+          result.aborted = true;
+          break;
+        }
+        continue;
+      }
+      double trace = 0;
+      for (int r = e.task.rows.begin; r < e.task.rows.end; ++r) trace += row_cost(r);
+      scheduler.on_finished(e.task.id, {startup_s + trace + output_s, 0, trace}, now);
+      result.finished.push_back(e.task);
+    }
+    result.makespan = now;
+    return result;
+  }
+};
+
+SchedulerConfig config(int rows, int slots, Policy policy) {
+  SchedulerConfig c;
+  c.rows = rows;
+  c.width = 640;
+  c.slots = slots;
+  c.policy = policy;
+  return c;
+}
+
+void expect_each_row_once(const std::vector<Task>& finished, int rows) {
+  std::vector<int> seen(static_cast<size_t>(rows), 0);
+  for (const Task& t : finished) {
+    for (int r = t.rows.begin; r < t.rows.end; ++r) seen[static_cast<size_t>(r)]++;
+  }
+  for (int r = 0; r < rows; ++r) ASSERT_EQ(seen[static_cast<size_t>(r)], 1) << "row " << r;
+}
+
+TEST(SchedulerTest, DynamicCoversEveryRowExactlyOnce) {
+  for (int slots : {1, 2, 3, 7}) {
+    Scheduler s(config(768, slots, Policy::kDynamic));
+    auto result = Simulation{}.run(s);
+    EXPECT_TRUE(s.done());
+    expect_each_row_once(result.finished, 768);
+    for (const Task& t : result.finished) {
+      EXPECT_EQ(t.rows.begin % 32, 0) << "band boundaries fall on render blocks";
+    }
+  }
+}
+
+TEST(SchedulerTest, StaticGivesEachSlotOneEqualBand) {
+  Scheduler s(config(480, 3, Policy::kStatic));
+  auto result = Simulation{}.run(s);
+  ASSERT_EQ(result.finished.size(), 3u);
+  expect_each_row_once(result.finished, 480);
+  for (const Task& t : result.finished) EXPECT_EQ(t.rows.count(), 160);
+}
+
+TEST(SchedulerTest, OneSlotRendersOneBand) {
+  Scheduler s(config(2400, 1, Policy::kDynamic));
+  auto result = Simulation{}.run(s);
+  ASSERT_EQ(result.finished.size(), 1u);
+  EXPECT_EQ(result.finished[0].rows, (RowRange{0, 2400}));
+}
+
+TEST(SchedulerTest, RetriesAFailedBand) {
+  // Given: the first attempt at the band holding row 0 fails.
+  // Expect: the job completes, with that band's second attempt.
+  Simulation sim;
+  sim.fails = [](const Task& t) { return t.rows.begin == 0 && t.attempt == 1; };
+  Scheduler s(config(480, 2, Policy::kDynamic));
+  auto result = sim.run(s);
+  EXPECT_FALSE(result.aborted);
+  expect_each_row_once(result.finished, 480);
+  bool retried = false;
+  for (const Task& t : result.finished) retried |= t.rows.begin == 0 && t.attempt == 2;
+  EXPECT_TRUE(retried);
+}
+
+TEST(SchedulerTest, GivesUpAfterMaxAttempts) {
+  Simulation sim;
+  sim.fails = [](const Task& t) { return t.rows.begin == 0; };
+  Scheduler s(config(480, 2, Policy::kDynamic));
+  auto result = sim.run(s);
+  EXPECT_TRUE(result.aborted);
+  EXPECT_FALSE(s.done());
+}
+
+TEST(SchedulerTest, SceneErrorAbortsAtOnce) {
+  Simulation sim;
+  sim.fails = [](const Task&) { return true; };
+  sim.failure_kind = FailureKind::kSceneError;
+  Scheduler s(config(480, 3, Policy::kDynamic));
+  auto result = sim.run(s);
+  EXPECT_TRUE(result.aborted);
+  EXPECT_TRUE(result.finished.empty());
+}
+
+TEST(SchedulerTest, PrestartsTheNextBandWhileTheLastOneWritesItsOutput) {
+  // Given: tracing done on slot 0's band, but its output phase is still running.
+  // Expect: slot 0 gets its next band now under the dynamic policy, never under the static one.
+  Scheduler s(config(2400, 2, Policy::kDynamic));
+  auto first = s.dispatch(0);
+  ASSERT_EQ(first.size(), 2u);
+  s.on_progress(first[0].id, 0.5, 1.0);
+  EXPECT_TRUE(s.dispatch(1.5).empty());
+  s.on_progress(first[0].id, 1.0, 2.0);
+  auto next = s.dispatch(2.0);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].slot, first[0].slot);
+
+  Scheduler st(config(2400, 2, Policy::kStatic));
+  auto bands = st.dispatch(0);
+  st.on_progress(bands[0].id, 1.0, 2.0);
+  EXPECT_TRUE(st.dispatch(2.0).empty());
+}
+
+TEST(SchedulerTest, DynamicBalancesASkewedScene) {
+  // Given: 2400 rows whose cost sits in the bottom fifth; 2 slots.
+  // Expect: dynamic finishes in at most 0.8x the static split's time.
+  Simulation sim;
+  sim.row_cost = [](int row) { return row >= 1920 ? 0.05 : 0.0005; };
+  sim.startup_s = 0.5;
+  sim.output_s = 0.6;
+  Scheduler st(config(2400, 2, Policy::kStatic));
+  const double static_time = sim.run(st).makespan;
+  Scheduler dy(config(2400, 2, Policy::kDynamic));
+  auto result = sim.run(dy);
+  expect_each_row_once(result.finished, 2400);
+  EXPECT_LE(result.makespan, 0.8 * static_time)
+      << "dynamic " << result.makespan << " s, static " << static_time << " s";
+}
+
+TEST(SchedulerTest, ThousandSlotsScheduleInMilliseconds) {
+  Scheduler s(config(65536, 1000, Policy::kDynamic));
+  auto result = Simulation{}.run(s);
+  EXPECT_TRUE(s.done());
+  expect_each_row_once(result.finished, 65536);
+  EXPECT_LE(result.max_parallel, 2000);
+}
+
+}  // namespace
+}  // namespace taskdist

@@ -1,1 +1,184 @@
+#include "test_support.h"
 
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <png.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace taskdist::testing {
+
+Image decode_png(const fs::path& path) {
+  png_image img;
+  std::memset(&img, 0, sizeof img);
+  img.version = PNG_IMAGE_VERSION;
+  Image out;
+  if (!png_image_begin_read_from_file(&img, path.c_str())) {
+    ADD_FAILURE() << "libpng cannot read " << path << ": " << img.message;
+    return out;
+  }
+  const bool alpha = (img.format & PNG_FORMAT_FLAG_ALPHA) != 0;
+  img.format = alpha ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;
+  out.width = static_cast<int>(img.width);
+  out.height = static_cast<int>(img.height);
+  out.channels = alpha ? 4 : 3;
+  out.pixels.resize(PNG_IMAGE_SIZE(img));
+  if (!png_image_finish_read(&img, nullptr, out.pixels.data(), 0, nullptr)) {
+    ADD_FAILURE() << "libpng cannot decode " << path << ": " << img.message;
+    out.pixels.clear();
+  }
+  return out;
+}
+
+long long count_differences(const Image& a, const Image& b) {
+  if (a.width != b.width || a.height != b.height || a.channels != b.channels ||
+      a.pixels.size() != b.pixels.size()) {
+    return -1;
+  }
+  long long diff = 0;
+  const size_t c = static_cast<size_t>(a.channels);
+  for (size_t i = 0; i < a.pixels.size(); i += c) {
+    if (std::memcmp(&a.pixels[i], &b.pixels[i], c) != 0) ++diff;
+  }
+  return diff;
+}
+
+RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+              double timeout_s, const fs::path& cwd) {
+  int out[2], err[2];
+  EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  ::close(err[1]);
+  RunResult r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_count = 2;
+  char buf[65536];
+  bool timed_out = false;
+  while (open_count > 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    if (::poll(fds, 2, 200) <= 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_count;
+      } else {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  for (auto& f : fds) {
+    if (f.fd >= 0) ::close(f.fd);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (timed_out) ADD_FAILURE() << "timed out after " << timeout_s << " s: " << argv[0];
+  return r;
+}
+
+fs::path taskdist_binary() { return TASKDIST_BINARY; }
+fs::path source_dir() { return TASKDIST_SOURCE_DIR; }
+
+fs::path blob_scene() {
+  for (const char* p : {"/usr/share/doc/povray/examples/objects/blob.pov",
+                        "/usr/share/povray-3.7/scenes/objects/blob.pov"}) {
+    if (fs::exists(p)) return p;
+  }
+  ADD_FAILURE() << "blob.pov not found: install the Debian package povray-examples";
+  return {};
+}
+
+namespace {
+fs::path scratch_root() {
+  static const fs::path root = [] {
+    std::string templ = (fs::temp_directory_path() / "taskdist-tests-XXXXXX").string();
+    if (::mkdtemp(templ.data()) == nullptr) std::abort();
+    return fs::path(templ);
+  }();
+  return root;
+}
+struct ScratchCleanup {
+  ~ScratchCleanup() {
+    std::error_code ec;
+    fs::remove_all(scratch_root(), ec);
+  }
+} g_cleanup;
+}  // namespace
+
+fs::path fresh_dir(const std::string& name) {
+  static int counter = 0;
+  fs::path dir = scratch_root() / (name + "-" + std::to_string(++counter));
+  fs::create_directories(dir);
+  return dir;
+}
+
+fs::path reference_render(const fs::path& scene, int width, int height,
+                          const std::vector<std::string>& options) {
+  static std::map<std::string, fs::path> cache;
+  std::ostringstream key;
+  key << scene.string() << ' ' << width << 'x' << height;
+  for (const auto& o : options) key << ' ' << o;
+  if (auto it = cache.find(key.str()); it != cache.end()) return it->second;
+  const fs::path dir = fresh_dir("reference");
+  const fs::path out = dir / "reference.png";
+  std::vector<std::string> argv = {"povray", "+I" + scene.string(), "+L" + scene.parent_path().string(),
+                                   "+W" + std::to_string(width), "+H" + std::to_string(height),
+                                   "+WT1", "-D", "+FN", "+O" + out.string()};
+  argv.insert(argv.end(), options.begin(), options.end());
+  RunResult r = run(argv, {}, 600, dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  cache[key.str()] = out;
+  return out;
+}
+
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> kids;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  pid_t k;
+  while (in >> k) kids.push_back(k);
+  return kids;
+}
+
+bool process_alive(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  if (!in) return false;
+  std::string line;
+  std::getline(in, line);
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
+}  // namespace taskdist::testing

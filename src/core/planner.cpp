@@ -35,24 +35,22 @@ int next_dynamic_rows(const DynamicState& st, const DynamicSizing& sizing) {
   const int remaining = st.remaining;
   if (remaining <= 0) return 0;
   if (st.slots <= 1) return remaining;
-  int rows = 0;
-  if (st.model.row_cost_s <= 0) {
-    rows = round_up(ceil_div(st.total_rows, 2 * st.slots), st.block);
-  } else {
-    const double r = st.model.row_cost_s;
-    const double o = st.model.overhead_s;
-    double busy = 0;
-    for (double b : st.busy_s) busy += b;
-    // Seconds of work per slot from now on, if every slot pays one more band overhead.
-    const double share = (busy + remaining * r + o * st.slots) / st.slots;
-    const double fair_rows = std::max(0.0, (share - o) / r) * sizing.safety;
-    const double min_rows = sizing.min_work_per_overhead * o / r;
-    const double want = std::max(fair_rows, min_rows);
-    rows = want >= remaining ? remaining : round_up(static_cast<int>(want), st.block);
-    if ((remaining - rows) * r < 0.5 * o) rows = remaining;
+  // Factoring: half of an even share of what is left. The cost of rows not traced yet is
+  // unknown (an empty sky says nothing about the object below it), so this does not depend on it.
+  const int base = st.model.row_cost_s <= 0 ? st.total_rows : remaining;
+  int rows = round_up(ceil_div(base, 2 * st.slots), st.block);
+  if (st.model.row_cost_s > 0 && st.model.overhead_s > 0) {
+    // Where rows are cheap, bigger bands: a band should trace for at least
+    // min_work_per_overhead overheads, but never take more than an even share of what is left.
+    const double floor_rows =
+        sizing.min_work_per_overhead * st.model.overhead_s / st.model.row_cost_s;
+    const int even_share = round_up(ceil_div(remaining, st.slots), st.block);
+    rows = std::max(rows, std::min(even_share, round_up(static_cast<int>(
+                                                            std::min(floor_rows, 1e9)),
+                                                        st.block)));
   }
   rows = std::max(rows, st.block);
-  if (remaining - rows < st.block) rows = remaining;
+  if (remaining - rows < st.block) rows = remaining;  // no sliver left behind
   return std::min(rows, remaining);
 }
 

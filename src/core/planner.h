@@ -27,10 +27,8 @@ struct CostModel {
 };
 
 struct DynamicSizing {
-  /// A band's tracing should take at least this many band overheads.
+  /// Where rows are cheap, a band's tracing should take at least this many band overheads.
   double min_work_per_overhead = 0.5;
-  /// Take this share of the computed fair share, leaving room to balance the tail.
-  double safety = 0.6;
 };
 
 /// What the dynamic policy knows when a slot asks for work.
@@ -40,18 +38,14 @@ struct DynamicState {
   int slots = 1;
   int block = 32;
   CostModel model;            ///< row_cost_s == 0 while nothing has been traced
-  /// For every other slot: predicted seconds until it can take a band (0: idle now).
-  std::vector<double> busy_s;
 };
 
-/// Rows for the next band of the dynamic policy.
-/// - One slot: everything (nothing to balance, one start-up to pay).
-/// - Before any tracing was seen: total/(2*slots) rows (factoring's first batch), so early bands
-///   amortise POV-Ray's fixed start-up.
-/// - Then: the band that lets every slot finish at the same time, given the other slots'
-///   predicted busy time, the mean row cost and the per-band overhead, times `safety`; never so
-///   small that overhead dominates it, and everything when what would be left costs less to
-///   trace than one band overhead.
+/// Rows for the next band of the dynamic policy (factoring, with a floor where rows are cheap):
+/// - one slot: everything (nothing to balance, one start-up to pay);
+/// - otherwise half of an even share of the rows left (of all rows, for the first wave), so
+///   early bands amortise POV-Ray's fixed start-up and late bands balance the tail;
+/// - but, once costs are measured, at least min_work_per_overhead band overheads of tracing at
+///   the mean row cost, capped at an even share of what is left.
 /// The result is a multiple of `block`, or `remaining`.
 int next_dynamic_rows(const DynamicState& state, const DynamicSizing& sizing = {});
 

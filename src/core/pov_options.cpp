@@ -54,6 +54,16 @@ PovOption classify_switch(std::string_view arg) {
   auto make = [&](PovOptionKind kind) {
     return PovOption{kind, std::string(arg), value, plus, {}};
   };
+  // Single-letter options take any text as their value ("+Wabc" is a bad width, not another
+  // option); the options that share their first letter are listed.
+  if (!key.empty() && (key[0] == 'W' || key[0] == 'H' || key[0] == 'O' || key[0] == 'I')) {
+    static const char* const kOthers[] = {"WT", "WL", "HI", "HN", "HS", "HT"};
+    if (std::ranges::find(kOthers, key, [](const char* k) { return std::string(k); }) ==
+        std::end(kOthers)) {
+      value = std::string(body.substr(1));
+      key = key.substr(0, 1);
+    }
+  }
   if (key == "W") return make(PovOptionKind::kWidth);
   if (key == "H") return make(PovOptionKind::kHeight);
   if (key == "WT") return make(PovOptionKind::kThreads);

@@ -45,9 +45,6 @@ std::optional<RowRange> Scheduler::take_rows(int slot, double now) {
   state.slots = config_.slots;
   state.block = config_.block;
   state.model = model_with_running(now);
-  for (int other = 0; other < config_.slots; ++other) {
-    if (other != slot) state.busy_s.push_back(predicted_busy_s(other, state.model, now));
-  }
   const int rows = next_dynamic_rows(state, config_.sizing);
   RowRange range{next_row_, next_row_ + rows};
   next_row_ += rows;
@@ -66,23 +63,6 @@ CostModel Scheduler::model_with_running(double now) const {
   }
   if (rows > 0) m.row_cost_s = std::max(seconds, 1e-3) / rows;
   return m;
-}
-
-double Scheduler::predicted_busy_s(int slot, const CostModel& model, double now) const {
-  double busy = 0;
-  for (TaskId id : slot_tasks_[static_cast<size_t>(slot)]) {
-    const Running& r = running_.at(id);
-    double left = 0.5 * model.overhead_s;  // output and shutdown still to come
-    if (r.fraction >= 1.0) {
-      // tracing done: only the output phase is left
-    } else if (r.first_progress >= 0 && r.fraction > 0) {
-      left += (now - r.first_progress) * (1.0 - r.fraction) / r.fraction;
-    } else {
-      left += 0.5 * model.overhead_s + r.task.rows.count() * model.row_cost_s;
-    }
-    busy = std::max(busy, left);
-  }
-  return busy;
 }
 
 std::vector<Task> Scheduler::dispatch(double now) {

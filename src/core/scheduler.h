@@ -58,7 +58,6 @@ class Scheduler {
   bool in_tail(const Running& r, double now) const;
   std::optional<RowRange> take_rows(int slot, double now);
   CostModel model_with_running(double now) const;
-  double predicted_busy_s(int slot, const CostModel& model, double now) const;
   void finish_running(TaskId id);
 
   // Constant after construction.

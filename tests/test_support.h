@@ -1,0 +1,55 @@
+// Helpers for the tests: decode PNGs with libpng (an independent decoder), run programs, render
+// reference images with a single full povray run.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace taskdist::testing {
+
+struct Image {
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  std::vector<uint8_t> pixels;
+};
+
+/// Decodes `path` with libpng into 8-bit RGB or RGBA. Fails the test on error.
+Image decode_png(const std::filesystem::path& path);
+/// Number of pixels that differ in any channel; -1 if the sizes differ.
+long long count_differences(const Image& a, const Image& b);
+
+struct RunResult {
+  int exit_code = -1;  ///< 128+N if killed by signal N
+  std::string out;
+  std::string err;
+};
+
+/// Runs argv (argv[0] a path or a name on PATH) with extra environment settings, waits up to
+/// `timeout_s`, and captures its output.
+RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+              double timeout_s = 300, const std::filesystem::path& cwd = {});
+
+/// The taskdist binary under test, the source tree, and Debian's blob.pov.
+std::filesystem::path taskdist_binary();
+std::filesystem::path source_dir();
+std::filesystem::path blob_scene();
+
+/// A fresh directory under the test's scratch root; removed at the end of the test program.
+std::filesystem::path fresh_dir(const std::string& name);
+
+/// Renders `scene` whole with one povray process and the given options; cached per arguments.
+std::filesystem::path reference_render(const std::filesystem::path& scene, int width, int height,
+                                       const std::vector<std::string>& options);
+
+/// Direct children of `pid` (from /proc).
+std::vector<pid_t> children_of(pid_t pid);
+/// True if the process exists and is not a zombie.
+bool process_alive(pid_t pid);
+
+}  // namespace taskdist::testing
