@@ -6,7 +6,9 @@ namespace taskdist {
 namespace {
 
 std::vector<uint8_t> make_tga(int w, int h, int channels, bool top_down = true) {
-  std::vector<uint8_t> t(18, 0);
+  std::vector<uint8_t> t;
+  t.reserve(18 + 3 + static_cast<size_t>(w) * h * channels);
+  t.resize(18, 0);
   t[0] = 3;  // a 3-byte image id field, to be skipped
   t[2] = 2;
   t[12] = static_cast<uint8_t>(w);
@@ -15,7 +17,7 @@ std::vector<uint8_t> make_tga(int w, int h, int channels, bool top_down = true) 
   t[15] = static_cast<uint8_t>(h >> 8);
   t[16] = static_cast<uint8_t>(channels * 8);
   t[17] = static_cast<uint8_t>((top_down ? 0x20 : 0) | (channels == 4 ? 8 : 0));
-  t.insert(t.end(), {'i', 'd', '!'});
+  for (char c : std::string("id!")) t.push_back(static_cast<uint8_t>(c));
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       t.push_back(static_cast<uint8_t>(x));        // B
