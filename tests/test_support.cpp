@@ -122,20 +122,27 @@ fs::path blob_scene() {
 }
 
 namespace {
-fs::path scratch_root() {
-  static const fs::path root = [] {
-    std::string templ = (fs::temp_directory_path() / "taskdist-tests-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) std::abort();
-    return fs::path(templ);
-  }();
-  return root;
-}
-struct ScratchCleanup {
-  ~ScratchCleanup() {
-    std::error_code ec;
-    fs::remove_all(scratch_root(), ec);
+// The test program's scratch directory: created on first use, removed when the program ends.
+class ScratchRoot {
+ public:
+  const fs::path& get() {
+    if (path_.empty()) {
+      std::string templ = (fs::temp_directory_path() / "taskdist-tests-XXXXXX").string();
+      if (::mkdtemp(templ.data()) == nullptr) std::abort();
+      path_ = templ;
+    }
+    return path_;
   }
-} g_cleanup;
+  ~ScratchRoot() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+
+ private:
+  fs::path path_;
+} g_scratch;
+
+fs::path scratch_root() { return g_scratch.get(); }
 }  // namespace
 
 fs::path fresh_dir(const std::string& name) {
