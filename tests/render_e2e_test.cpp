@@ -26,6 +26,10 @@ struct Case {
   bool antialias;
 };
 
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.scene << ' ' << c.width << 'x' << c.height << (c.antialias ? " +A0.3 +AM1" : "");
+}
+
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   return std::string(info.param.scene) + "_" + std::to_string(info.param.width) + "x" +
          std::to_string(info.param.height) + (info.param.antialias ? "_aa" : "_noaa");
