@@ -16,7 +16,7 @@ skewed=scenes/skewed.pov
 work=$(mktemp -d /tmp/taskdist-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-names=(j1 j2_static j2_dynamic povray_wt2 skewed_static skewed_dynamic)
+names=(j1 j2_static j2_dynamic povray_wt2 skewed_static skewed_dynamic one_trace two_traces)
 cmd() {
   case $1 in
     j1)             $td render $blob +W3200 +H2400 -o $work/a.png -j1 -q ;;
@@ -25,6 +25,10 @@ cmd() {
     povray_wt2)     (cd $work && povray +I$blob +W3200 +H2400 +WT2 -D +O$work/p.png -GA 2>/dev/null) ;;
     skewed_static)  $td render $skewed +W3200 +H2400 -o $work/s.png -j2 --policy static -q ;;
     skewed_dynamic) $td render $skewed +W3200 +H2400 -o $work/s.png -j2 --policy dynamic -q ;;
+    # The machine's own ceiling: one single-threaded trace alone, and two at once (-F: no output).
+    one_trace)      povray +I$blob +W1600 +H1200 +WT1 -D -F -GA 2>/dev/null ;;
+    two_traces)     povray +I$blob +W1600 +H1200 +WT1 -D -F -GA 2>/dev/null &
+                    povray +I$blob +W1600 +H1200 +WT1 -D -F -GA 2>/dev/null; wait ;;
   esac
 }
 
@@ -51,6 +55,8 @@ awk -v j1="${m[j1]}" -v d="${m[j2_dynamic]}" -v s="${m[j2_static]}" -v p="${m[po
   printf "  speedup -j2 dynamic over -j1:      %5.2fx   (target >= 1.7)\n", j1 / d;
   printf "  speedup -j2 static over -j1:       %5.2fx\n", j1 / s;
   printf "  -j2 dynamic / povray +WT2:         %5.2f    (target <= 1.10)\n", d / p }'
+awk -v one="${m[one_trace]}" -v two="${m[two_traces]}" 'BEGIN {
+  printf "  this machine'"'"'s ceiling for 2 slots: two single-threaded traces at once deliver %.2fx one\n", 2 * one / two }'
 echo
 echo "scenes/skewed.pov 3200x2400 -j2, wall seconds (median of $repeats)"
 printf '  %-34s %7.2f\n' "static" "${m[skewed_static]}" "dynamic" "${m[skewed_dynamic]}"

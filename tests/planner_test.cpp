@@ -32,41 +32,72 @@ TEST(PlannerTest, StaticSplitOfATinyImageUsesFewerBands) {
   EXPECT_LE(bands.size(), 2u);
 }
 
-TEST(PlannerTest, OneSlotRendersEverythingInOneBand) {
-  DynamicState s{.total_rows = 2400, .remaining = 2400, .slots = 1, .block = 32, .model = {}};
-  EXPECT_EQ(next_dynamic_rows(s), 2400);
+DynamicState state(int total, int remaining, int slots, int block, CostModel model = {}) {
+  DynamicState s;
+  s.total_rows = total;
+  s.remaining = remaining;
+  s.slots = slots;
+  s.block = block;
+  s.model = model;
+  return s;
 }
 
-TEST(PlannerTest, FirstWaveIsFactoringsFirstBatch) {
-  DynamicState s{.total_rows = 2400, .remaining = 2400, .slots = 2, .block = 32, .model = {}};
-  EXPECT_EQ(next_dynamic_rows(s), 608);  // 2400 / 4, rounded up to a block multiple
+TEST(PlannerTest, OneSlotRendersEverythingInOneBand) {
+  auto batch = next_dynamic_batch(0, state(2400, 2400, 1, 32));
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(batch[0], (RowRange{0, 2400}));
+}
+
+TEST(PlannerTest, FirstBatchCoversTheFirstWaveShare) {
+  DynamicSizing sizing;
+  sizing.first_wave_share = 0.5;
+  auto batch = next_dynamic_batch(0, state(2400, 2400, 2, 32), sizing);
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0], (RowRange{0, 608}));  // 2400 * 0.5 / 2, rounded up to a block multiple
+  EXPECT_EQ(batch[1], (RowRange{608, 1216}));
+}
+
+TEST(PlannerTest, LaterBatchesFollowFactoringWhereRowsAreExpensive) {
+  // Given: 2000 rows left at 50 ms a row, 0.5 s overhead: the floor (5 rows) does not matter.
+  auto batch = next_dynamic_batch(400, state(2400, 2000, 2, 10, {0.5, 0.05}));
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0], (RowRange{400, 900}));  // 2000 / 4
+  EXPECT_EQ(batch[1], (RowRange{900, 1400}));
 }
 
 TEST(PlannerTest, CheapRowsMakeBiggerBandsUpToAnEvenShare) {
   // Given: rows at 1 ms, a 1 s overhead: a band should trace for at least 0.5 s = 500 rows.
-  DynamicState s{.total_rows = 4000, .remaining = 3000, .slots = 2, .block = 10,
-                 .model = {.overhead_s = 1.0, .row_cost_s = 0.001}};
-  EXPECT_EQ(next_dynamic_rows(s), 750);  // factoring's 3000/4 is already above the floor
-  s.remaining = 1200;
-  EXPECT_EQ(next_dynamic_rows(s), 500);
-  s.remaining = 600;
-  EXPECT_EQ(next_dynamic_rows(s), 300);  // capped at an even share
+  auto batch = next_dynamic_batch(0, state(4000, 3000, 2, 10, {1.0, 0.001}));
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0].count(), 750);  // factoring's 3000/4 is already above the floor
+  batch = next_dynamic_batch(0, state(4000, 2200, 2, 10, {1.0, 0.001}));
+  EXPECT_EQ(batch[0].count(), 550);
+  batch = next_dynamic_batch(0, state(4000, 1500, 2, 10, {1.0, 0.001}));
+  EXPECT_EQ(batch[0].count(), 500);
 }
 
-TEST(PlannerTest, ExpensiveRowsKeepFactoringSizes) {
-  DynamicState s{.total_rows = 4000, .remaining = 1000, .slots = 2, .block = 10,
-                 .model = {.overhead_s = 0.5, .row_cost_s = 0.05}};
-  EXPECT_EQ(next_dynamic_rows(s), 250);
+TEST(PlannerTest, TheLastBatchSharesEverythingEvenly) {
+  // 608 rows left, floor 263 rows: two bands of 288 would leave 32 rows, less than a band.
+  auto batch = next_dynamic_batch(1792, state(2400, 608, 2, 32, {1.42, 0.0027}));
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0], (RowRange{1792, 2112}));
+  EXPECT_EQ(batch[1], (RowRange{2112, 2400}));
 }
 
-TEST(PlannerTest, ResultsAreBlockMultiplesOrTheRest) {
+TEST(PlannerTest, BatchesCoverTheRowsOnBlockBoundaries) {
   for (int remaining = 1; remaining < 700; remaining += 7) {
-    DynamicState s{.total_rows = 700, .remaining = remaining, .slots = 3, .block = 32,
-                   .model = {.overhead_s = 0.7, .row_cost_s = 0.002}};
-    const int rows = next_dynamic_rows(s);
-    EXPECT_GT(rows, 0);
-    EXPECT_LE(rows, remaining);
-    EXPECT_TRUE(rows % 32 == 0 || rows == remaining) << remaining << " -> " << rows;
+    const int first = 704 - (remaining + 31) / 32 * 32;
+    auto batch = next_dynamic_batch(first, state(704, remaining, 3, 32, {0.7, 0.002}));
+    ASSERT_FALSE(batch.empty());
+    EXPECT_LE(batch.size(), 3u);
+    EXPECT_EQ(batch.front().begin, first);
+    EXPECT_EQ(batch.back().end, first + remaining);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      EXPECT_EQ(batch[i].begin % 32, 0) << remaining;
+      if (i > 0) {
+        EXPECT_EQ(batch[i].begin, batch[i - 1].end);
+      }
+    }
   }
 }
 

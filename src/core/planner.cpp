@@ -31,27 +31,47 @@ std::vector<RowRange> static_plan(int rows, int slots, int block) {
   return bands;
 }
 
-int next_dynamic_rows(const DynamicState& st, const DynamicSizing& sizing) {
+std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& st,
+                                         const DynamicSizing& sizing) {
   const int remaining = st.remaining;
-  if (remaining <= 0) return 0;
-  if (st.slots <= 1) return remaining;
-  // Factoring: half of an even share of what is left. The cost of rows not traced yet is
-  // unknown (an empty sky says nothing about the object below it), so this does not depend on it.
-  const int base = st.model.row_cost_s <= 0 ? st.total_rows : remaining;
-  int rows = round_up(ceil_div(base, 2 * st.slots), st.block);
-  if (st.model.row_cost_s > 0 && st.model.overhead_s > 0) {
-    // Where rows are cheap, bigger bands: a band should trace for at least
-    // min_work_per_overhead overheads, but never take more than an even share of what is left.
+  if (remaining <= 0) return {};
+  if (st.slots <= 1) return {{first_row, first_row + remaining}};
+  int rows = 0;
+  int smallest_band = st.block;  // what the next batch could not go below
+  if (st.model.row_cost_s <= 0) {
+    // The first batch, before anything is known: a share of the image, split evenly.
+    rows = round_up(static_cast<int>(sizing.first_wave_share * st.total_rows / st.slots + 0.5),
+                    st.block);
+  } else {
+    // Factoring: half of an even share of what is left. The cost of rows not traced yet is
+    // unknown (an empty sky says nothing about the object below it), so this does not depend
+    // on it. Where rows are cheap, bigger bands: at least min_work_per_overhead overheads of
+    // tracing at the mean row cost, but never more than an even share of what is left.
+    rows = round_up(ceil_div(remaining, 2 * st.slots), st.block);
     const double floor_rows =
         sizing.min_work_per_overhead * st.model.overhead_s / st.model.row_cost_s;
     const int even_share = round_up(ceil_div(remaining, st.slots), st.block);
-    rows = std::max(rows, std::min(even_share, round_up(static_cast<int>(
-                                                            std::min(floor_rows, 1e9)),
-                                                        st.block)));
+    smallest_band = std::max(st.block, std::min(even_share, round_up(static_cast<int>(
+                                                                std::min(floor_rows, 1e9)),
+                                                            st.block)));
+    rows = std::max(rows, smallest_band);
   }
   rows = std::max(rows, st.block);
-  if (remaining - rows < st.block) rows = remaining;  // no sliver left behind
-  return std::min(rows, remaining);
+  // If what this batch would leave is less than one band, this is the last batch: share
+  // everything evenly instead of leaving a sliver.
+  if (remaining - rows * st.slots < smallest_band) {
+    rows = std::max(st.block, round_up(ceil_div(remaining, st.slots), st.block));
+  }
+  std::vector<RowRange> batch;
+  int begin = first_row;
+  const int end_all = first_row + remaining;
+  for (int i = 0; i < st.slots && begin < end_all; ++i) {
+    int end = std::min(begin + rows, end_all);
+    if (end_all - end < st.block) end = end_all;  // no sliver left behind
+    batch.push_back({begin, end});
+    begin = end;
+  }
+  return batch;
 }
 
 }  // namespace taskdist

@@ -27,6 +27,8 @@ struct CostModel {
 };
 
 struct DynamicSizing {
+  /// Share of the image that the first wave (one band per slot) covers before anything is known.
+  double first_wave_share = 0.7;
   /// Where rows are cheap, a band's tracing should take at least this many band overheads.
   double min_work_per_overhead = 0.5;
 };
@@ -40,13 +42,17 @@ struct DynamicState {
   CostModel model;            ///< row_cost_s == 0 while nothing has been traced
 };
 
-/// Rows for the next band of the dynamic policy (factoring, with a floor where rows are cheap):
-/// - one slot: everything (nothing to balance, one start-up to pay);
-/// - otherwise half of an even share of the rows left (of all rows, for the first wave), so
-///   early bands amortise POV-Ray's fixed start-up and late bands balance the tail;
-/// - but, once costs are measured, at least min_work_per_overhead band overheads of tracing at
-///   the mean row cost, capped at an even share of what is left.
-/// The result is a multiple of `block`, or `remaining`.
-int next_dynamic_rows(const DynamicState& state, const DynamicSizing& sizing = {});
+/// The next batch of the dynamic policy: up to `slots` equal bands starting at `first_row`
+/// (factoring, with a floor where rows are cheap):
+/// - one slot: everything in one band (nothing to balance, one start-up to pay);
+/// - the first batch, before anything was traced: first_wave_share of the image;
+/// - later batches: bands of half an even share of the rows left, so early bands amortise
+///   POV-Ray's fixed start-up and late bands balance the tail; but, once costs are measured, at
+///   least min_work_per_overhead band overheads of tracing at the mean row cost, capped at an
+///   even share of what is left;
+/// - a batch that would leave less than a band for every slot shares everything evenly.
+/// Bands start on multiples of `block` (relative to `first_row`, itself a multiple).
+std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& state,
+                                         const DynamicSizing& sizing = {});
 
 }  // namespace taskdist

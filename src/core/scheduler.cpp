@@ -37,17 +37,21 @@ std::optional<RowRange> Scheduler::take_rows(int slot, double now) {
     }
     return std::nullopt;
   }
-  const int remaining = config_.rows - next_row_;
-  if (remaining <= 0) return std::nullopt;
-  DynamicState state;
-  state.total_rows = config_.rows;
-  state.remaining = remaining;
-  state.slots = config_.slots;
-  state.block = config_.block;
-  state.model = model_with_running(now);
-  const int rows = next_dynamic_rows(state, config_.sizing);
-  RowRange range{next_row_, next_row_ + rows};
-  next_row_ += rows;
+  if (batch_.empty()) {
+    DynamicState state;
+    state.total_rows = config_.rows;
+    state.remaining = config_.rows - next_row_;
+    state.slots = config_.slots;
+    state.block = config_.block;
+    state.model = model_with_running(now);
+    for (const RowRange& r : next_dynamic_batch(next_row_, state, config_.sizing)) {
+      batch_.push_back(r);
+      next_row_ = r.end;
+    }
+  }
+  if (batch_.empty()) return std::nullopt;
+  const RowRange range = batch_.front();
+  batch_.pop_front();
   return range;
 }
 

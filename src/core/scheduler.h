@@ -64,7 +64,8 @@ class Scheduler {
   const SchedulerConfig config_;
   const std::vector<RowRange> static_bands_;
 
-  int next_row_ = 0;                     // dynamic: first unassigned row
+  int next_row_ = 0;                     // dynamic: first row not in any batch yet
+  std::deque<RowRange> batch_;           // dynamic: bands of the current batch not handed out
   std::vector<bool> static_taken_;       // static: band i handed out
   std::deque<Task> retry_queue_;         // failed bands waiting for another try
   std::map<TaskId, Running> running_;
