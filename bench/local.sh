@@ -12,7 +12,7 @@ td=build/taskdist
 blob=/usr/share/doc/povray/examples/objects/blob.pov
 skewed=scenes/skewed.pov
 [ -x "$td" ] || { echo "build first: make build" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+TIMEFORMAT=%R  # bash's own `time`: wall seconds
 work=$(mktemp -d /tmp/taskdist-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -36,7 +36,8 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "repeats: $repeats, interleaved"
 for ((i = 1; i <= repeats; i++)); do
   for n in "${names[@]}"; do
-    s=$( { /usr/bin/time -f "%e" bash -c "$(declare -f cmd); td=$td blob=$blob skewed=$skewed work=$work; cmd $n" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    s=$( { time cmd "$n" >/dev/null 2>&1; } 2>&1 )
+    [ -n "$s" ] || { echo "error: $n failed" >&2; exit 1; }
     echo "$n $s" >> "$work/times"
     printf '\r  round %d/%d: %-15s %6.2f s' "$i" "$repeats" "$n" "$s" >&2
   done
