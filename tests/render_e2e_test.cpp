@@ -119,7 +119,7 @@ TEST(RenderTest, ReportHasThePhasesTasksAndPeakMemory) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("first sequential part"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("second sequential part"), std::string::npos);
-  EXPECT_NE(r.err.find("taskdist: rows"), std::string::npos) << "plain progress lines: " << r.err;
+  EXPECT_NE(r.err.find("taskdist: rows traced"), std::string::npos) << "plain progress lines: " << r.err;
   std::ifstream in(dir / "run.json");
   const auto doc = nlohmann::json::parse(in);
   const double seq1 = doc.at("seq1_s"), par = doc.at("parallel_s"), seq2 = doc.at("seq2_s");

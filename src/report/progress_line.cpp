@@ -23,7 +23,7 @@ void ProgressLine::update(const ProgressState& s) {
   std::string eta = "--";
   if (share > 0.02) eta = fmt::format("{:.0f}s", s.elapsed_s * (1 - share) / share);
   const std::string text =
-      fmt::format("rows {:.0f}/{} ({:.0f}%)  bands in flight {}  elapsed {:.1f}s  ETA {}",
+      fmt::format("rows traced {:.0f}/{} ({:.0f}%)  bands in flight {}  elapsed {:.1f}s  ETA {}",
                   s.rows_done, s.rows_total, 100 * share, s.in_flight, s.elapsed_s, eta);
   if (mode_ == Mode::kTerminal) {
     fmt::print(out_, "\r\x1b[K{}", text);
