@@ -76,13 +76,13 @@ TEST(BadInputTest, BadSizes) {
   const fs::path dir = fresh_dir("size");
   const std::string out = (dir / "o.png").string();
   expect_error(taskdist({blob_scene().string(), "+W0", "-o", out}), kUsage,
-               "width (+W) must be between 1 and 65536 pixels, got 0");
+               "width (+W) must be between 1 and 65535 pixels, got 0");
   expect_error(taskdist({blob_scene().string(), "+H-5", "-o", out}), kUsage,
-               "height (+H) must be between 1 and 65536 pixels, got -5");
+               "height (+H) must be between 1 and 65535 pixels, got -5");
   expect_error(taskdist({blob_scene().string(), "+Wabc", "-o", out}), kUsage,
                "width (+W) must be a whole number of pixels, got 'abc'");
   expect_error(taskdist({blob_scene().string(), "Height=70000", "-o", out}), kUsage,
-               "height (+H) must be between 1 and 65536");
+               "height (+H) must be between 1 and 65535");
   EXPECT_TRUE(fs::is_empty(dir));
 }
 

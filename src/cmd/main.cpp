@@ -20,7 +20,7 @@ constexpr const char* kRenderHelp = R"(Render one POV-Ray image in parallel row 
                   [--policy static|dynamic] [--report RUN.json] [--quiet]
 
 POV-Ray options are written as for povray itself: +W800 +H600 (or Width=/Height= in an INI
-file) set the size (default 320x240, at most 65536 each); every other option (+A0.3, +AM2,
+file) set the size (default 320x240, at most 65535 each); every other option (+A0.3, +AM2,
 +Q9, Declare=X=1, +L<path>, ...) is passed to every band unchanged. taskdist's own short flags
 are lower case (-o -j -q -h): write POV-Ray's minus switches in upper case (-J, -UA).
 Refused, because they would break the split: +SR/+ER/+SC/+EC, +O (use -o), +F (the output is

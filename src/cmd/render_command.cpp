@@ -52,7 +52,7 @@ class RenderLoop {
   int run() {
     while (!scheduler_.done()) {
       for (const Task& task : scheduler_.dispatch(now())) start_task(task);
-      if (runner_.running() == 0 && !scheduler_.done()) {
+      if (scheduler_.in_flight() == 0 && !scheduler_.done()) {
         fmt::print(stderr, "taskdist: internal error: no band running and {} rows left\n",
                    scheduler_.rows_total() - scheduler_.rows_done());
         return kExitRenderFailed;

@@ -42,6 +42,6 @@ std::optional<std::string> check_dimension(std::string_view what, std::string_vi
                                            int* out);
 
 /// The largest width or height taskdist accepts (documented in --help).
-inline constexpr int kMaxDimension = 65536;
+inline constexpr int kMaxDimension = 65535;  // POV-Ray's TGA header holds 16 bits
 
 }  // namespace taskdist

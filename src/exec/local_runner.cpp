@@ -19,6 +19,7 @@ LocalRunner::LocalRunner(RenderSettings settings, std::filesystem::path scratch)
 LocalRunner::~LocalRunner() { abort(); }
 
 void LocalRunner::start(const Task& task) {
+  ++unreported_;
   const auto dir = scratch_ / ("task-" + std::to_string(task.id));
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -51,6 +52,7 @@ std::optional<RunnerEvent> LocalRunner::wait(double timeout_s) {
     if (!ready_.empty()) {
       RunnerEvent e = std::move(ready_.front());
       ready_.pop_front();
+      if (!std::holds_alternative<TaskProgress>(e)) --unreported_;
       return e;
     }
     std::vector<pollfd> fds;
@@ -93,6 +95,7 @@ void LocalRunner::cancel(TaskId id) {
   it->second.render->stop(kStopGraceSeconds);
   remove_work_dir(it->second.work_dir);
   renders_.erase(it);
+  --unreported_;
 }
 
 void LocalRunner::abort() {
@@ -106,6 +109,7 @@ void LocalRunner::abort() {
   for (auto& [id, slot] : renders_) remove_work_dir(slot.work_dir);
   renders_.clear();
   ready_.clear();
+  unreported_ = 0;
 }
 
 }  // namespace taskdist

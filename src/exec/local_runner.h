@@ -22,7 +22,7 @@ class LocalRunner : public Runner {
   std::optional<RunnerEvent> wait(double timeout_s) override;
   void cancel(TaskId id) override;
   void abort() override;
-  int running() const override { return static_cast<int>(renders_.size()); }
+  int running() const override { return unreported_; }
 
  private:
   struct Slot {
@@ -37,6 +37,7 @@ class LocalRunner : public Runner {
 
   std::map<TaskId, Slot> renders_;
   std::deque<RunnerEvent> ready_;  // events produced but not yet returned
+  int unreported_ = 0;             // tasks started whose end was not returned by wait() yet
 };
 
 }  // namespace taskdist
