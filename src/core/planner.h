@@ -12,18 +12,17 @@ namespace taskdist {
 /// gives the same pixels as a full render. May return fewer bands than slots for small images.
 std::vector<RowRange> static_plan(int rows, int slots, int block);
 
-/// What the dynamic policy has learnt about the job so far.
 /// A first guess of a band's overhead before any band has finished: POV-Ray's fixed start-up
 /// and shutdown (~0.65 s, mostly sleeping) plus writing its full-size output (~100 ns a pixel,
 /// measured on blob.pov at 3200x2400 with the buffer in memory; ../shared/POVRAY_FACTS.md).
 double prior_band_overhead_s(int width, int height);
 
+/// What the dynamic policy has learnt about the job so far.
 struct CostModel {
   /// Seconds a band costs beyond its tracing (POV-Ray start-up, writing its full-size output).
   double overhead_s = 0;
   /// Seconds of tracing per row, on average over the rows traced so far.
   double row_cost_s = 0;
-  bool measured() const { return row_cost_s > 0 && overhead_s > 0; }
 };
 
 struct DynamicSizing {

@@ -13,18 +13,18 @@ Scheduler::Scheduler(SchedulerConfig config)
       static_taken_(static_bands_.size(), false),
       slot_tasks_(static_cast<size_t>(std::max(1, config.slots))) {}
 
-bool Scheduler::in_tail(const Running& r, double /*now*/) const {
+bool Scheduler::in_tail(const Running& r) const {
   // Tracing is done: POV-Ray is writing its full-size output and shutting down (fixed sleeps).
   // The next band's start-up, mostly sleeping too, overlaps with that. Progress within a band is
   // too uneven (sky is cheap, objects are not) to predict an earlier moment reliably.
   return r.fraction >= 1.0;
 }
 
-bool Scheduler::slot_has_room(int slot, double now) const {
+bool Scheduler::slot_has_room(int slot) const {
   const auto& tasks = slot_tasks_[static_cast<size_t>(slot)];
   if (tasks.empty()) return true;
   if (tasks.size() > 1 || config_.policy == Policy::kStatic || !config_.prestart) return false;
-  return in_tail(running_.at(tasks.front()), now);
+  return in_tail(running_.at(tasks.front()));
 }
 
 std::optional<RowRange> Scheduler::take_rows(int slot, double now) {
@@ -72,7 +72,7 @@ CostModel Scheduler::model_with_running(double now) const {
 std::vector<Task> Scheduler::dispatch(double now) {
   std::vector<Task> started;
   for (int slot = 0; slot < config_.slots; ++slot) {
-    while (slot_has_room(slot, now)) {
+    while (slot_has_room(slot)) {
       Task task;
       if (!retry_queue_.empty()) {
         task = retry_queue_.front();

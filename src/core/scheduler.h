@@ -44,7 +44,6 @@ class Scheduler {
   int rows_done() const { return rows_done_; }
   int rows_total() const { return config_.rows; }
   int in_flight() const { return static_cast<int>(running_.size()); }
-  const CostModel& cost_model() const { return model_; }
 
  private:
   struct Running {
@@ -54,8 +53,8 @@ class Scheduler {
     double first_progress = -1;  // time of the first progress report
   };
 
-  bool slot_has_room(int slot, double now) const;
-  bool in_tail(const Running& r, double now) const;
+  bool slot_has_room(int slot) const;
+  bool in_tail(const Running& r) const;
   std::optional<RowRange> take_rows(int slot, double now);
   CostModel model_with_running(double now) const;
   void finish_running(TaskId id);
