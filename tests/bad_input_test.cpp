@@ -72,6 +72,16 @@ TEST(BadInputTest, MissingIncludeIsASceneError) {
   EXPECT_FALSE(fs::exists(dir / "o.png"));
 }
 
+TEST(BadInputTest, AnOptionPovrayRejectsStopsTheJobOnce) {
+  const fs::path dir = fresh_dir("badopt");
+  const RunResult r = taskdist({blob_scene().string(), "+W64", "+H64", "-j2", "Quality=hello", "-o",
+                                (dir / "o.png").string()});
+  expect_error(r, kRenderFailed, "Problem with option setting");
+  EXPECT_NE(r.err.find("Quality=hello"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("retrying"), std::string::npos) << "a deterministic error is not retried";
+  EXPECT_TRUE(fs::is_empty(dir));
+}
+
 TEST(BadInputTest, BadSizes) {
   const fs::path dir = fresh_dir("size");
   const std::string out = (dir / "o.png").string();

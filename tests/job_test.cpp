@@ -87,6 +87,15 @@ TEST(JobTest, MissingSceneAndOutputDirectoryAreNamed) {
   EXPECT_NE(job.error().find("does not exist"), std::string::npos) << job.error();
 }
 
+TEST(JobTest, LibraryPathsBecomeAbsoluteAndQuoted) {
+  const fs::path dir = fresh_dir("job");
+  const fs::path scene = write(dir / "s.pov", "sphere{0,1}");
+  auto job = build_job(request_for(scene, {"+Lmy includes"}));
+  ASSERT_TRUE(job) << job.error();
+  ASSERT_EQ(job->pov_options.size(), 1u);
+  EXPECT_EQ(job->pov_options[0], "+L\"" + (fs::current_path() / "my includes").string() + "\"");
+}
+
 TEST(JobTest, MissingPovrayNamesThePackage) {
   const fs::path dir = fresh_dir("job");
   JobRequest r = request_for(write(dir / "s.pov", "sphere{0,1}"));

@@ -35,6 +35,13 @@ TEST(PovrayStderrTest, MissingIncludeIsASceneError) {
   EXPECT_TRUE(s.scene_error());
 }
 
+TEST(PovrayStderrTest, ARejectedOptionIsDeterministic) {
+  PovrayStderr s;
+  s.feed("Problem with option setting\n/usr/bin/povray +Qx\nFailed to parse command-line option\n");
+  EXPECT_TRUE(s.scene_error());
+  EXPECT_EQ(s.error_excerpt().find("Problem with option setting"), 0u);
+}
+
 TEST(PovrayStderrTest, OtherFailuresAreNotSceneErrors) {
   PovrayStderr s;
   s.feed("some line\nSegmentation fault\n");

@@ -97,7 +97,7 @@ TEST(RenderTest, IniFileSetsSceneAndSize) {
 }
 
 TEST(RenderTest, FindsIncludesBesideTheSceneFromAnyDirectory) {
-  const fs::path scene_dir = fresh_dir("scene-with-include");
+  const fs::path scene_dir = fresh_dir("scene with include");  // spaces: POV-Ray needs quotes
   std::ofstream(scene_dir / "colours.inc") << "#declare Tint = rgb <0.9, 0.4, 0.1>;\n";
   std::ofstream(scene_dir / "scene.pov")
       << "#include \"colours.inc\"\ncamera { location <0,0,-4> look_at 0 }\n"

@@ -161,7 +161,8 @@ fs::path reference_render(const fs::path& scene, int width, int height,
   if (auto it = cache.find(key.str()); it != cache.end()) return it->second;
   const fs::path dir = fresh_dir("reference");
   const fs::path out = dir / "reference.png";
-  std::vector<std::string> argv = {"povray", "+I" + scene.string(), "+L" + scene.parent_path().string(),
+  std::vector<std::string> argv = {"povray", "+I\"" + scene.string() + "\"",
+                                   "+L\"" + scene.parent_path().string() + "\"",
                                    "+W" + std::to_string(width), "+H" + std::to_string(height),
                                    "+WT1", "-D", "+FN", "+O" + out.string()};
   argv.insert(argv.end(), options.begin(), options.end());

@@ -131,11 +131,11 @@ class RenderLoop {
     }
     runner_.abort();
     if (e.failure.kind == FailureKind::kSceneError) {
-      fmt::print(stderr, "taskdist: POV-Ray cannot render the scene ({}, band {}):\n{}\n",
+      fmt::print(stderr, "taskdist: POV-Ray refused the job ({}, band {}):\n{}\n",
                  e.failure.message, rows_text(rec.rows), indent(e.failure.detail));
       fmt::print(stderr,
-                 "taskdist: stopped: a scene error is the same for every band; fix the scene "
-                 "and run again\n");
+                 "taskdist: stopped: this error is the same for every band; fix the scene or "
+                 "the options and run again\n");
     } else {
       fmt::print(stderr, "taskdist: band {} failed {} times; last: {}\n{}\n", rows_text(rec.rows),
                  rec.attempt, e.failure.message, indent(e.failure.detail));

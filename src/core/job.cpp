@@ -65,7 +65,11 @@ std::optional<std::string> apply_option(const PovOption& opt, const std::string&
     case PovOptionKind::kLibraryPath: {
       fs::path p = opt.value;
       if (p.is_relative()) p = base / p;
-      job.pov_options.push_back("+L" + p.lexically_normal().string());
+      const std::string path = p.lexically_normal().string();
+      if (path.find('"') != std::string::npos) {
+        return where + ": POV-Ray cannot take a library path that contains a double quote";
+      }
+      job.pov_options.push_back(pov_path_option("+L", path));
       return std::nullopt;
     }
     case PovOptionKind::kPassThrough:
@@ -175,6 +179,10 @@ std::expected<Job, std::string> build_job(const JobRequest& request) {
     job.scene = given;
   }
   job.scene_dir = job.scene.parent_path();
+  if (job.scene.string().find('"') != std::string::npos) {
+    return Error("scene path '" + job.scene.string() +
+                 "' contains a double quote, which POV-Ray cannot take; rename or move it");
+  }
 
   const fs::path cwd = fs::current_path();
   for (const std::string& arg : request.pov_args) {

@@ -136,6 +136,10 @@ PovOption classify_pov_option(std::string_view arg) {
   return classify_setting(arg);
 }
 
+std::string pov_path_option(std::string_view prefix, const std::string& path) {
+  return std::string(prefix) + '"' + path + '"';
+}
+
 std::optional<std::string> check_dimension(std::string_view what, std::string_view value,
                                            int* out) {
   long long v = 0;

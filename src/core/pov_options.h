@@ -41,6 +41,10 @@ PovOption classify_pov_option(std::string_view arg);
 std::optional<std::string> check_dimension(std::string_view what, std::string_view value,
                                            int* out);
 
+/// A path option for POV-Ray ("+L", "+I"): POV-Ray re-parses its command line, so a path with
+/// spaces must be quoted. REQUIRES: the path contains no double quote (build_job refuses those).
+std::string pov_path_option(std::string_view prefix, const std::string& path);
+
 /// The largest width or height taskdist accepts (documented in --help).
 inline constexpr int kMaxDimension = 65535;  // POV-Ray's TGA header holds 16 bits
 

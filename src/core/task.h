@@ -32,7 +32,7 @@ struct TaskTiming {
 
 /// Why a task failed. A scene error is deterministic: retrying it elsewhere cannot help.
 enum class FailureKind {
-  kSceneError,  ///< parse error, missing include or file: stop the job
+  kSceneError,  ///< parse error, missing include or file, rejected option: stop the job
   kRenderError, ///< the renderer exited non-zero for another reason, or its output was bad
   kCrashed,     ///< killed by a signal
 };

@@ -40,7 +40,8 @@ void PovrayStderr::on_line(std::string_view line) {
                            contains(line, "Problem with option") ||
                            contains(line, "Failed to parse");
   if (contains(line, "Parse Error") || contains(line, "Fatal error in parser") ||
-      contains(line, "Cannot open include file")) {
+      contains(line, "Cannot open include file") || contains(line, "Problem with option") ||
+      contains(line, "Failed to parse command-line option")) {
     scene_error_ = true;
   }
   if (error_start) in_error_ = true;

@@ -15,8 +15,8 @@ class PovrayStderr {
   void feed(std::string_view data);
   /// The latest progress fraction reported since the last call, if any.
   std::optional<double> take_progress();
-  /// True if the text shows a deterministic scene error (parse error, missing include or file):
-  /// rendering the same scene elsewhere would fail the same way.
+  /// True if the text shows a deterministic error (parse error, missing include or file, an
+  /// option POV-Ray rejects): rendering the same job elsewhere would fail the same way.
   bool scene_error() const;
   /// POV-Ray's own error lines ("File '...' line N: Parse Error: ..." and what follows), or the
   /// last lines it printed if it printed no recognisable error.

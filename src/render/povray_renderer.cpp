@@ -1,5 +1,7 @@
 #include "render/povray_renderer.h"
 
+#include "core/pov_options.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -47,9 +49,9 @@ RenderSettings render_settings_for(const Job& job) {
 }
 
 std::vector<std::string> povray_argv(const RenderSettings& s, RowRange rows) {
-  std::vector<std::string> argv{s.povray.string(), "+L" + s.scene_dir.string()};
+  std::vector<std::string> argv{s.povray.string(), pov_path_option("+L", s.scene_dir.string())};
   argv.insert(argv.end(), s.options.begin(), s.options.end());
-  argv.push_back("+I" + s.scene.string());
+  argv.push_back(pov_path_option("+I", s.scene.string()));
   argv.push_back("+W" + std::to_string(s.width));
   argv.push_back("+H" + std::to_string(s.height));
   // POV-Ray rows are 1-based and inclusive; an end value of exactly 1 would mean "fraction 1.0",
