@@ -48,7 +48,8 @@ class RenderLoop {
         scheduler_(scheduler_config(job)),
         progress_(stderr, job.quiet) {}
 
-  /// Runs until every band is assembled, or the job fails. Returns the exit code.
+  /// Runs until every band is assembled (returns -1: the caller finishes the file) or the job
+  /// must stop (returns the exit code).
   int run() {
     while (!scheduler_.done()) {
       for (const Task& task : scheduler_.dispatch(now())) start_task(task);
