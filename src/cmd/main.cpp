@@ -72,7 +72,7 @@ void split_args(const std::vector<std::string>& args, std::vector<std::string>& 
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   const auto program_start = std::chrono::steady_clock::now();
   std::vector<std::string> args(argv + 1, argv + argc);
 
@@ -121,10 +121,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "taskdist: {}\n", job.error());
     return taskdist::kExitUsage;
   }
-  try {
-    return taskdist::run_render(*job, program_start);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "taskdist: fatal: {}\n", e.what());
-    return taskdist::kExitRenderFailed;
-  }
+  return taskdist::run_render(*job, program_start);
+} catch (const std::exception& e) {
+  fmt::print(stderr, "taskdist: fatal: {}\n", e.what());
+  return taskdist::kExitRenderFailed;
 }

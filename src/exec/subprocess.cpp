@@ -128,7 +128,7 @@ ExitStatus Subprocess::reap() {
   return s ? *s : ExitStatus{};
 }
 
-void stop_processes(std::vector<Subprocess*> processes, double grace_s) {
+void stop_processes(const std::vector<Subprocess*>& processes, double grace_s) {
   for (auto* p : processes) p->signal_group(SIGTERM);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_s);

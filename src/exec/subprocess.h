@@ -58,6 +58,6 @@ class Subprocess {
 
 /// Sends SIGTERM to each group, waits up to `grace_s` for them to exit, then SIGKILLs the rest;
 /// reaps all of them.
-void stop_processes(std::vector<Subprocess*> processes, double grace_s);
+void stop_processes(const std::vector<Subprocess*>& processes, double grace_s);
 
 }  // namespace taskdist

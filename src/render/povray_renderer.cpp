@@ -90,7 +90,7 @@ std::vector<int> BandRender::open_fds() const {
 }
 
 std::optional<double> BandRender::on_readable(int fd) {
-  static thread_local std::vector<uint8_t> buffer(256 * 1024);
+  static thread_local std::vector<uint8_t> buffer(size_t{256} * 1024);
   const bool is_stdout = fd == process_.stdout_fd();
   for (int reads = 0; reads < 64; ++reads) {
     const ssize_t n = ::read(fd, buffer.data(), buffer.size());
