@@ -66,19 +66,24 @@ TEST(PlannerTest, LaterBatchesFollowFactoringWhereRowsAreExpensive) {
 }
 
 TEST(PlannerTest, CheapRowsMakeBiggerBandsUpToAnEvenShare) {
-  // Given: rows at 1 ms, a 1 s overhead: a band should trace for at least 0.5 s = 500 rows.
-  auto batch = next_dynamic_batch(0, state(4000, 3000, 2, 10, {1.0, 0.001}));
+  // Given: rows at 1 ms, a 1 s overhead, min_work_per_overhead 0.5: a band should trace for at
+  // least 0.5 s = 500 rows.
+  DynamicSizing sizing;
+  sizing.min_work_per_overhead = 0.5;
+  auto batch = next_dynamic_batch(0, state(4000, 3000, 2, 10, {1.0, 0.001}), sizing);
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_EQ(batch[0].count(), 750);  // factoring's 3000/4 is already above the floor
-  batch = next_dynamic_batch(0, state(4000, 2200, 2, 10, {1.0, 0.001}));
+  batch = next_dynamic_batch(0, state(4000, 2200, 2, 10, {1.0, 0.001}), sizing);
   EXPECT_EQ(batch[0].count(), 550);
-  batch = next_dynamic_batch(0, state(4000, 1500, 2, 10, {1.0, 0.001}));
+  batch = next_dynamic_batch(0, state(4000, 1500, 2, 10, {1.0, 0.001}), sizing);
   EXPECT_EQ(batch[0].count(), 500);
 }
 
 TEST(PlannerTest, TheLastBatchSharesEverythingEvenly) {
   // 608 rows left, floor 263 rows: two bands of 288 would leave 32 rows, less than a band.
-  auto batch = next_dynamic_batch(1792, state(2400, 608, 2, 32, {1.42, 0.0027}));
+  DynamicSizing sizing;
+  sizing.min_work_per_overhead = 0.5;
+  auto batch = next_dynamic_batch(1792, state(2400, 608, 2, 32, {1.42, 0.0027}), sizing);
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_EQ(batch[0], (RowRange{1792, 2112}));
   EXPECT_EQ(batch[1], (RowRange{2112, 2400}));

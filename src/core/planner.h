@@ -28,8 +28,9 @@ struct CostModel {
 struct DynamicSizing {
   /// Share of the image that the first wave (one band per slot) covers before anything is known.
   double first_wave_share = 0.7;
-  /// Where rows are cheap, a band's tracing should take at least this many band overheads.
-  double min_work_per_overhead = 0.5;
+  /// Where rows are cheap, a band's tracing should take at least this many band overheads
+  /// (1: no band spends more time on overhead than on tracing).
+  double min_work_per_overhead = 1.0;
 };
 
 /// What the dynamic policy knows when a slot asks for work.
