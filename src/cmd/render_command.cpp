@@ -44,7 +44,7 @@ std::string indent(const std::string& text) {
 class RenderLoop {
  public:
   RenderLoop(const Job& job, Clock::time_point start, Runner& runner, PngAssembler& assembler)
-      : job_(job), start_(start), runner_(runner), assembler_(assembler),
+      : start_(start), runner_(runner), assembler_(assembler),
         scheduler_(scheduler_config(job)),
         progress_(stderr, job.quiet) {}
 
@@ -85,15 +85,13 @@ class RenderLoop {
     rec.rows = task.rows;
     rec.attempt = task.attempt;
     rec.start_s = now();
-    records_[task.id] = rec;
-    progress_of_[task.id] = 0;
+    in_flight_[task.id] = InFlight{rec, 0};
     runner_.start(task);
   }
 
   TaskRecord close_record(TaskId id, std::string outcome) {
-    TaskRecord rec = records_.at(id);
-    records_.erase(id);
-    progress_of_.erase(id);
+    TaskRecord rec = in_flight_.at(id).record;
+    in_flight_.erase(id);
     rec.end_s = now();
     rec.outcome = std::move(outcome);
     return rec;
@@ -101,7 +99,7 @@ class RenderLoop {
 
   int handle(TaskProgress& e) {
     scheduler_.on_progress(e.id, e.fraction, now());
-    if (progress_of_.contains(e.id)) progress_of_[e.id] = e.fraction;
+    if (auto it = in_flight_.find(e.id); it != in_flight_.end()) it->second.traced = e.fraction;
     return -1;
   }
 
@@ -155,19 +153,21 @@ class RenderLoop {
 
   void show_progress() {
     double rows = scheduler_.rows_done();
-    for (const auto& [id, fraction] : progress_of_) rows += fraction * records_.at(id).rows.count();
+    for (const auto& [id, t] : in_flight_) rows += t.traced * t.record.rows.count();
     progress_.update({rows, scheduler_.rows_total(), scheduler_.in_flight(), now()});
   }
 
-  const Job& job_;
   const Clock::time_point start_;
   Runner& runner_;
   PngAssembler& assembler_;
   Scheduler scheduler_;
   ProgressLine progress_;
   RunReport report_;
-  std::map<TaskId, TaskRecord> records_;   // tasks in flight
-  std::map<TaskId, double> progress_of_;   // their traced share
+  struct InFlight {
+    TaskRecord record;
+    double traced = 0;  // share of the band's rows traced so far
+  };
+  std::map<TaskId, InFlight> in_flight_;
 };
 
 }  // namespace

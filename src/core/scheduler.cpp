@@ -85,7 +85,7 @@ std::vector<Task> Scheduler::dispatch(double now) {
       }
       task.id = next_id_++;
       task.slot = slot;
-      running_[task.id] = Running{task, now, 0, -1};
+      running_[task.id] = Running{task, 0, -1};
       slot_tasks_[static_cast<size_t>(slot)].push_back(task.id);
       started.push_back(task);
     }

@@ -48,7 +48,6 @@ class Scheduler {
  private:
   struct Running {
     Task task;
-    double started = 0;
     double fraction = 0;
     double first_progress = -1;  // time of the first progress report
   };

@@ -36,7 +36,7 @@ void LocalRunner::start(const Task& task) {
     ready_.push_back(TaskFailed{task.id, {FailureKind::kRenderError, render.error(), {}}});
     return;
   }
-  renders_[task.id] = Slot{std::move(*render), dir};
+  renders_[task.id] = Running{std::move(*render), dir};
 }
 
 void LocalRunner::remove_work_dir(const std::filesystem::path& dir) {
@@ -61,8 +61,8 @@ std::optional<RunnerEvent> LocalRunner::wait(double timeout_s) {
       fds.push_back({InterruptSignal::fd(), POLLIN, 0});
       owners.push_back(0);
     }
-    for (auto& [id, slot] : renders_) {
-      for (int fd : slot.render->open_fds()) {
+    for (auto& [id, r] : renders_) {
+      for (int fd : r.render->open_fds()) {
         fds.push_back({fd, POLLIN, 0});
         owners.push_back(id);
       }
@@ -100,13 +100,13 @@ void LocalRunner::cancel(TaskId id) {
 
 void LocalRunner::abort() {
   std::vector<Subprocess*> processes;
-  for (auto& [id, slot] : renders_) processes.push_back(&slot.render->process());
+  for (auto& [id, r] : renders_) processes.push_back(&r.render->process());
   for (auto* p : processes) {
     p->close_stdout();
     p->close_stderr();
   }
   stop_processes(processes, kStopGraceSeconds);
-  for (auto& [id, slot] : renders_) remove_work_dir(slot.work_dir);
+  for (auto& [id, r] : renders_) remove_work_dir(r.work_dir);
   renders_.clear();
   ready_.clear();
   unreported_ = 0;

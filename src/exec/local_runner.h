@@ -25,7 +25,7 @@ class LocalRunner : public Runner {
   int running() const override { return unreported_; }
 
  private:
-  struct Slot {
+  struct Running {  // one povray process and its private directory
     std::unique_ptr<BandRender> render;
     std::filesystem::path work_dir;
   };
@@ -35,7 +35,7 @@ class LocalRunner : public Runner {
   const RenderSettings settings_;
   const std::filesystem::path scratch_;
 
-  std::map<TaskId, Slot> renders_;
+  std::map<TaskId, Running> renders_;
   std::deque<RunnerEvent> ready_;  // events produced but not yet returned
   int unreported_ = 0;             // tasks started whose end was not returned by wait() yet
 };
