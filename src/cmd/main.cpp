@@ -8,7 +8,16 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+
 #include "cmd/render_command.h"
+#include "mpi/channel.h"
+#include "mpi/mpi_master.h"
+#include "mpi/mpi_session.h"
+#include "mpi/worker.h"
 #include "core/job.h"
 #include "core/pov_options.h"
 
@@ -31,15 +40,28 @@ Each band runs the unmodified povray in a private temporary directory with +WT1 
 +WT<n> sets another count, the same for every band); the scene's folder is on POV-Ray's
 library path, so includes and images beside the scene are found from any directory.
 
+On a cluster, start it with Open MPI (or srun): rank 0 is the master, every other rank a worker
+node that renders --slots bands at once and pulls more as it finishes them:
+  mpirun -np 9 --hostfile hosts taskdist render SCENE.pov +W3200 +H2400 -o OUT.png --slots 4
+The master packs the scene's folder (the scene and the files beside it, at most --scene-limit
+MiB) and sends it to every node, which renders from a private copy: no shared filesystem is
+needed. With --shared-dir every node uses the scene where it is. POV-Ray's standard includes
+come from each node's own install. --policy static gives each worker node one equal band.
+A lost node ends the whole job (Open MPI's behaviour): the bands already received are kept in
+OUT.png.taskdist-*/bands, and taskdist names the node it lost.
+
 Exit codes: 0 success; 1 the render failed (scene error, POV-Ray failure, output I/O error);
-2 bad command line, option, scene or output path; 130 interrupted by Ctrl-C (128+N for
+2 bad command line, option, scene or output path; 3 a worker node was lost; 130 interrupted by Ctrl-C (128+N for
 signal N). On failure or interruption no output file is left behind.)";
 
 // Our own flags, and those that take the next argument as their value.
-const std::set<std::string> kOwnFlags = {"-o", "--output", "-j", "--jobs", "--policy", "--report",
-                                         "--povray", "-q", "--quiet", "-h", "--help"};
-const std::set<std::string> kFlagsWithValue = {"-o", "--output", "-j", "--jobs", "--policy",
-                                               "--report", "--povray"};
+const std::set<std::string> kOwnFlags = {
+    "-o", "--output", "-j", "--jobs", "--policy", "--report", "--povray", "-q", "--quiet", "-h",
+    "--help", "--slots", "--master-slots", "--scene-dir", "--shared-dir", "--scene-limit"};
+const std::set<std::string> kFlagsWithValue = {"-o",           "--output",   "-j",
+                                               "--jobs",       "--policy",   "--report",
+                                               "--povray",     "--slots",    "--master-slots",
+                                               "--scene-dir",  "--scene-limit"};
 
 bool is_own_flag(const std::string& arg) {
   if (kOwnFlags.contains(arg)) return true;
@@ -98,6 +120,31 @@ int main(int argc, char** argv) try {
                      "master_peak_rss_bytes");
   render->add_option("--povray", request.povray, "POV-Ray executable (default: povray on PATH)");
   render->add_flag("-q,--quiet", request.quiet, "no progress line and no timing table");
+  taskdist::ClusterOptions cluster;
+  taskdist::WorkerOptions worker;
+  std::string scene_dir;
+  int scene_limit_mb = 64;
+  render->add_option("--slots", worker.slots,
+                     "under MPI: bands at once on each worker rank (default: its cores)")
+      ->check(CLI::Range(1, 4096));
+  render->add_option("--master-slots", cluster.master_slots,
+                     "under MPI: bands the master renders itself (default 0)")
+      ->check(CLI::Range(0, 4096));
+  render->add_option("--scene-dir", scene_dir,
+                     "under MPI: the folder shipped to the nodes (default: the scene's folder)");
+  render->add_flag("--shared-dir", cluster.shared_dir,
+                   "under MPI: every node sees the scene at the same path; ship nothing");
+  render->add_option("--scene-limit", scene_limit_mb,
+                     "under MPI: the most MiB of scene files to ship (default 64)")
+      ->check(CLI::Range(1, 1 << 20));
+
+  // Under a launcher (mpirun, srun) every rank runs this same command line.
+  std::optional<taskdist::MpiSession> mpi;
+  if (taskdist::launcher_rank()) {
+    mpi.emplace(&argc, &argv);
+    if (mpi->size() == 1) mpi.reset();  // one rank: the local engine
+  }
+  const bool worker_rank = mpi && mpi->rank() != 0;
 
   std::vector<std::string> ours, pov;
   if (!args.empty() && args[0] == "render") {
@@ -110,9 +157,41 @@ int main(int argc, char** argv) try {
   try {
     app.parse(ours);
   } catch (const CLI::ParseError& e) {
+    if (worker_rank) return 0;  // rank 0 says what is wrong, once
     const int code = app.exit(e);
     return code == 0 ? 0 : taskdist::kExitUsage;
   }
+  if (mpi) {
+    taskdist::Channel channel;
+    if (worker_rank) {
+      if (worker.slots == 0 && request.slots > 0) worker.slots = request.slots;
+      const int code = taskdist::run_worker(*mpi, channel, worker);
+      if (code != 0) {
+        std::fflush(nullptr);
+        ::_exit(code);  // the job is being torn down: MPI_Finalize would wait for the lost
+      }
+      return 0;
+    }
+    const auto master_start = std::chrono::steady_clock::now();  // launch excluded
+    request.pov_args = pov;
+    request.policy = policy == "static" ? taskdist::Policy::kStatic : taskdist::Policy::kDynamic;
+    auto job = taskdist::build_job(request);
+    if (!job) {
+      fmt::print(stderr, "taskdist: {}\n", job.error());
+      taskdist::dismiss_workers(*mpi, channel);
+      return taskdist::kExitUsage;
+    }
+    if (!scene_dir.empty()) cluster.scene_dir = std::filesystem::absolute(scene_dir);
+    cluster.scene_limit_bytes = static_cast<uint64_t>(scene_limit_mb) << 20;
+    cluster.povray_given = request.povray != "povray";
+    const int code = taskdist::run_mpi_master(*job, master_start, *mpi, channel, cluster);
+    if (code == taskdist::kExitNodeLost || code > 128) {
+      std::fflush(nullptr);
+      ::_exit(code);  // a rank is gone: MPI_Finalize would wait for it
+    }
+    return code;
+  }
+
   request.pov_args = pov;
   request.policy = policy == "static" ? taskdist::Policy::kStatic : taskdist::Policy::kDynamic;
 

@@ -4,11 +4,13 @@
 
 #include <csignal>
 #include <map>
+#include <set>
 
 #include "core/scheduler.h"
 #include "exec/interrupt.h"
 #include "exec/local_runner.h"
 #include "exec/temp_dir.h"
+#include "image/band_file.h"
 #include "image/png_assembler.h"
 #include "render/povray_renderer.h"
 #include "report/progress_line.h"
@@ -19,11 +21,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-SchedulerConfig scheduler_config(const Job& job) {
+SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout) {
   SchedulerConfig c;
   c.rows = job.height;
   c.width = job.width;
-  c.slots = job.slots;
+  c.slots = layout.slots;
+  c.slot_nodes = layout.slot_nodes;
   c.block = job.block_size;
   c.policy = job.policy;
   return c;
@@ -43,10 +46,18 @@ std::string indent(const std::string& text) {
 // The loop that connects scheduler, runner, assembler and reports for one job.
 class RenderLoop {
  public:
-  RenderLoop(const Job& job, Clock::time_point start, Runner& runner, PngAssembler& assembler)
-      : start_(start), runner_(runner), assembler_(assembler),
-        scheduler_(scheduler_config(job)),
-        progress_(stderr, job.quiet) {}
+  RenderLoop(const Job& job, const EngineLayout& layout, Clock::time_point start, Runner& runner,
+             PngAssembler& assembler, std::filesystem::path band_dir)
+      : start_(start), runner_(runner), assembler_(assembler), band_dir_(std::move(band_dir)),
+        scheduler_(scheduler_config(job, layout)),
+        progress_(stderr, job.quiet) {
+    layout_nodes_ = layout.slot_nodes;
+  }
+
+  /// True if the run ended in a way worth keeping its finished bands for (a lost node, or a
+  /// launcher ending the job), and there are some.
+  bool keep_bands() const { return keep_bands_ && bands_saved_ > 0; }
+  int bands_saved() const { return bands_saved_; }
 
   /// Runs until every band is assembled (returns -1: the caller finishes the file) or the job
   /// must stop (returns the exit code).
@@ -109,7 +120,13 @@ class RenderLoop {
     rec.timing = e.timing;
     rec.bytes = e.band.deflated.size();
     report_.tasks.push_back(rec);
-    if (auto err = assembler_.add(std::move(e.band))) {
+    // On disk before it is used: a run that dies (a lost node ends an MPI job) keeps it.
+    auto err = write_band_file(band_dir_, e.band);
+    if (!err) {
+      ++bands_saved_;
+      err = assembler_.add(std::move(e.band));
+    }
+    if (err) {
       runner_.abort();
       fmt::print(stderr, "taskdist: {}\n", *err);
       return kExitRenderFailed;
@@ -123,15 +140,22 @@ class RenderLoop {
     const FailureAction action = scheduler_.on_failed(e.id, e.failure, now());
     progress_.finish();
     if (action == FailureAction::kRetried) {
-      fmt::print(stderr, "taskdist: band {} failed on slot {} ({}); retrying\n",
-                 rows_text(rec.rows), rec.slot + 1, e.failure.message);
+      fmt::print(stderr, "taskdist: band {} failed on {} ({}); retrying\n",
+                 rows_text(rec.rows), runner_.slot_name(rec.slot), e.failure.message);
       if (!e.failure.detail.empty()) fmt::print(stderr, "{}\n", indent(e.failure.detail));
+      const int node = node_of(rec.slot);
+      if (scheduler_.node_excluded(node) && !excluded_reported_.contains(node)) {
+        excluded_reported_.insert(node);
+        fmt::print(stderr, "taskdist: {} failed {} bands in a row; its node gets no more bands\n",
+                   runner_.slot_name(rec.slot), SchedulerConfig{}.node_failure_limit);
+      }
       return -1;
     }
     runner_.abort();
     if (e.failure.kind == FailureKind::kSceneError) {
-      fmt::print(stderr, "taskdist: POV-Ray refused the job ({}, band {}):\n{}\n",
-                 e.failure.message, rows_text(rec.rows), indent(e.failure.detail));
+      fmt::print(stderr, "taskdist: POV-Ray refused the job ({}, band {} on {}):\n{}\n",
+                 e.failure.message, rows_text(rec.rows), runner_.slot_name(rec.slot),
+                 indent(e.failure.detail));
       fmt::print(stderr,
                  "taskdist: stopped: this error is the same for every band; fix the scene or "
                  "the options and run again\n");
@@ -146,9 +170,27 @@ class RenderLoop {
   int handle(Interrupted& e) {
     runner_.abort();
     progress_.finish();
-    fmt::print(stderr, "taskdist: interrupted by signal {}; stopped all bands, wrote nothing\n",
+    // Ctrl-C is the user's own decision; another signal (a launcher ending the job) keeps the
+    // finished bands.
+    keep_bands_ = e.signal != SIGINT;
+    fmt::print(stderr, "taskdist: interrupted by signal {}; stopped all bands, wrote no image\n",
                e.signal);
     return e.signal == SIGINT ? kExitInterrupted : 128 + e.signal;
+  }
+
+  int handle(WorkerLost& e) {
+    runner_.abort();
+    progress_.finish();
+    keep_bands_ = true;
+    fmt::print(stderr, "taskdist: lost worker node {}: {}\n", e.node, e.message);
+    fmt::print(stderr, "taskdist: stopped with {} of {} rows done; wrote no image\n",
+               scheduler_.rows_done(), scheduler_.rows_total());
+    return kExitNodeLost;
+  }
+
+  int node_of(int slot) const {
+    const auto i = static_cast<size_t>(slot);
+    return i < layout_nodes_.size() ? layout_nodes_[i] : 0;
   }
 
   void show_progress() {
@@ -160,6 +202,11 @@ class RenderLoop {
   const Clock::time_point start_;
   Runner& runner_;
   PngAssembler& assembler_;
+  const std::filesystem::path band_dir_;
+  std::vector<int> layout_nodes_;
+  std::set<int> excluded_reported_;
+  int bands_saved_ = 0;
+  bool keep_bands_ = false;
   Scheduler scheduler_;
   ProgressLine progress_;
   RunReport report_;
@@ -179,34 +226,49 @@ int run_render(const Job& job, Clock::time_point program_start) {
     fmt::print(stderr, "taskdist: {}\n", scratch.error());
     return kExitRenderFailed;
   }
-  // Early bands beyond the memory budget wait next to the output (same filesystem).
+  LocalRunner runner(render_settings_for(job), scratch->path());
+  return run_render_with(job, program_start, runner, {.slots = job.slots, .slot_nodes = {}});
+}
+
+int run_render_with(const Job& job, Clock::time_point program_start, Runner& runner,
+                    const EngineLayout& layout) {
+  // Finished bands land next to the output (same filesystem): early ones wait there, and they
+  // survive a run that dies.
   auto job_dir = TempDir::create(job.output.parent_path(), job.output.filename().string() +
                                                                ".taskdist-");
   if (!job_dir) {
     fmt::print(stderr, "taskdist: {}\n", job_dir.error());
     return kExitUsage;
   }
+  const auto band_dir = job_dir->path() / "bands";
+  const auto spill_dir = job_dir->path() / "waiting";
+  std::error_code ec;
+  std::filesystem::create_directory(band_dir, ec);
+  std::filesystem::create_directory(spill_dir, ec);
   auto assembler = PngAssembler::create({.width = job.width, .height = job.height,
                                          .alpha = job.alpha, .output = job.output,
-                                         .spill_dir = job_dir->path()});
+                                         .spill_dir = spill_dir});
   if (!assembler) {
     fmt::print(stderr, "taskdist: {}\n", assembler.error());
     return kExitUsage;
   }
-  LocalRunner runner(render_settings_for(job), scratch->path());
-  RenderLoop loop(job, program_start, runner, **assembler);
+  RenderLoop loop(job, layout, program_start, runner, **assembler, band_dir);
   if (int code = loop.run(); code >= 0) {
     (*assembler)->discard();
+    if (loop.keep_bands()) {
+      std::filesystem::remove_all(spill_dir, ec);
+      fmt::print(stderr, "taskdist: the {} bands received are safe in {}\n", loop.bands_saved(),
+                 band_dir.string());
+      job_dir->release();
+    }
     return code;
   }
   if (auto err = (*assembler)->finish()) {
     fmt::print(stderr, "taskdist: {}\n", *err);
     return kExitRenderFailed;
   }
-  scratch->remove();
   job_dir->remove();
   RunReport& report = loop.report();
-  std::error_code ec;
   report.output_bytes = std::filesystem::file_size(job.output, ec);
   report.end_s = std::chrono::duration<double>(Clock::now() - program_start).count();
   report.master_peak_rss_bytes = peak_rss_bytes();

@@ -3,7 +3,10 @@
 
 #include <chrono>
 
+#include <vector>
+
 #include "core/job.h"
+#include "core/runner.h"
 
 namespace taskdist {
 
@@ -11,11 +14,23 @@ namespace taskdist {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRenderFailed = 1;  ///< the scene or POV-Ray failed, or output I/O
 inline constexpr int kExitUsage = 2;         ///< bad command line, options or files
+inline constexpr int kExitNodeLost = 3;      ///< a worker node was lost (cluster engine)
 inline constexpr int kExitInterrupted = 130; ///< SIGINT (128 + signal number for others)
 
 /// Runs `job`; `program_start` is when the process started (the first sequential part counts
 /// from there). Returns the exit code. Prints the timing table on stdout, progress and errors
 /// on stderr.
 int run_render(const Job& job, std::chrono::steady_clock::time_point program_start);
+
+/// How the runner's slots are laid out: their number and the node of each (for retries on
+/// another node and for excluding a failing one); empty `slot_nodes`: all on one node.
+struct EngineLayout {
+  int slots = 1;
+  std::vector<int> slot_nodes;
+};
+
+/// Runs `job` on `runner` (any engine): schedules, assembles, reports. Returns the exit code.
+int run_render_with(const Job& job, std::chrono::steady_clock::time_point program_start,
+                    Runner& runner, const EngineLayout& layout);
 
 }  // namespace taskdist

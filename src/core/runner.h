@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <variant>
 
 #include "core/task.h"
@@ -33,8 +34,14 @@ struct Interrupted {
   int signal = 0;
 };
 
+/// A worker node stopped answering or left the job; its bands in flight are lost with it.
+struct WorkerLost {
+  std::string node;     ///< e.g. "node3 (rank 3)"
+  std::string message;  ///< what was seen
+};
+
 /// What waiting can return: a closed set, handled exhaustively by the loop.
-using RunnerEvent = std::variant<TaskProgress, TaskFinished, TaskFailed, Interrupted>;
+using RunnerEvent = std::variant<TaskProgress, TaskFinished, TaskFailed, Interrupted, WorkerLost>;
 
 class Runner {
  public:
@@ -49,6 +56,8 @@ class Runner {
   virtual void abort() = 0;
   /// Number of tasks started and not yet reported finished or failed.
   virtual int running() const = 0;
+  /// How messages name a slot, e.g. "slot 2" or "node3 (rank 3) slot 1".
+  virtual std::string slot_name(int slot) const { return "slot " + std::to_string(slot + 1); }
 };
 
 }  // namespace taskdist

@@ -20,7 +20,36 @@ bool Scheduler::in_tail(const Running& r) const {
   return r.fraction >= 1.0;
 }
 
+int Scheduler::node_of(int slot) const {
+  const auto i = static_cast<size_t>(slot);
+  return i < config_.slot_nodes.size() ? config_.slot_nodes[i] : 0;
+}
+
+bool Scheduler::other_node_available(const std::set<int>& nodes) const {
+  for (int slot = 0; slot < config_.slots; ++slot) {
+    const int node = node_of(slot);
+    if (!nodes.contains(node) && !excluded_nodes_.contains(node)) return true;
+  }
+  return false;
+}
+
+std::optional<Task> Scheduler::take_retry(int slot) {
+  // A band that failed on this node goes elsewhere if any other node can take it.
+  const int node = node_of(slot);
+  for (auto it = retry_queue_.begin(); it != retry_queue_.end(); ++it) {
+    if (it->failed_on.contains(node) && other_node_available(it->failed_on)) continue;
+    Task task = it->task;
+    task.attempt += 1;
+    task.id = next_id_;
+    failed_on_[task.id] = it->failed_on;
+    retry_queue_.erase(it);
+    return task;
+  }
+  return std::nullopt;
+}
+
 bool Scheduler::slot_has_room(int slot) const {
+  if (excluded_nodes_.contains(node_of(slot))) return false;
   const auto& tasks = slot_tasks_[static_cast<size_t>(slot)];
   if (tasks.empty()) return true;
   if (tasks.size() > 1 || config_.policy == Policy::kStatic || !config_.prestart) return false;
@@ -74,10 +103,8 @@ std::vector<Task> Scheduler::dispatch(double now) {
   for (int slot = 0; slot < config_.slots; ++slot) {
     while (slot_has_room(slot)) {
       Task task;
-      if (!retry_queue_.empty()) {
-        task = retry_queue_.front();
-        retry_queue_.pop_front();
-        task.attempt += 1;
+      if (auto retry = take_retry(slot)) {
+        task = *retry;
       } else if (auto rows = take_rows(slot, now)) {
         task.rows = *rows;
       } else {
@@ -106,10 +133,12 @@ void Scheduler::finish_running(TaskId id) {
   auto& tasks = slot_tasks_[static_cast<size_t>(it->second.task.slot)];
   tasks.erase(std::ranges::find(tasks, id));
   running_.erase(it);
+  failed_on_.erase(id);
 }
 
 void Scheduler::on_finished(TaskId id, const TaskTiming& timing, double /*now*/) {
   const RowRange rows = running_.at(id).task.rows;
+  node_failures_[node_of(running_.at(id).task.slot)] = 0;
   finish_running(id);
   rows_done_ += rows.count();
   if (timing.trace_s >= 0 && rows.count() > 0) {
@@ -122,11 +151,18 @@ void Scheduler::on_finished(TaskId id, const TaskTiming& timing, double /*now*/)
 
 FailureAction Scheduler::on_failed(TaskId id, const TaskFailure& failure, double /*now*/) {
   Task task = running_.at(id).task;
+  std::set<int> failed_on = failed_on_.contains(id) ? failed_on_.at(id) : std::set<int>{};
   finish_running(id);
   if (failure.kind == FailureKind::kSceneError || task.attempt >= config_.max_attempts) {
     return FailureAction::kAbortJob;
   }
-  retry_queue_.push_back(task);
+  const int node = node_of(task.slot);
+  failed_on.insert(node);
+  if (++node_failures_[node] >= config_.node_failure_limit &&
+      other_node_available({node})) {
+    excluded_nodes_.insert(node);
+  }
+  retry_queue_.push_back({task, std::move(failed_on)});
   return FailureAction::kRetried;
 }
 

@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "core/job.h"
@@ -24,6 +25,10 @@ struct SchedulerConfig {
   /// tracing (POV-Ray's start-up, mostly sleeping, overlaps the current band's output phase).
   bool prestart = true;
   DynamicSizing sizing;
+  /// The node (machine) of each slot, for retries and exclusion; empty: all slots on one node.
+  std::vector<int> slot_nodes;
+  /// A node whose bands failed this often in a row gets no more bands (while others remain).
+  int node_failure_limit = 3;
 };
 
 /// What the loop must do after a failure.
@@ -40,6 +45,9 @@ class Scheduler {
   /// A scene error aborts the job; anything else is retried up to max_attempts.
   FailureAction on_failed(TaskId id, const TaskFailure& failure, double now);
 
+  /// True once `node` failed node_failure_limit bands in a row and was taken out of the job.
+  bool node_excluded(int node) const { return excluded_nodes_.contains(node); }
+
   bool done() const { return rows_done_ == config_.rows; }
   int rows_done() const { return rows_done_; }
   int rows_total() const { return config_.rows; }
@@ -52,7 +60,15 @@ class Scheduler {
     double first_progress = -1;  // time of the first progress report
   };
 
+  struct Retry {
+    Task task;
+    std::set<int> failed_on;  // nodes where this band failed
+  };
+
+  int node_of(int slot) const;
   bool slot_has_room(int slot) const;
+  std::optional<Task> take_retry(int slot);
+  bool other_node_available(const std::set<int>& nodes) const;
   bool in_tail(const Running& r) const;
   std::optional<RowRange> take_rows(int slot, double now);
   CostModel model_with_running(double now) const;
@@ -65,7 +81,10 @@ class Scheduler {
   int next_row_ = 0;                     // dynamic: first row not in any batch yet
   std::deque<RowRange> batch_;           // dynamic: bands of the current batch not handed out
   std::vector<bool> static_taken_;       // static: band i handed out
-  std::deque<Task> retry_queue_;         // failed bands waiting for another try
+  std::deque<Retry> retry_queue_;        // failed bands waiting for another try
+  std::map<TaskId, std::set<int>> failed_on_;  // running retries: nodes they failed on before
+  std::map<int, int> node_failures_;     // node -> failures in a row
+  std::set<int> excluded_nodes_;
   std::map<TaskId, Running> running_;
   std::vector<std::vector<TaskId>> slot_tasks_;
   int rows_done_ = 0;

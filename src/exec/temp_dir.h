@@ -23,6 +23,8 @@ class TempDir {
   const std::filesystem::path& path() const { return path_; }
   /// Removes the directory now (also done by the destructor).
   void remove();
+  /// Keeps the directory: it outlives this object.
+  void release() { path_.clear(); }
 
  private:
   explicit TempDir(std::filesystem::path p) : path_(std::move(p)) {}

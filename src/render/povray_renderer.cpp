@@ -36,16 +36,21 @@ RenderSettings render_settings_for(const Job& job) {
   s.alpha = job.alpha;
   s.options = job.pov_options;
   if (!job.user_max_image_buffer) {
-    // Keep the image buffer in memory when all bands in flight (two per slot at most) fit in half
-    // of this machine's memory.
-    const double need_mb =
-        static_cast<double>(job.width) * job.height * kBytesPerPixelBuffer / (1 << 20) + 16;
-    const long long total_mb = physical_memory_mb();
-    if (need_mb > kPovDefaultBufferMb && need_mb * 2 * job.slots < 0.5 * total_mb) {
-      s.max_image_buffer_mb = static_cast<int>(need_mb);
-    }
+    s.max_image_buffer_mb = choose_max_image_buffer_mb(job.width, job.height, job.slots);
   }
   return s;
+}
+
+int choose_max_image_buffer_mb(int width, int height, int slots) {
+  // Keep the image buffer in memory when all bands in flight (two per slot at most) fit in half
+  // of this machine's memory.
+  const double need_mb =
+      static_cast<double>(width) * height * kBytesPerPixelBuffer / (1 << 20) + 16;
+  const long long total_mb = physical_memory_mb();
+  if (need_mb > kPovDefaultBufferMb && need_mb * 2 * slots < 0.5 * static_cast<double>(total_mb)) {
+    return static_cast<int>(need_mb);
+  }
+  return 0;
 }
 
 std::vector<std::string> povray_argv(const RenderSettings& s, RowRange rows) {

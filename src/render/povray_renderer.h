@@ -37,6 +37,10 @@ struct RenderSettings {
 
 RenderSettings render_settings_for(const Job& job);
 
+/// The +MI (MB) that keeps POV-Ray's full-size image buffer in memory on this machine when
+/// `slots` bands run at once, or 0 for POV-Ray's default (small images, or not enough memory).
+int choose_max_image_buffer_mb(int width, int height, int slots);
+
 /// The argv for one band: the user's options first, then what taskdist must control (later
 /// options win in POV-Ray). Output is uncompressed TGA on stdout: the cheapest full-size format
 /// to write and read (../shared/POVRAY_FACTS.md), identical in pixels to POV-Ray's PNG.

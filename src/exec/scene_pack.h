@@ -1,0 +1,31 @@
+// Ships a scene's folder to nodes that cannot see it: one byte string holding its files,
+// directories and relative links, unpacked on the node into a private directory with every
+// path checked, so that a pack can never write outside that directory.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace taskdist {
+
+struct ScenePack {
+  std::string bytes;      ///< the serialized folder
+  int files = 0;
+  uint64_t file_bytes = 0;  ///< sum of the files' sizes
+};
+
+/// Packs `root` recursively (links are stored as links, not followed). Fails with a sentence
+/// naming the folder if it holds more than `limit_bytes` of files, or cannot be read.
+std::expected<ScenePack, std::string> pack_scene_dir(const std::filesystem::path& root,
+                                                     uint64_t limit_bytes);
+
+/// Unpacks `bytes` into `dest` (an existing, empty directory). Refuses, with a sentence naming
+/// the entry, absolute paths, "..", links whose target is absolute or leaves `dest`, and entries
+/// that would be written through a link; stops at the first refusal.
+std::optional<std::string> unpack_scene(const std::string& bytes,
+                                        const std::filesystem::path& dest);
+
+}  // namespace taskdist

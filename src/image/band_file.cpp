@@ -1,0 +1,100 @@
+#include "image/band_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+namespace taskdist {
+namespace {
+
+constexpr std::string_view kMagic = "TDBAND1\n";
+constexpr size_t kHeaderSize = 8 + 4 * 4 + 8 * 2;  // magic, begin, end, adler, crc, raw, size
+
+void put(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+uint64_t get(const std::string& in, size_t pos, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) {
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(in[pos + i])) << (8 * i);
+  }
+  return v;
+}
+
+uint32_t crc_of(const std::string& data) {
+  return static_cast<uint32_t>(
+      ::crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+}
+
+}  // namespace
+
+std::string band_file_name(RowRange rows) {
+  return fmt::format("band-{:06}-{:06}.tdb", rows.begin + 1, rows.end);
+}
+
+std::optional<std::string> write_band_file(const std::filesystem::path& dir,
+                                           const EncodedBand& band) {
+  std::string header{kMagic};
+  put(header, static_cast<uint32_t>(band.rows.begin), 4);
+  put(header, static_cast<uint32_t>(band.rows.end), 4);
+  put(header, band.adler, 4);
+  put(header, crc_of(band.deflated), 4);
+  put(header, band.raw_bytes, 8);
+  put(header, band.deflated.size(), 8);
+  const auto path = dir / band_file_name(band.rows);
+  const auto temp = dir / (band_file_name(band.rows) + ".part");
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("cannot write band file '{}': {}", temp.string(), std::strerror(errno));
+  bool ok = true;
+  for (const std::string* part : {static_cast<const std::string*>(&header), &band.deflated}) {
+    size_t done = 0;
+    while (ok && done < part->size()) {
+      const ssize_t n = ::write(fd, part->data() + done, part->size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) ok = false;
+      else done += static_cast<size_t>(n);
+    }
+  }
+  const int saved = errno;
+  if (ok && ::fdatasync(fd) != 0) ok = false;
+  ::close(fd);
+  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return fmt::format("cannot write band file '{}': {}", path.string(),
+                       std::strerror(ok ? errno : saved));
+  }
+  return std::nullopt;
+}
+
+std::expected<EncodedBand, std::string> read_band_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::unexpected(fmt::format("cannot read band file '{}'", path.string()));
+  std::string bytes(std::istreambuf_iterator<char>(in), {});
+  if (bytes.size() < kHeaderSize || bytes.compare(0, kMagic.size(), kMagic) != 0) {
+    return std::unexpected(fmt::format("'{}' is not a band file", path.string()));
+  }
+  EncodedBand band;
+  band.rows.begin = static_cast<int>(get(bytes, 8, 4));
+  band.rows.end = static_cast<int>(get(bytes, 12, 4));
+  band.adler = static_cast<uint32_t>(get(bytes, 16, 4));
+  const auto crc = static_cast<uint32_t>(get(bytes, 20, 4));
+  band.raw_bytes = get(bytes, 24, 8);
+  const uint64_t size = get(bytes, 32, 8);
+  if (bytes.size() - kHeaderSize != size) {
+    return std::unexpected(fmt::format("band file '{}' is truncated", path.string()));
+  }
+  band.deflated = bytes.substr(kHeaderSize);
+  if (crc_of(band.deflated) != crc || band.rows.end <= band.rows.begin) {
+    return std::unexpected(fmt::format("band file '{}' is damaged (checksum)", path.string()));
+  }
+  return band;
+}
+
+}  // namespace taskdist

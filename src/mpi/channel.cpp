@@ -1,0 +1,129 @@
+#include "mpi/channel.h"
+
+#include <poll.h>
+
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+#include "exec/interrupt.h"
+
+namespace taskdist {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+}  // namespace
+
+void nap(double seconds) {
+  pollfd fd{InterruptSignal::fd(), POLLIN, 0};
+  ::poll(&fd, fd.fd >= 0 ? 1 : 0, static_cast<int>(seconds * 1000));
+}
+
+Channel::~Channel() {
+  // Unfinished sends are cancelled only at exit; flush() is the orderly way.
+  for (auto& p : pending_) {
+    if (p.request != MPI_REQUEST_NULL) MPI_Request_free(&p.request);
+  }
+}
+
+void Channel::send(int dest, Tag tag, const nlohmann::json& header, std::string payload) {
+  const std::string head = header.dump();
+  Pending p;
+  const auto n = static_cast<uint32_t>(head.size());
+  p.buffer.reserve(4 + head.size() + payload.size());
+  for (int i = 0; i < 4; ++i) p.buffer += static_cast<char>((n >> (8 * i)) & 0xff);
+  p.buffer += head;
+  p.buffer += payload;
+  payload.clear();
+  pending_.push_back(std::move(p));
+  Pending& q = pending_.back();
+  if (MPI_Isend(q.buffer.data(), static_cast<int>(q.buffer.size()), MPI_BYTE, dest,
+                static_cast<int>(tag), comm_, &q.request) != MPI_SUCCESS) {
+    pending_.pop_back();
+    throw std::runtime_error("MPI_Isend to rank " + std::to_string(dest) + " failed");
+  }
+  progress_sends();
+}
+
+void Channel::progress_sends() {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    int done = 0;
+    if (MPI_Test(&it->request, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) done = 1;
+    it = done ? pending_.erase(it) : std::next(it);
+  }
+}
+
+std::optional<Message> Channel::receive() {
+  if (!held_.empty()) {
+    Message m = std::move(held_.front());
+    held_.pop_front();
+    return m;
+  }
+  progress_sends();
+  int flag = 0;
+  MPI_Status status;
+  if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status) != MPI_SUCCESS || !flag) {
+    return std::nullopt;
+  }
+  int count = 0;
+  MPI_Get_count(&status, MPI_BYTE, &count);
+  std::string buffer(static_cast<size_t>(count), '\0');
+  if (MPI_Recv(buffer.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm_,
+               MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+    throw std::runtime_error("MPI_Recv from rank " + std::to_string(status.MPI_SOURCE) +
+                             " failed");
+  }
+  Message m;
+  m.source = status.MPI_SOURCE;
+  m.tag = static_cast<Tag>(status.MPI_TAG);
+  uint32_t n = 0;
+  for (int i = 0; i < 4 && i < count; ++i) {
+    n |= static_cast<uint32_t>(static_cast<unsigned char>(buffer[static_cast<size_t>(i)])) << (8 * i);
+  }
+  if (count < 4 || 4 + static_cast<size_t>(n) > buffer.size()) {
+    throw std::runtime_error("malformed message from rank " + std::to_string(m.source));
+  }
+  m.header = nlohmann::json::parse(buffer.substr(4, n));
+  m.payload = buffer.substr(4 + n);
+  return m;
+}
+
+std::optional<Message> Channel::await(Tag tag, int source, double timeout_s) {
+  const auto start = Clock::now();
+  std::list<Message> others;
+  std::optional<Message> found;
+  double pause = 0.0005;
+  while (!found) {
+    if (auto m = receive()) {
+      if (m->tag == tag && (source < 0 || m->source == source)) {
+        found = std::move(m);
+      } else {
+        others.push_back(std::move(*m));
+      }
+      pause = 0.0005;
+      continue;
+    }
+    if (since(start) > timeout_s || InterruptSignal::received() != 0) break;
+    nap(pause);
+    pause = std::min(pause * 2, 0.01);
+  }
+  held_.splice(held_.end(), others);
+  return found;
+}
+
+bool Channel::flush(double timeout_s) {
+  const auto start = Clock::now();
+  while (!pending_.empty()) {
+    progress_sends();
+    if (pending_.empty()) break;
+    if (since(start) > timeout_s) return false;
+    nap(0.001);
+  }
+  return true;
+}
+
+}  // namespace taskdist

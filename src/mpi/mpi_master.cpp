@@ -1,0 +1,145 @@
+#include "mpi/mpi_master.h"
+
+#include <fmt/format.h>
+
+#include "cmd/render_command.h"
+#include "exec/interrupt.h"
+#include "exec/scene_pack.h"
+#include "exec/temp_dir.h"
+#include "mpi/mpi_runner.h"
+#include "mpi/protocol.h"
+
+namespace taskdist {
+namespace {
+
+constexpr double kGreetingTimeoutSeconds = 120;
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Waits for one message of `tag` from every worker rank. The error names the ranks missing.
+std::expected<std::map<int, Message>, std::string> gather(const MpiSession& session,
+                                                          Channel& channel, Tag tag,
+                                                          const char* what) {
+  std::map<int, Message> got;
+  const auto start = std::chrono::steady_clock::now();
+  while (static_cast<int>(got.size()) < session.size() - 1) {
+    const double left = kGreetingTimeoutSeconds - seconds_since(start);
+    auto m = channel.await(tag, -1, std::max(0.0, left));
+    if (InterruptSignal::received() != 0) {
+      return std::unexpected(fmt::format("interrupted by signal {} while waiting for {}",
+                                         InterruptSignal::received(), what));
+    }
+    if (!m) {
+      std::string missing;
+      for (int r = 1; r < session.size(); ++r) {
+        if (!got.contains(r)) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+      }
+      return std::unexpected(fmt::format("no {} from worker rank(s) {} after {:.0f} s", what,
+                                         missing, kGreetingTimeoutSeconds));
+    }
+    got[m->source] = std::move(*m);
+  }
+  return got;
+}
+
+}  // namespace
+
+void dismiss_workers(const MpiSession& session, Channel& channel) {
+  for (int r = 1; r < session.size(); ++r) channel.send(r, Tag::kShutdown, {});
+  channel.flush(10);
+}
+
+int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
+                   const MpiSession& session, Channel& channel, const ClusterOptions& options) {
+  InterruptSignal::install();
+  auto fail = [&](int code, const std::string& message) {
+    fmt::print(stderr, "taskdist: {}\n", message);
+    dismiss_workers(session, channel);
+    return code;
+  };
+  auto hellos = gather(session, channel, Tag::kHello, "greeting");
+  if (!hellos) return fail(kExitRenderFailed, hellos.error());
+  std::vector<WorkerNode> nodes;
+  for (auto& [rank, m] : *hellos) {
+    nodes.push_back({rank, m.header.at("host").get<std::string>(), m.header.at("pid").get<int>(),
+                     m.header.at("slots").get<int>()});
+  }
+
+  // The scene: shipped once to every node, unless they all see it.
+  WorkerJob wj;
+  wj.settings = render_settings_for(job);
+  wj.povray_given = options.povray_given;
+  wj.user_max_image_buffer = job.user_max_image_buffer;
+  std::string pack_bytes;
+  if (!options.shared_dir) {
+    const auto root = options.scene_dir.value_or(job.scene_dir);
+    const auto rel = job.scene.lexically_relative(root);
+    if (rel.empty() || rel.begin()->string() == "..") {
+      return fail(kExitUsage, fmt::format("--scene-dir '{}' does not contain the scene '{}'",
+                                          root.string(), job.scene.string()));
+    }
+    auto pack = pack_scene_dir(root, options.scene_limit_bytes);
+    if (!pack) return fail(kExitUsage, pack.error());
+    wj.shipped = true;
+    wj.scene_rel = rel.generic_string();
+    pack_bytes = std::move(pack->bytes);
+    if (!job.quiet) {
+      fmt::print(stderr, "taskdist: shipping the scene folder {} ({} files, {:.1f} MiB) to {} "
+                 "worker ranks\n", root.string(), pack->files,
+                 static_cast<double>(pack->file_bytes) / (1 << 20), nodes.size());
+    }
+  }
+  const auto header = to_json(wj);
+  for (const auto& n : nodes) channel.send(n.rank, Tag::kJob, header, pack_bytes);
+  auto ready = gather(session, channel, Tag::kReady, "readiness report");
+  if (!ready) return fail(kExitRenderFailed, ready.error());
+  std::string errors;
+  for (const auto& n : nodes) {
+    const auto& h = ready->at(n.rank).header;
+    if (h.contains("error")) errors += fmt::format("\n  {}: {}", n.name(), h.at("error").get<std::string>());
+  }
+  if (!errors.empty()) return fail(kExitRenderFailed, "worker nodes cannot render:" + errors);
+
+  // Slots: the master's own first (if any), then every worker's. The static policy gives each
+  // node one band, as the paper did.
+  const bool one_per_node = job.policy == Policy::kStatic;
+  std::vector<SlotPlace> places;
+  EngineLayout layout;
+  for (int i = 0; i < (one_per_node ? std::min(1, options.master_slots) : options.master_slots); ++i) {
+    places.push_back({0, i});
+    layout.slot_nodes.push_back(0);
+  }
+  for (const auto& n : nodes) {
+    for (int i = 0; i < (one_per_node ? 1 : n.slots); ++i) {
+      places.push_back({n.rank, i});
+      layout.slot_nodes.push_back(n.rank);
+    }
+  }
+  layout.slots = static_cast<int>(places.size());
+  std::unique_ptr<LocalRunner> local;
+  std::optional<TempDir> scratch;
+  if (options.master_slots > 0) {
+    auto dir = TempDir::create(TempDir::default_parent(), "taskdist-");
+    if (!dir) return fail(kExitRenderFailed, dir.error());
+    scratch.emplace(std::move(*dir));
+    Job local_job = job;
+    local_job.slots = options.master_slots;
+    local = std::make_unique<LocalRunner>(render_settings_for(local_job), scratch->path());
+  }
+  if (!job.quiet) {
+    int worker_slots = 0;
+    for (const auto& n : nodes) worker_slots += one_per_node ? 1 : n.slots;
+    fmt::print(stderr, "taskdist: {} worker ranks, {} slots{}\n", nodes.size(), worker_slots,
+               options.master_slots > 0
+                   ? fmt::format(" (+{} on the master)", options.master_slots)
+                   : std::string());
+  }
+  MpiRunner runner(channel, nodes, places, std::move(local), session.host());
+  const int code = run_render_with(job, start, runner, layout);
+  if (InterruptSignal::received() == 0) dismiss_workers(session, channel);
+  return code;
+}
+
+}  // namespace taskdist

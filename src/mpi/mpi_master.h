@@ -1,0 +1,32 @@
+// Rank 0 of an MPI job: greets the worker ranks, ships them the scene, then runs the same render
+// loop as the local engine on an MpiRunner.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+
+#include "core/job.h"
+#include "mpi/channel.h"
+#include "mpi/mpi_session.h"
+
+namespace taskdist {
+
+struct ClusterOptions {
+  int master_slots = 0;     ///< bands the master renders itself (default none)
+  std::optional<std::filesystem::path> scene_dir;  ///< folder to ship (default: the scene's)
+  bool shared_dir = false;  ///< every node sees the scene at the same path: ship nothing
+  uint64_t scene_limit_bytes = 64ull << 20;
+  bool povray_given = false;
+};
+
+/// Runs `job` across the worker ranks. Returns the exit code; the workers have been told to
+/// leave when it returns (unless the job is being killed).
+int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
+                   const MpiSession& session, Channel& channel, const ClusterOptions& options);
+
+/// Tells every worker rank to leave (the master could not start a job).
+void dismiss_workers(const MpiSession& session, Channel& channel);
+
+}  // namespace taskdist

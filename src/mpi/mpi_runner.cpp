@@ -1,0 +1,169 @@
+#include "mpi/mpi_runner.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "exec/interrupt.h"
+#include "mpi/protocol.h"
+
+namespace taskdist {
+
+namespace {
+// A worker sends a heartbeat every 0.1 s; one silent this long when Open MPI ends the job is
+// the one that was lost.
+constexpr double kSilentWhenLost = 0.5;
+}  // namespace
+
+MpiRunner::MpiRunner(Channel& channel, std::vector<WorkerNode> nodes,
+                     std::vector<SlotPlace> slots, std::unique_ptr<LocalRunner> local,
+                     std::string master_host, double silence_limit_s)
+    : channel_(channel), nodes_(std::move(nodes)), slots_(std::move(slots)),
+      local_(std::move(local)), master_host_(std::move(master_host)),
+      silence_limit_s_(silence_limit_s) {
+  for (const auto& n : nodes_) heard_[n.rank] = Clock::now();
+}
+
+const WorkerNode* MpiRunner::node(int rank) const {
+  for (const auto& n : nodes_) {
+    if (n.rank == rank) return &n;
+  }
+  return nullptr;
+}
+
+std::string MpiRunner::slot_name(int slot) const {
+  const SlotPlace& p = slots_.at(static_cast<size_t>(slot));
+  const std::string where = p.rank == 0 ? master_host_ + " (master)" : node(p.rank)->name();
+  return fmt::format("{} slot {}", where, p.local + 1);
+}
+
+void MpiRunner::start(const Task& task) {
+  ++unreported_;
+  const SlotPlace& place = slots_.at(static_cast<size_t>(task.slot));
+  task_rank_[task.id] = place.rank;
+  if (place.rank == 0) {
+    local_->start(task);
+    return;
+  }
+  Task remote = task;
+  remote.slot = place.local;
+  channel_.send(place.rank, Tag::kTask, to_json(remote));
+}
+
+void MpiRunner::receive_all() {
+  while (auto m = channel_.receive()) {
+    heard_[m->source] = Clock::now();
+    switch (m->tag) {
+      case Tag::kProgress:
+        ready_.push_back(TaskProgress{m->header.at("id").get<int>(),
+                                      m->header.at("fraction").get<double>()});
+        break;
+      case Tag::kFinished: {
+        TaskFinished f = finished_from_json(m->header, std::move(m->payload));
+        if (task_rank_.erase(f.id) != 0) ready_.push_back(std::move(f));
+        break;
+      }
+      case Tag::kFailed: {
+        TaskFailed f = failed_from_json(m->header);
+        if (task_rank_.erase(f.id) != 0) ready_.push_back(std::move(f));
+        break;
+      }
+      default:
+        break;  // heartbeats: only the time they arrived matters
+    }
+  }
+}
+
+std::optional<RunnerEvent> MpiRunner::check_lost(int signal) {
+  // Open MPI 4.1 ends the whole job when a rank dies: everyone else gets SIGTERM. The rank that
+  // fell silent first is the one that was lost.
+  const auto now = Clock::now();
+  const WorkerNode* quietest = nullptr;
+  double longest = 0;
+  for (const auto& n : nodes_) {
+    const double silent = std::chrono::duration<double>(now - heard_[n.rank]).count();
+    if (silent > longest) {
+      longest = silent;
+      quietest = &n;
+    }
+  }
+  if (signal != 0) {
+    if (quietest && longest >= kSilentWhenLost) {
+      return WorkerLost{quietest->name(),
+                        fmt::format("sent nothing for {:.1f} s, then Open MPI ended the job "
+                                    "(signal {})",
+                                    longest, signal)};
+    }
+    return Interrupted{signal};
+  }
+  if (quietest && longest >= silence_limit_s_) {
+    return WorkerLost{quietest->name(), fmt::format("sent nothing for {:.0f} s", longest)};
+  }
+  return std::nullopt;
+}
+
+std::optional<RunnerEvent> MpiRunner::pop_ready() {
+  if (ready_.empty()) return std::nullopt;
+  RunnerEvent e = std::move(ready_.front());
+  ready_.pop_front();
+  if (std::holds_alternative<TaskFinished>(e) || std::holds_alternative<TaskFailed>(e)) {
+    --unreported_;
+  }
+  return e;
+}
+
+std::optional<RunnerEvent> MpiRunner::wait(double timeout_s) {
+  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  double pause = 0.0005;
+  while (true) {
+    if (int sig = InterruptSignal::received(); sig != 0) return check_lost(sig);
+    receive_all();
+    if (auto e = pop_ready()) return e;
+    if (auto lost = check_lost(0)) return lost;
+    const double left = std::chrono::duration<double>(deadline - Clock::now()).count();
+    if (left <= 0) return std::nullopt;
+    if (local_ && local_->running() > 0) {
+      // Polls the local povray processes' pipes: this is the nap.
+      if (auto e = local_->wait(std::min(pause, left))) {
+        if (std::holds_alternative<Interrupted>(*e)) continue;
+        if (auto* f = std::get_if<TaskFinished>(&*e)) {
+          task_rank_.erase(f->id);
+          --unreported_;
+        } else if (auto* g = std::get_if<TaskFailed>(&*e)) {
+          task_rank_.erase(g->id);
+          --unreported_;
+        }
+        return e;
+      }
+    } else {
+      nap(std::min(pause, left));
+    }
+    pause = std::min(pause * 2, 0.005);
+  }
+}
+
+void MpiRunner::cancel(TaskId id) {
+  auto it = task_rank_.find(id);
+  if (it == task_rank_.end()) return;
+  if (it->second == 0) {
+    local_->cancel(id);
+  } else {
+    channel_.send(it->second, Tag::kCancel, {{"id", id}});
+  }
+  task_rank_.erase(it);
+  --unreported_;
+}
+
+void MpiRunner::abort() {
+  std::set<int> ranks;
+  for (const auto& [id, rank] : task_rank_) ranks.insert(rank);
+  for (int rank : ranks) {
+    if (rank != 0) channel_.send(rank, Tag::kStopAll, {});
+  }
+  if (local_) local_->abort();
+  task_rank_.clear();
+  ready_.clear();
+  unreported_ = 0;
+}
+
+}  // namespace taskdist

@@ -1,0 +1,84 @@
+#include "mpi/protocol.h"
+
+namespace taskdist {
+
+using nlohmann::json;
+
+json to_json(const WorkerJob& job) {
+  const RenderSettings& s = job.settings;
+  return {{"povray", s.povray.string()}, {"scene", s.scene.string()},
+          {"scene_dir", s.scene_dir.string()}, {"scene_rel", job.scene_rel},
+          {"shipped", job.shipped}, {"povray_given", job.povray_given},
+          {"width", s.width}, {"height", s.height}, {"threads", s.threads},
+          {"alpha", s.alpha}, {"options", s.options},
+          {"user_max_image_buffer", job.user_max_image_buffer},
+          {"compression_level", s.compression_level}};
+}
+
+WorkerJob worker_job_from_json(const json& j) {
+  WorkerJob job;
+  RenderSettings& s = job.settings;
+  s.povray = j.at("povray").get<std::string>();
+  s.scene = j.at("scene").get<std::string>();
+  s.scene_dir = j.at("scene_dir").get<std::string>();
+  job.scene_rel = j.at("scene_rel").get<std::string>();
+  job.shipped = j.at("shipped").get<bool>();
+  job.povray_given = j.at("povray_given").get<bool>();
+  s.width = j.at("width").get<int>();
+  s.height = j.at("height").get<int>();
+  s.threads = j.at("threads").get<int>();
+  s.alpha = j.at("alpha").get<bool>();
+  s.options = j.at("options").get<std::vector<std::string>>();
+  job.user_max_image_buffer = j.at("user_max_image_buffer").get<bool>();
+  s.compression_level = j.at("compression_level").get<int>();
+  return job;
+}
+
+json to_json(const Task& t) {
+  return {{"id", t.id}, {"slot", t.slot}, {"begin", t.rows.begin}, {"end", t.rows.end},
+          {"attempt", t.attempt}};
+}
+
+Task task_from_json(const json& j) {
+  Task t;
+  t.id = j.at("id").get<int>();
+  t.slot = j.at("slot").get<int>();
+  t.rows = {j.at("begin").get<int>(), j.at("end").get<int>()};
+  t.attempt = j.at("attempt").get<int>();
+  return t;
+}
+
+json finished_to_json(const TaskFinished& f) {
+  return {{"id", f.id}, {"begin", f.band.rows.begin}, {"end", f.band.rows.end},
+          {"adler", f.band.adler}, {"raw_bytes", f.band.raw_bytes},
+          {"wall_s", f.timing.wall_s}, {"cpu_s", f.timing.cpu_s}, {"trace_s", f.timing.trace_s}};
+}
+
+TaskFinished finished_from_json(const json& j, std::string deflated) {
+  TaskFinished f;
+  f.id = j.at("id").get<int>();
+  f.band.rows = {j.at("begin").get<int>(), j.at("end").get<int>()};
+  f.band.adler = j.at("adler").get<uint32_t>();
+  f.band.raw_bytes = j.at("raw_bytes").get<uint64_t>();
+  f.band.deflated = std::move(deflated);
+  f.timing.wall_s = j.at("wall_s").get<double>();
+  f.timing.cpu_s = j.at("cpu_s").get<double>();
+  f.timing.trace_s = j.at("trace_s").get<double>();
+  return f;
+}
+
+json to_json(TaskId id, const TaskFailure& f) {
+  return {{"id", id}, {"kind", static_cast<int>(f.kind)}, {"message", f.message},
+          {"detail", f.detail}};
+}
+
+TaskFailed failed_from_json(const json& j) {
+  TaskFailed f;
+  f.id = j.at("id").get<int>();
+  f.failure.kind = static_cast<FailureKind>(j.at("kind").get<int>());
+  f.failure.message = j.at("message").get<std::string>();
+  f.failure.detail = j.at("detail").get<std::string>();
+  return f;
+}
+
+}  // namespace taskdist
