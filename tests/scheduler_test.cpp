@@ -131,6 +131,38 @@ TEST(SchedulerTest, RetriesAFailedBand) {
   EXPECT_TRUE(retried);
 }
 
+TEST(SchedulerTest, RetriesTaskOnAnotherNodeAfterFailure) {
+  // Given: two nodes of two slots; every band fails on node 1.
+  // Expect: each failed band is retried on node 0 and the job completes; node 1 is excluded
+  // after three failures in a row.
+  SchedulerConfig c = config(960, 4, Policy::kDynamic);
+  c.slot_nodes = {0, 0, 1, 1};
+  Simulation sim;
+  sim.fails = [](const Task& t) { return t.slot >= 2; };
+  Scheduler s(c);
+  auto result = sim.run(s);
+  EXPECT_FALSE(result.aborted);
+  expect_each_row_once(result.finished, 960);
+  for (const Task& t : result.finished) EXPECT_LT(t.slot, 2) << "finished on the failing node";
+  for (const Task& t : result.finished) EXPECT_LE(t.attempt, 2) << "retried on the same node";
+  EXPECT_TRUE(s.node_excluded(1));
+  EXPECT_FALSE(s.node_excluded(0));
+}
+
+TEST(SchedulerTest, NeverExcludesTheLastNode) {
+  // Given: one node whose first three bands fail. Expect: it keeps getting bands.
+  SchedulerConfig c = config(960, 2, Policy::kDynamic);
+  c.slot_nodes = {5, 5};
+  Simulation sim;
+  int failures = 0;
+  sim.fails = [&](const Task&) { return failures++ < 3; };
+  Scheduler s(c);
+  auto result = sim.run(s);
+  EXPECT_FALSE(result.aborted);
+  EXPECT_FALSE(s.node_excluded(5));
+  expect_each_row_once(result.finished, 960);
+}
+
 TEST(SchedulerTest, GivesUpAfterMaxAttempts) {
   Simulation sim;
   sim.fails = [](const Task& t) { return t.rows.begin == 0; };

@@ -19,15 +19,6 @@ void put_u64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
-void put_entry(std::string& out, EntryType type, uint32_t mode, const std::string& path,
-               const std::string& data) {
-  out += static_cast<char>(type);
-  put_u64(out, mode);
-  put_u64(out, path.size());
-  out += path;
-  put_u64(out, data.size());
-  out += data;
-}
 
 class Reader {
  public:
@@ -88,9 +79,33 @@ std::optional<std::string> read_file(const fs::path& path, std::string& out) {
 
 }  // namespace
 
+ScenePackWriter::ScenePackWriter() : bytes_(kMagic) {}
+
+void ScenePackWriter::add(char type, uint32_t mode, const std::string& path,
+                          const std::string& data) {
+  bytes_ += type;
+  put_u64(bytes_, mode);
+  put_u64(bytes_, path.size());
+  bytes_ += path;
+  put_u64(bytes_, data.size());
+  bytes_ += data;
+}
+
+void ScenePackWriter::add_file(const std::string& path, const std::string& data, uint32_t mode) {
+  add(static_cast<char>(EntryType::kFile), mode, path, data);
+}
+
+void ScenePackWriter::add_dir(const std::string& path, uint32_t mode) {
+  add(static_cast<char>(EntryType::kDir), mode, path, {});
+}
+
+void ScenePackWriter::add_link(const std::string& path, const std::string& target) {
+  add(static_cast<char>(EntryType::kLink), 0, path, target);
+}
+
 std::expected<ScenePack, std::string> pack_scene_dir(const fs::path& root, uint64_t limit_bytes) {
   ScenePack pack;
-  pack.bytes = kMagic;
+  ScenePackWriter writer;
   std::error_code ec;
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
   if (ec) return std::unexpected(fmt::format("cannot read the scene folder '{}': {}",
@@ -103,10 +118,10 @@ std::expected<ScenePack, std::string> pack_scene_dir(const fs::path& root, uint6
     if (ec) break;
     const auto mode = static_cast<uint32_t>(status.permissions()) & 0755u;
     if (fs::is_symlink(status)) {
-      put_entry(pack.bytes, EntryType::kLink, 0, rel, fs::read_symlink(p, ec).string());
+      writer.add_link(rel, fs::read_symlink(p, ec).string());
       if (ec) break;
     } else if (fs::is_directory(status)) {
-      put_entry(pack.bytes, EntryType::kDir, mode, rel, {});
+      writer.add_dir(rel, mode);
     } else if (fs::is_regular_file(status)) {
       const uint64_t size = it->file_size(ec);
       if (ec) break;
@@ -121,7 +136,7 @@ std::expected<ScenePack, std::string> pack_scene_dir(const fs::path& root, uint6
       }
       std::string data;
       if (auto err = read_file(p, data)) return std::unexpected(*err);
-      put_entry(pack.bytes, EntryType::kFile, mode, rel, data);
+      writer.add_file(rel, data, mode);
     }
     // Sockets, FIFOs and devices are not scene files: skipped.
   }
@@ -129,6 +144,7 @@ std::expected<ScenePack, std::string> pack_scene_dir(const fs::path& root, uint6
     return std::unexpected(fmt::format("cannot read the scene folder '{}': {}", root.string(),
                                        ec.message()));
   }
+  pack.bytes = writer.take();
   return pack;
 }
 

@@ -17,6 +17,20 @@ struct ScenePack {
   uint64_t file_bytes = 0;  ///< sum of the files' sizes
 };
 
+/// Builds a pack entry by entry (pack_scene_dir uses it; tests build hostile packs with it).
+class ScenePackWriter {
+ public:
+  ScenePackWriter();
+  void add_file(const std::string& path, const std::string& data, uint32_t mode = 0644);
+  void add_dir(const std::string& path, uint32_t mode = 0755);
+  void add_link(const std::string& path, const std::string& target);
+  std::string take() { return std::move(bytes_); }
+
+ private:
+  void add(char type, uint32_t mode, const std::string& path, const std::string& data);
+  std::string bytes_;
+};
+
 /// Packs `root` recursively (links are stored as links, not followed). Fails with a sentence
 /// naming the folder if it holds more than `limit_bytes` of files, or cannot be read.
 std::expected<ScenePack, std::string> pack_scene_dir(const std::filesystem::path& root,

@@ -1,0 +1,46 @@
+#include "image/band_file.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "test_support.h"
+
+namespace taskdist {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(BandFileTest, RoundTripsAndDetectsDamage) {
+  const fs::path dir = testing::fresh_dir("bands");
+  EncodedBand band;
+  band.rows = {32, 64};
+  band.deflated = std::string("\x01\x02\x03 deflated bytes", 18);
+  band.adler = 0x12345678;
+  band.raw_bytes = 4242;
+  ASSERT_EQ(write_band_file(dir, band), std::nullopt);
+  const fs::path path = dir / "band-000033-000064.tdb";
+  ASSERT_TRUE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(dir / "band-000033-000064.tdb.part"));
+  auto back = read_band_file(path);
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->rows, band.rows);
+  EXPECT_EQ(back->deflated, band.deflated);
+  EXPECT_EQ(back->adler, band.adler);
+  EXPECT_EQ(back->raw_bytes, band.raw_bytes);
+
+  // One flipped byte in the payload, then a torn file: both refused.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-2, std::ios::end);
+    f.put('X');
+  }
+  EXPECT_FALSE(read_band_file(path));
+  fs::resize_file(path, fs::file_size(path) - 5);
+  auto torn = read_band_file(path);
+  ASSERT_FALSE(torn);
+  EXPECT_NE(torn.error().find("truncated"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace taskdist

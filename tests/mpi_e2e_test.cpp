@@ -1,0 +1,118 @@
+// The cluster engine end to end on this machine: the real mpirun starts the real taskdist on
+// three ranks (master + two worker nodes), which drive the real povray. Images are compared pixel
+// by pixel with one full povray render.
+#include <gtest/gtest.h>
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "image/band_file.h"
+#include "test_support.h"
+
+namespace taskdist {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace taskdist::testing;
+
+const std::map<std::string, std::string> kMpiEnv = {
+    {"OMPI_ALLOW_RUN_AS_ROOT", "1"}, {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"},
+    {"OMPI_MCA_rmaps_base_oversubscribe", "1"}};
+
+RunResult mpirun(int ranks, const std::vector<std::string>& taskdist_args) {
+  std::vector<std::string> argv = {"mpirun", "--oversubscribe", "-np", std::to_string(ranks),
+                                   taskdist_binary().string()};
+  argv.insert(argv.end(), taskdist_args.begin(), taskdist_args.end());
+  return run(argv, kMpiEnv, 300);
+}
+
+fs::path write_script(const fs::path& dir, const std::string& name, const std::string& body) {
+  const fs::path p = dir / name;
+  std::ofstream(p) << "#!/bin/sh\n" << body;
+  fs::permissions(p, fs::perms::owner_all);
+  return p;
+}
+
+TEST(MpiTest, ThreeRanksRenderPixelIdenticalImages) {
+  const std::vector<std::string> opts = {"+A0.3", "+AM1"};
+  const Image reference = decode_png(reference_render(blob_scene(), 640, 480, opts));
+  const fs::path dir = fresh_dir("mpi");
+  for (const char* policy : {"dynamic", "static"}) {
+    SCOPED_TRACE(policy);
+    const fs::path out = dir / fmt::format("{}.png", policy);
+    const RunResult r = mpirun(3, {"render", blob_scene().string(), "+W640", "+H480", "+A0.3",
+                                   "+AM1", "-o", out.string(), "--slots", "2", "--policy", policy});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+    EXPECT_NE(r.err.find("2 worker ranks"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("parallel part"), std::string::npos) << r.out;
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()),
+              policy == std::string("dynamic") ? 1 : 2)
+        << "only the images are left";
+  }
+}
+
+TEST(MpiTest, BandsFailingOnOneNodeAreRenderedOnAnother) {
+  // Given: povray fails on every band of worker rank 2 (a wrapper that fails there only).
+  // Expect: the bands go to rank 1; the image is whole and exact; the failures are reported.
+  const Image reference = decode_png(reference_render(blob_scene(), 640, 480, {}));
+  const fs::path dir = fresh_dir("mpi-fail");
+  const fs::path wrapper = write_script(
+      dir, "povray-failing-on-rank-2",
+      "if [ \"$OMPI_COMM_WORLD_RANK\" = 2 ]; then echo 'injected failure' >&2; exit 1; fi\n"
+      "exec povray \"$@\"\n");
+  const fs::path out = dir / "out.png";
+  const RunResult r = mpirun(3, {"render", blob_scene().string(), "+W640", "+H480", "-o",
+                                 out.string(), "--slots", "1", "--povray", wrapper.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+  EXPECT_NE(r.err.find("failed on"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(rank 2)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("injected failure"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("(rank 1) slot 1 (povray exited"), std::string::npos) << r.err;
+}
+
+TEST(MpiTest, LostRankIsNamedAndReceivedBandsAreOnDisk) {
+  // Given: worker rank 2 is killed (SIGKILL) while it renders its first band; rank 1 goes on.
+  // Expect: the job ends (Open MPI 4.1 ends it), taskdist names rank 2 as lost, leaves no image,
+  // and every band it received is on disk, whole.
+  const fs::path dir = fresh_dir("mpi-lost");
+  const fs::path wrapper = write_script(
+      dir, "povray-killing-rank-2",
+      "if [ \"$OMPI_COMM_WORLD_RANK\" = 2 ]; then sleep 3; kill -9 $PPID; sleep 10; fi\n"
+      "exec povray \"$@\"\n");
+  const fs::path out = dir / "out.png";
+  const RunResult r = mpirun(3, {"render", blob_scene().string(), "+W1024", "+H768", "-o",
+                                 out.string(), "--slots", "1", "--povray", wrapper.string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("lost worker node"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(rank 2)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  int bands = 0;
+  for (const auto& job_dir : fs::directory_iterator(dir)) {
+    if (!job_dir.path().filename().string().starts_with("out.png.taskdist-")) continue;
+    EXPECT_NE(r.err.find(job_dir.path().string()), std::string::npos) << "the message names it";
+    for (const auto& f : fs::directory_iterator(job_dir.path() / "bands")) {
+      auto band = read_band_file(f.path());
+      EXPECT_TRUE(band) << band.error();
+      ++bands;
+    }
+  }
+  EXPECT_GE(bands, 1) << r.err;
+  EXPECT_NE(r.err.find(fmt::format("the {} bands received are safe", bands)), std::string::npos)
+      << r.err;
+}
+
+TEST(MpiTest, RefusesAnOversizedSceneFolderAndLetsTheWorkersGo) {
+  const fs::path dir = fresh_dir("mpi-big");
+  fs::copy_file(blob_scene(), dir / "blob.pov");
+  std::ofstream(dir / "huge.dat") << std::string(2 << 20, 'x');
+  const RunResult r = mpirun(3, {"render", (dir / "blob.pov").string(), "-o",
+                                 (dir / "out.png").string(), "--scene-limit", "1"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("more than 1 MiB"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "out.png"));
+}
+
+}  // namespace
+}  // namespace taskdist
