@@ -272,9 +272,11 @@ int run_render_with(const Job& job, Clock::time_point program_start, Runner& run
   report.output_bytes = std::filesystem::file_size(job.output, ec);
   report.end_s = std::chrono::duration<double>(Clock::now() - program_start).count();
   report.master_peak_rss_bytes = peak_rss_bytes();
-  if (!job.quiet) fmt::print("{}", timing_table(job, report));
+  Job shown = job;  // the engine's slots, not the local default
+  shown.slots = layout.slots;
+  if (!job.quiet) fmt::print("{}", timing_table(shown, report));
   if (job.report) {
-    if (auto err = write_json_report(job, report, *job.report)) {
+    if (auto err = write_json_report(shown, report, *job.report)) {
       fmt::print(stderr, "taskdist: {}\n", *err);
       return kExitRenderFailed;
     }
