@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Speedup of taskdist on an emulated cluster of slow nodes (root only), all in one run:
+#  1. 8 worker hosts at 0.25 CPU each vs 1 such host: blob.pov 1600x1200, medians of REPEATS,
+#     runs interleaved. Speedup on taskdist's own total (first sequential + parallel + second
+#     sequential part, from --report), with the whole mpirun command's wall time beside it.
+#  2. One host at 0.125 CPU and seven at 0.25: --policy dynamic vs static, 8 worker hosts.
+# Usage: bench/cluster.sh [REPEATS]   (default 3; needs `make build` first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPEATS=${1:-3}
+SIZE=(+W1600 +H1200)
+TASKDIST=$PWD/build/taskdist
+[ -x "$TASKDIST" ] || { echo "bench/cluster.sh: build first (make build)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "bench/cluster.sh: needs root (tools/cluster)" >&2; exit 1; }
+SCENE=$(ls /usr/share/doc/povray/examples/objects/blob.pov)
+WORK=$(mktemp -d /tmp/taskdist-bench-cluster.XXXXXX)
+trap 'tools/cluster down >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/scene" && cp "$SCENE" "$WORK/scene/"
+
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# run LABEL WORKERS [taskdist options...]: one render, appends "total wall" to $WORK/LABEL
+run() {
+  local label=$1 workers=$2; shift 2
+  local report="$WORK/$label.json" t0 t1
+  t0=$(date +%s.%N)
+  tools/cluster mpirun -np $((workers + 1)) "$TASKDIST" render "$WORK/scene/blob.pov" "${SIZE[@]}" \
+    -o "$WORK/$label.png" --slots 1 --quiet --report "$report" "$@" > "$WORK/$label.log" 2>&1 \
+    || { echo "bench/cluster.sh: $label failed:" >&2; cat "$WORK/$label.log" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total_s'], $t1 - $t0)" "$report" >> "$WORK/$label"
+  printf '.' >&2
+}
+
+div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
+col() { awk -v c="$1" '{ print $c }' "$WORK/$2" | median; }
+
+echo "taskdist bench/cluster.sh — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "blob.pov ${SIZE[*]}, medians of $REPEATS, interleaved; 1 slot per worker host"
+
+tools/cluster up 8 --cpu 0.25 --hide "$WORK/scene" 2>/dev/null
+printf 'part 1: 8 hosts at 0.25 CPU ' >&2
+for _ in $(seq 1 "$REPEATS"); do
+  run one 1
+  run eight 8
+done
+tools/cluster down >/dev/null 2>&1
+echo >&2
+tools/cluster up 8 --cpu 0.25 --cpu-of node1=0.125 --hide "$WORK/scene" 2>/dev/null
+printf 'part 2: node1 at 0.125 CPU, seven at 0.25 ' >&2
+for _ in $(seq 1 "$REPEATS"); do
+  run static 8 --policy static
+  run dynamic 8 --policy dynamic
+done
+tools/cluster down >/dev/null 2>&1
+echo >&2
+
+one=$(col 1 one); eight=$(col 1 eight); one_w=$(col 2 one); eight_w=$(col 2 eight)
+st=$(col 1 static); dy=$(col 1 dynamic); st_w=$(col 2 static); dy_w=$(col 2 dynamic)
+printf '\n%-44s %10s %14s\n' "" "total (s)" "mpirun wall (s)"
+printf '%-44s %10.2f %14.2f\n' "1 worker host (0.25 CPU)" "$one" "$one_w"
+printf '%-44s %10.2f %14.2f\n' "8 worker hosts (0.25 CPU each)" "$eight" "$eight_w"
+printf '%-44s %9.2fx %13.2fx   (target >= 4.5 on total; paper method 2.55)\n' "speedup 8 vs 1" \
+  "$(div "$one" "$eight")" "$(div "$one_w" "$eight_w")"
+printf '%-44s %10.2f %14.2f\n' "node1 at 0.125, 7 at 0.25: static" "$st" "$st_w"
+printf '%-44s %10.2f %14.2f\n' "node1 at 0.125, 7 at 0.25: dynamic" "$dy" "$dy_w"
+printf '%-44s %10.2f %14.2f   (target <= 0.85 on total)\n' "dynamic / static" \
+  "$(div "$dy" "$st")" "$(div "$dy_w" "$st_w")"
