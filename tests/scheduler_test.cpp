@@ -17,6 +17,7 @@ struct Simulation {
   double output_s = 0.4;
   std::function<bool(const Task&)> fails = [](const Task&) { return false; };
   FailureKind failure_kind = FailureKind::kRenderError;
+  double cpu_share = -1;  // reported with the end of tracing
 
   struct Event {
     double time;
@@ -50,7 +51,7 @@ struct Simulation {
       events.pop();
       now = e.time;
       if (e.kind == 0) {
-        scheduler.on_progress(e.task.id, 1.0, now);
+        scheduler.on_progress(e.task.id, 1.0, now, cpu_share);
         events.push({now + output_s, 1, e.task});
         continue;
       }
@@ -161,6 +162,22 @@ TEST(SchedulerTest, NeverExcludesTheLastNode) {
   EXPECT_FALSE(result.aborted);
   EXPECT_FALSE(s.node_excluded(5));
   expect_each_row_once(result.finished, 960);
+}
+
+TEST(SchedulerTest, PrestartsOnlyWhereTheBandHadACoreToItself) {
+  // Given: bands that got a whole core while tracing. Expect: slots overlap the next band's
+  // start-up with the current band's output (more bands in flight than slots).
+  Simulation full;
+  full.cpu_share = 1.0;
+  Scheduler a(config(2400, 2, Policy::kDynamic));
+  EXPECT_GT(full.run(a).max_parallel, 2);
+  // Given: a capped node (a third of a core). Expect: never two bands at once on a slot.
+  Simulation capped;
+  capped.cpu_share = 0.3;
+  Scheduler b(config(2400, 2, Policy::kDynamic));
+  auto result = capped.run(b);
+  EXPECT_LE(result.max_parallel, 2);
+  expect_each_row_once(result.finished, 2400);
 }
 
 TEST(SchedulerTest, GivesUpAfterMaxAttempts) {

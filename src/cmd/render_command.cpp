@@ -109,7 +109,7 @@ class RenderLoop {
   }
 
   int handle(TaskProgress& e) {
-    scheduler_.on_progress(e.id, e.fraction, now());
+    scheduler_.on_progress(e.id, e.fraction, now(), e.cpu_share);
     if (auto it = in_flight_.find(e.id); it != in_flight_.end()) it->second.traced = e.fraction;
     return -1;
   }

@@ -15,6 +15,9 @@ namespace taskdist {
 struct TaskProgress {
   TaskId id = 0;
   double fraction = 0;
+  /// CPU the renderer got while tracing, per thread (1.0: a whole core each); < 0 if unknown.
+  /// Well below 1 means the node's CPU is contended or capped.
+  double cpu_share = -1;
 };
 
 /// A task finished; its band is ready for the assembler.

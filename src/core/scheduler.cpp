@@ -17,7 +17,8 @@ bool Scheduler::in_tail(const Running& r) const {
   // Tracing is done: POV-Ray is writing its full-size output and shutting down (fixed sleeps).
   // The next band's start-up, mostly sleeping too, overlaps with that. Progress within a band is
   // too uneven (sky is cheap, objects are not) to predict an earlier moment reliably.
-  return r.fraction >= 1.0;
+  return r.fraction >= 1.0 &&
+         (r.cpu_share < 0 || r.cpu_share >= config_.prestart_min_cpu_share);
 }
 
 int Scheduler::node_of(int slot) const {
@@ -120,9 +121,10 @@ std::vector<Task> Scheduler::dispatch(double now) {
   return started;
 }
 
-void Scheduler::on_progress(TaskId id, double fraction, double now) {
+void Scheduler::on_progress(TaskId id, double fraction, double now, double cpu_share) {
   auto it = running_.find(id);
   if (it == running_.end()) return;
+  if (cpu_share >= 0) it->second.cpu_share = cpu_share;
   if (it->second.first_progress < 0) it->second.first_progress = now;
   it->second.fraction = std::clamp(fraction, 0.0, 1.0);
 }

@@ -78,7 +78,7 @@ std::optional<RunnerEvent> LocalRunner::wait(double timeout_s) {
       if (it == renders_.end()) continue;
       BandRender& render = *it->second.render;
       if (auto p = render.on_readable(fds[i].fd)) {
-        ready_.push_back(TaskProgress{render.task().id, *p});
+        ready_.push_back(TaskProgress{render.task().id, *p, render.cpu_share()});
       }
       if (render.streams_closed()) {
         ready_.push_back(render.finish());

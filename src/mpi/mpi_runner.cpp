@@ -56,7 +56,8 @@ void MpiRunner::receive_all() {
     switch (m->tag) {
       case Tag::kProgress:
         ready_.push_back(TaskProgress{m->header.at("id").get<int>(),
-                                      m->header.at("fraction").get<double>()});
+                                      m->header.at("fraction").get<double>(),
+                                      m->header.value("cpu_share", -1.0)});
         break;
       case Tag::kFinished: {
         TaskFinished f = finished_from_json(m->header, std::move(m->payload));

@@ -111,7 +111,7 @@ class WorkerLoop {
     auto& last = progress_sent_[e.id];
     if (e.fraction < 1.0 && seconds_since(last) < kProgressEverySeconds) return;
     last = Clock::now();
-    send(Tag::kProgress, {{"id", e.id}, {"fraction", e.fraction}});
+    send(Tag::kProgress, {{"id", e.id}, {"fraction", e.fraction}, {"cpu_share", e.cpu_share}});
   }
   void forward(TaskFinished& e) {
     progress_sent_.erase(e.id);

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace taskdist {
 namespace {
@@ -21,6 +23,24 @@ long long physical_memory_mb() {
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const long page = ::sysconf(_SC_PAGESIZE);
   return pages > 0 && page > 0 ? static_cast<long long>(pages) * page / (1 << 20) : 0;
+}
+
+// User + system CPU seconds of a running process, from /proc; -1 if unreadable.
+double process_cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  // After "pid (comm) ": state is field 3; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  const long ticks = ::sysconf(_SC_CLK_TCK);
+  return ticks > 0 ? static_cast<double>(utime + stime) / static_cast<double>(ticks) : -1;
 }
 
 }  // namespace
@@ -78,7 +98,8 @@ BandRender::BandRender(const RenderSettings& settings, const Task& task, Subproc
       encoder_(settings.width, settings.alpha ? 4 : 3, settings.compression_level),
       tga_(task.rows, [this](std::span<const uint8_t> row) { encoder_.add_row(row); }),
       started_(Clock::now()),
-      expected_channels_(settings.alpha ? 4 : 3) {}
+      expected_channels_(settings.alpha ? 4 : 3),
+      threads_(std::max(1, settings.threads)) {}
 
 std::expected<std::unique_ptr<BandRender>, std::string> BandRender::start(
     const RenderSettings& settings, const Task& task, const std::filesystem::path& work_dir) {
@@ -116,7 +137,15 @@ std::optional<double> BandRender::on_readable(int fd) {
   }
   if (auto p = stderr_.take_progress()) {
     const auto now = Clock::now();
-    if (!first_progress_) first_progress_ = now;
+    const double cpu = process_cpu_seconds(process_.pid());
+    if (!first_progress_) {
+      first_progress_ = now;
+      cpu_at_first_progress_ = cpu;
+    } else if (cpu >= 0 && cpu_at_first_progress_ >= 0) {
+      // Over at least 0.3 s: CPU time is counted in 10 ms ticks, quotas in 100 ms periods.
+      const double wall = std::chrono::duration<double>(now - *first_progress_).count();
+      if (wall >= 0.3) cpu_share_ = (cpu - cpu_at_first_progress_) / wall / threads_;
+    }
     last_progress_ = now;
     return p;
   }

@@ -59,6 +59,8 @@ class BandRender {
   std::vector<int> open_fds() const;
   /// Reads what is available on `fd`. Returns a progress fraction if POV-Ray reported one.
   std::optional<double> on_readable(int fd);
+  /// CPU per thread that povray got since it began tracing (see TaskProgress), or -1.
+  double cpu_share() const { return cpu_share_; }
   /// True once both pipes are closed: the process is exiting.
   bool streams_closed() const { return open_fds().empty(); }
   /// Reaps the process and turns everything read into the task's result.
@@ -79,7 +81,10 @@ class BandRender {
   std::optional<std::string> output_error_;
   Clock::time_point started_;
   std::optional<Clock::time_point> first_progress_, last_progress_;
+  double cpu_at_first_progress_ = -1;
+  double cpu_share_ = -1;
   const int expected_channels_;
+  const int threads_;
 };
 
 }  // namespace taskdist
