@@ -106,5 +106,18 @@ TEST(PlannerTest, BatchesCoverTheRowsOnBlockBoundaries) {
   }
 }
 
+TEST(PlannerTest, WeightedPlanGivesRowsInProportionToWeights) {
+  const auto bands = weighted_plan(1200, {1, 1, 1, 0.5, 1, 1, 1, 1}, 32);
+  ASSERT_EQ(bands.size(), 8u);
+  EXPECT_EQ(bands.front().begin, 0);
+  EXPECT_EQ(bands.back().end, 1200);
+  for (size_t i = 1; i < bands.size(); ++i) EXPECT_EQ(bands[i].begin, bands[i - 1].end);
+  for (const auto& b : bands) EXPECT_EQ(b.begin % 32, 0);
+  // The half-speed slot gets about half the rows of the others (to a block).
+  EXPECT_NEAR(bands[3].count(), 1200 / 7.5 / 2, 32);
+  EXPECT_NEAR(bands[0].count(), 1200 / 7.5, 32);
+  EXPECT_EQ(weighted_plan(480, {1, 1, 1}, 32), static_plan(480, 3, 32));
+}
+
 }  // namespace
 }  // namespace taskdist

@@ -180,6 +180,26 @@ TEST(SchedulerTest, PrestartsOnlyWhereTheBandHadACoreToItself) {
   expect_each_row_once(result.finished, 2400);
 }
 
+TEST(SchedulerTest, CappedSlotsGetOneWaveSizedToTheirSpeed) {
+  // Given: slots that get a quarter of a core, one of them an eighth (an emulated cluster).
+  // Expect: one band per slot covering the image (every extra band would cost a whole start-up
+  // and output there), the slow slot's band half the size of the others'.
+  SchedulerConfig c = config(1200, 4, Policy::kDynamic);
+  c.slot_speed = {0.25, 0.25, 0.125, 0.25};
+  Scheduler s(c);
+  auto result = Simulation{}.run(s);
+  ASSERT_EQ(result.finished.size(), 4u);
+  expect_each_row_once(result.finished, 1200);
+  for (const Task& t : result.finished) {
+    if (t.slot == 2) EXPECT_NEAR(t.rows.count(), 1200 / 3.5 / 2, 32);
+    else EXPECT_NEAR(t.rows.count(), 1200 / 3.5, 32);
+  }
+  // Whole cores: the usual dynamic batches.
+  c.slot_speed = {1, 1, 1, 1};
+  Scheduler d(c);
+  EXPECT_GT(Simulation{}.run(d).finished.size(), 4u);
+}
+
 TEST(SchedulerTest, GivesUpAfterMaxAttempts) {
   Simulation sim;
   sim.fails = [](const Task& t) { return t.rows.begin == 0; };

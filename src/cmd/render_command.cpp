@@ -27,6 +27,7 @@ SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout) {
   c.width = job.width;
   c.slots = layout.slots;
   c.slot_nodes = layout.slot_nodes;
+  c.slot_speed = layout.slot_speed;
   c.block = job.block_size;
   c.policy = job.policy;
   return c;
@@ -227,7 +228,7 @@ int run_render(const Job& job, Clock::time_point program_start) {
     return kExitRenderFailed;
   }
   LocalRunner runner(render_settings_for(job), scratch->path());
-  return run_render_with(job, program_start, runner, {.slots = job.slots, .slot_nodes = {}});
+  return run_render_with(job, program_start, runner, {.slots = job.slots, .slot_nodes = {}, .slot_speed = {}});
 }
 
 int run_render_with(const Job& job, Clock::time_point program_start, Runner& runner,

@@ -27,6 +27,7 @@ int run_render(const Job& job, std::chrono::steady_clock::time_point program_sta
 struct EngineLayout {
   int slots = 1;
   std::vector<int> slot_nodes;
+  std::vector<double> slot_speed;  ///< cores each slot can count on; empty: one each
 };
 
 /// Runs `job` on `runner` (any engine): schedules, assembles, reports. Returns the exit code.

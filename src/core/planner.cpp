@@ -17,13 +17,22 @@ double prior_band_overhead_s(int width, int height) {
 }
 
 std::vector<RowRange> static_plan(int rows, int slots, int block) {
+  return weighted_plan(rows, std::vector<double>(static_cast<size_t>(std::max(slots, 0)), 1.0),
+                       block);
+}
+
+std::vector<RowRange> weighted_plan(int rows, const std::vector<double>& weights, int block) {
+  double total = 0;
+  for (double w : weights) total += w;
   std::vector<RowRange> bands;
   int begin = 0;
-  for (int i = 1; i <= slots && begin < rows; ++i) {
-    // Ideal boundary i*rows/slots, rounded to the nearest block boundary.
-    const long long ideal = static_cast<long long>(rows) * i / slots;
+  double cumulative = 0;
+  for (size_t i = 0; i < weights.size() && begin < rows; ++i) {
+    // Ideal boundary at the cumulative share, rounded to the nearest block boundary.
+    cumulative += weights[i];
+    const auto ideal = static_cast<long long>(std::llround(rows * cumulative / total));
     int end = static_cast<int>((ideal + block / 2) / block * block);
-    if (i == slots || end >= rows) end = rows;
+    if (i + 1 == weights.size() || end >= rows) end = rows;
     if (end <= begin) continue;
     bands.push_back({begin, end});
     begin = end;

@@ -12,6 +12,10 @@ namespace taskdist {
 /// gives the same pixels as a full render. May return fewer bands than slots for small images.
 std::vector<RowRange> static_plan(int rows, int slots, int block);
 
+/// Like static_plan, with band i's share of the rows proportional to `weights[i]` (> 0), e.g.
+/// the speed of the slot that will render it.
+std::vector<RowRange> weighted_plan(int rows, const std::vector<double>& weights, int block);
+
 /// A first guess of a band's overhead before any band has finished: POV-Ray's fixed start-up
 /// and shutdown (~0.65 s, mostly sleeping) plus writing its full-size output (~100 ns a pixel,
 /// measured on blob.pov at 3200x2400 with the buffer in memory; ../shared/POVRAY_FACTS.md).

@@ -5,11 +5,30 @@
 
 namespace taskdist {
 
+namespace {
+
+bool any_capped(const SchedulerConfig& c) {
+  return std::ranges::any_of(c.slot_speed,
+                             [&](double s) { return s < c.prestart_min_cpu_share; });
+}
+
+std::vector<RowRange> one_wave_plan(const SchedulerConfig& c) {
+  if (c.policy == Policy::kStatic) return static_plan(c.rows, c.slots, c.block);
+  if (c.policy == Policy::kDynamic && static_cast<int>(c.slot_speed.size()) == c.slots &&
+      any_capped(c)) {
+    std::vector<double> weights;
+    for (double s : c.slot_speed) weights.push_back(std::max(s, 0.01));
+    return weighted_plan(c.rows, weights, c.block);
+  }
+  return {};
+}
+
+}  // namespace
+
 Scheduler::Scheduler(SchedulerConfig config)
     : config_(config),
-      static_bands_(config.policy == Policy::kStatic
-                        ? static_plan(config.rows, config.slots, config.block)
-                        : std::vector<RowRange>{}),
+      one_wave_(config.policy == Policy::kStatic || !one_wave_plan(config).empty()),
+      static_bands_(one_wave_plan(config)),
       static_taken_(static_bands_.size(), false),
       slot_tasks_(static_cast<size_t>(std::max(1, config.slots))) {}
 
@@ -53,12 +72,12 @@ bool Scheduler::slot_has_room(int slot) const {
   if (excluded_nodes_.contains(node_of(slot))) return false;
   const auto& tasks = slot_tasks_[static_cast<size_t>(slot)];
   if (tasks.empty()) return true;
-  if (tasks.size() > 1 || config_.policy == Policy::kStatic || !config_.prestart) return false;
+  if (tasks.size() > 1 || one_wave_ || !config_.prestart) return false;
   return in_tail(running_.at(tasks.front()));
 }
 
 std::optional<RowRange> Scheduler::take_rows(int slot, double now) {
-  if (config_.policy == Policy::kStatic) {
+  if (one_wave_) {
     // Band i belongs to slot i; a slot without a band of its own takes none.
     const auto i = static_cast<size_t>(slot);
     if (i < static_bands_.size() && !static_taken_[i]) {

@@ -31,6 +31,11 @@ struct SchedulerConfig {
   DynamicSizing sizing;
   /// The node (machine) of each slot, for retries and exclusion; empty: all slots on one node.
   std::vector<int> slot_nodes;
+  /// CPU each slot can count on, in cores (measured by the node when it joins); empty: a whole
+  /// core each. If any slot has less than prestart_min_cpu_share, a band's start-up cannot be
+  /// hidden there and every extra band costs a whole start-up and output: the dynamic policy
+  /// then cuts one wave covering the image, each slot's band proportional to its speed.
+  std::vector<double> slot_speed;
   /// A node whose bands failed this often in a row gets no more bands (while others remain).
   int node_failure_limit = 3;
 };
@@ -82,7 +87,8 @@ class Scheduler {
 
   // Constant after construction.
   const SchedulerConfig config_;
-  const std::vector<RowRange> static_bands_;
+  const bool one_wave_;                    // static, or dynamic on capped slots
+  const std::vector<RowRange> static_bands_;  // one_wave_: band i for slot i
 
   int next_row_ = 0;                     // dynamic: first row not in any batch yet
   std::deque<RowRange> batch_;           // dynamic: bands of the current batch not handed out

@@ -64,7 +64,7 @@ int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
   std::vector<WorkerNode> nodes;
   for (auto& [rank, m] : *hellos) {
     nodes.push_back({rank, m.header.at("host").get<std::string>(), m.header.at("pid").get<int>(),
-                     m.header.at("slots").get<int>()});
+                     m.header.at("slots").get<int>(), m.header.value("slot_speed", 1.0)});
   }
 
   // The scene: shipped once to every node, unless they all see it.
@@ -110,11 +110,13 @@ int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
   for (int i = 0; i < (one_per_node ? std::min(1, options.master_slots) : options.master_slots); ++i) {
     places.push_back({0, i});
     layout.slot_nodes.push_back(0);
+    layout.slot_speed.push_back(1.0);
   }
   for (const auto& n : nodes) {
     for (int i = 0; i < (one_per_node ? 1 : n.slots); ++i) {
       places.push_back({n.rank, i});
       layout.slot_nodes.push_back(n.rank);
+      layout.slot_speed.push_back(n.slot_speed);
     }
   }
   layout.slots = static_cast<int>(places.size());
@@ -130,11 +132,18 @@ int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
   }
   if (!job.quiet) {
     int worker_slots = 0;
-    for (const auto& n : nodes) worker_slots += one_per_node ? 1 : n.slots;
-    fmt::print(stderr, "taskdist: {} worker ranks, {} slots{}\n", nodes.size(), worker_slots,
+    double slowest = 1, fastest = 0;
+    for (const auto& n : nodes) {
+      worker_slots += one_per_node ? 1 : n.slots;
+      slowest = std::min(slowest, n.slot_speed);
+      fastest = std::max(fastest, n.slot_speed);
+    }
+    fmt::print(stderr, "taskdist: {} worker ranks, {} slots{}, {:.2f}-{:.2f} of a core each\n",
+               nodes.size(), worker_slots,
                options.master_slots > 0
                    ? fmt::format(" (+{} on the master)", options.master_slots)
-                   : std::string());
+                   : std::string(),
+               slowest, fastest);
   }
   MpiRunner runner(channel, nodes, places, std::move(local), session.host());
   const int code = run_render_with(job, start, runner, layout);

@@ -22,6 +22,7 @@ struct WorkerNode {
   std::string host;
   int pid = 0;
   int slots = 1;
+  double slot_speed = 1;  ///< cores each slot can count on (measured by the node)
   std::string name() const { return host + " (rank " + std::to_string(rank) + ")"; }
 };
 

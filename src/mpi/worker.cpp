@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <map>
 #include <thread>
@@ -130,6 +132,23 @@ class WorkerLoop {
   std::map<TaskId, Clock::time_point> progress_sent_;
 };
 
+// CPU this process gets when it asks for all of one core, over `seconds` (a CPU quota or a busy
+// machine shows up here: cgroup quotas are enforced in 100 ms periods).
+double measure_cpu_share(double seconds) {
+  const auto start = Clock::now();
+  timespec cpu0{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
+  volatile double sink = 0;
+  while (seconds_since(start) < seconds) {
+    for (int i = 0; i < 10000; ++i) sink = sink + 1e-9 * i;
+  }
+  timespec cpu1{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+  const double cpu = static_cast<double>(cpu1.tv_sec - cpu0.tv_sec) +
+                     1e-9 * static_cast<double>(cpu1.tv_nsec - cpu0.tv_nsec);
+  return cpu / seconds_since(start);
+}
+
 }  // namespace
 
 int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions& options) {
@@ -137,8 +156,13 @@ int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions&
   const int slots = options.slots > 0
                         ? options.slots
                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  // A node that cannot give one slot a whole core is capped (a quota, or crowded): its speed per
+  // slot tells the master how to size its bands.
+  const double share = measure_cpu_share(0.3);
+  const double slot_speed = share < 0.9 ? share / slots : 1.0;
   channel.send(kMaster, Tag::kHello,
-               {{"host", session.host()}, {"pid", ::getpid()}, {"slots", slots}});
+               {{"host", session.host()}, {"pid", ::getpid()}, {"slots", slots},
+                {"slot_speed", slot_speed}});
   std::optional<Message> job_msg;
   while (!job_msg) {
     job_msg = channel.await(Tag::kJob, kMaster, 1.0);
