@@ -28,7 +28,7 @@ run() {
   local report="$WORK/$label.json" t0 t1
   t0=$(date +%s.%N)
   tools/cluster mpirun -np $((workers + 1)) "$TASKDIST" render "$WORK/scene/blob.pov" "${SIZE[@]}" \
-    -o "$WORK/$label.png" --slots 1 --quiet --report "$report" "$@" > "$WORK/$label.log" 2>&1 \
+    -o "$WORK/$label.png" --quiet --report "$report" "$@" > "$WORK/$label.log" 2>&1 \
     || { echo "bench/cluster.sh: $label failed:" >&2; cat "$WORK/$label.log" >&2; exit 1; }
   t1=$(date +%s.%N)
   python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total_s'], $t1 - $t0)" "$report" >> "$WORK/$label"
@@ -39,7 +39,7 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
 col() { awk -v c="$1" '{ print $c }' "$WORK/$2" | median; }
 
 echo "taskdist bench/cluster.sh — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "blob.pov ${SIZE[*]}, medians of $REPEATS, interleaved; 1 slot per worker host"
+echo "blob.pov ${SIZE[*]}, medians of $REPEATS, interleaved; one slot per host (taskdist reads the 0.25 CPU quota)"
 
 tools/cluster up 8 --cpu 0.25 --hide "$WORK/scene" 2>/dev/null
 printf 'part 1: 8 hosts at 0.25 CPU ' >&2

@@ -103,6 +103,28 @@ TEST(MpiTest, LostRankIsNamedAndReceivedBandsAreOnDisk) {
       << r.err;
 }
 
+TEST(MpiTest, SceneErrorStopsTheJobWithPovRaysMessageAndTheNode) {
+  const fs::path dir = fresh_dir("mpi-scene-error");
+  std::ofstream(dir / "broken.pov") << "camera { location <0,0,-3> look_at 0 }\nsphere { 0, 1 \n";
+  const RunResult r = mpirun(3, {"render", (dir / "broken.pov").string(), "+W160", "+H120", "-o",
+                                 (dir / "out.png").string(), "--slots", "1"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("Parse Error"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(rank "), std::string::npos) << "names the node: " << r.err;
+  EXPECT_FALSE(fs::exists(dir / "out.png"));
+}
+
+TEST(MpiTest, SharedDirRendersFromTheScenesOwnPath) {
+  const Image reference = decode_png(reference_render(blob_scene(), 320, 240, {}));
+  const fs::path dir = fresh_dir("mpi-shared");
+  const fs::path out = dir / "out.png";
+  const RunResult r = mpirun(3, {"render", blob_scene().string(), "+W320", "+H240", "-o",
+                                 out.string(), "--shared-dir"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("shipping"), std::string::npos) << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+}
+
 TEST(MpiTest, RefusesAnOversizedSceneFolderAndLetsTheWorkersGo) {
   const fs::path dir = fresh_dir("mpi-big");
   fs::copy_file(blob_scene(), dir / "blob.pov");

@@ -125,7 +125,7 @@ int main(int argc, char** argv) try {
   std::string scene_dir;
   int scene_limit_mb = 64;
   render->add_option("--slots", worker.slots,
-                     "under MPI: bands at once on each worker rank (default: its cores)")
+                     "under MPI: bands at once on each worker rank (default: its cores, or its CPU quota if a cgroup sets one)")
       ->check(CLI::Range(1, 4096));
   render->add_option("--master-slots", cluster.master_slots,
                      "under MPI: bands the master renders itself (default 0)")

@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <time.h>
-
 #include <chrono>
 #include <map>
 #include <thread>
 
 #include "core/job.h"
+#include "exec/cpu_quota.h"
 #include "exec/interrupt.h"
 #include "exec/local_runner.h"
 #include "exec/scene_pack.h"
@@ -132,34 +131,18 @@ class WorkerLoop {
   std::map<TaskId, Clock::time_point> progress_sent_;
 };
 
-// CPU this process gets when it asks for all of one core, over `seconds` (a CPU quota or a busy
-// machine shows up here: cgroup quotas are enforced in 100 ms periods).
-double measure_cpu_share(double seconds) {
-  const auto start = Clock::now();
-  timespec cpu0{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
-  volatile double sink = 0;
-  while (seconds_since(start) < seconds) {
-    for (int i = 0; i < 10000; ++i) sink = sink + 1e-9 * i;
-  }
-  timespec cpu1{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
-  const double cpu = static_cast<double>(cpu1.tv_sec - cpu0.tv_sec) +
-                     1e-9 * static_cast<double>(cpu1.tv_nsec - cpu0.tv_nsec);
-  return cpu / seconds_since(start);
-}
-
 }  // namespace
 
 int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions& options) {
   InterruptSignal::install();
+  // A CPU quota (container, Slurm job, emulated node) caps what the cores suggest.
+  const auto quota = cpu_quota_cores();
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const int slots = options.slots > 0
                         ? options.slots
-                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  // A node that cannot give one slot a whole core is capped (a quota, or crowded): its speed per
-  // slot tells the master how to size its bands.
-  const double share = measure_cpu_share(0.3);
-  const double slot_speed = share < 0.9 ? share / slots : 1.0;
+                        : (quota ? std::clamp(static_cast<int>(*quota), 1, cores) : cores);
+  // The share of a core each slot can count on tells the master how to size this node's bands.
+  const double slot_speed = std::min(1.0, std::min<double>(quota.value_or(cores), cores) / slots);
   channel.send(kMaster, Tag::kHello,
                {{"host", session.host()}, {"pid", ::getpid()}, {"slots", slots},
                 {"slot_speed", slot_speed}});

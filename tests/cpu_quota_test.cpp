@@ -1,0 +1,51 @@
+#include "exec/cpu_quota.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "test_support.h"
+
+namespace taskdist {
+namespace {
+
+namespace fs = std::filesystem;
+
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+TEST(CpuQuotaTest, ReadsTheTightestV1QuotaOnThePath) {
+  const fs::path root = testing::fresh_dir("cgroup-v1");
+  write(root / "self", "4:memory:/x\n2:cpu,cpuacct:/cluster/node3\n0::/\n");
+  write(root / "fs/cpu,cpuacct/cluster/cpu.cfs_quota_us", "50000\n");
+  write(root / "fs/cpu,cpuacct/cluster/cpu.cfs_period_us", "100000\n");
+  write(root / "fs/cpu,cpuacct/cluster/node3/cpu.cfs_quota_us", "12500\n");
+  write(root / "fs/cpu,cpuacct/cluster/node3/cpu.cfs_period_us", "100000\n");
+  auto q = cpu_quota_cores(root / "self", root / "fs");
+  ASSERT_TRUE(q);
+  EXPECT_DOUBLE_EQ(*q, 0.125);
+}
+
+TEST(CpuQuotaTest, ReadsV2AndIgnoresMax) {
+  const fs::path root = testing::fresh_dir("cgroup-v2");
+  write(root / "self", "0::/job/step\n");
+  write(root / "fs/job/cpu.max", "max 100000\n");
+  write(root / "fs/job/step/cpu.max", "200000 100000\n");
+  auto q = cpu_quota_cores(root / "self", root / "fs");
+  ASSERT_TRUE(q);
+  EXPECT_DOUBLE_EQ(*q, 2.0);
+}
+
+TEST(CpuQuotaTest, NoQuotaIsNone) {
+  const fs::path root = testing::fresh_dir("cgroup-none");
+  write(root / "self", "1:cpu:/\n");
+  write(root / "fs/cpu/cpu.cfs_quota_us", "-1\n");
+  write(root / "fs/cpu/cpu.cfs_period_us", "100000\n");
+  EXPECT_FALSE(cpu_quota_cores(root / "self", root / "fs"));
+  EXPECT_FALSE(cpu_quota_cores(root / "missing", root / "fs"));
+}
+
+}  // namespace
+}  // namespace taskdist
