@@ -73,14 +73,23 @@ TEST(MpiTest, BandsFailingOnOneNodeAreRenderedOnAnother) {
 }
 
 TEST(MpiTest, LostRankIsNamedAndReceivedBandsAreOnDisk) {
-  // Given: worker rank 2 is killed (SIGKILL) while it renders its first band; rank 1 goes on.
+  // Given: worker rank 2 is killed (SIGKILL) while it renders its first band, once rank 1 has
+  // delivered one.
   // Expect: the job ends (Open MPI 4.1 ends it), taskdist names rank 2 as lost, leaves no image,
   // and every band it received is on disk, whole.
   const fs::path dir = fresh_dir("mpi-lost");
+  // Rank 2 waits until the master has saved a band from rank 1, then kills its own worker rank.
   const fs::path wrapper = write_script(
       dir, "povray-killing-rank-2",
-      "if [ \"$OMPI_COMM_WORLD_RANK\" = 2 ]; then sleep 3; kill -9 $PPID; sleep 10; fi\n"
-      "exec povray \"$@\"\n");
+      fmt::format("if [ \"$OMPI_COMM_WORLD_RANK\" = 2 ]; then\n"
+                  "  for i in $(seq 1 1200); do\n"
+                  "    ls '{}'/out.png.taskdist-*/bands/*.tdb >/dev/null 2>&1 && break\n"
+                  "    sleep 0.1\n"
+                  "  done\n"
+                  "  kill -9 $PPID; exit 1\n"
+                  "fi\n"
+                  "exec povray \"$@\"\n",
+                  dir.string()));
   const fs::path out = dir / "out.png";
   const RunResult r = mpirun(3, {"render", blob_scene().string(), "+W1024", "+H768", "-o",
                                  out.string(), "--slots", "1", "--povray", wrapper.string()});

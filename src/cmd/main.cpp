@@ -23,10 +23,13 @@
 
 namespace {
 
-constexpr const char* kRenderHelp = R"(Render one POV-Ray image in parallel row bands on this machine and stream them into one PNG.
+constexpr const char* kRenderHelp = R"(Render one POV-Ray image in parallel row bands, on this machine or on a cluster (Open MPI),
+and stream them into one PNG.
 
   taskdist render SCENE.pov|SCENE.ini [POV-Ray options...] [-o OUT.png] [-j N]
                   [--policy static|dynamic] [--report RUN.json] [--quiet]
+  mpirun ... taskdist render SCENE ... [--slots N] [--master-slots N] [--scene-dir DIR]
+                  [--shared-dir] [--scene-limit MIB]
 
 POV-Ray options are written as for povray itself: +W800 +H600 (or Width=/Height= in an INI
 file) set the size (default 320x240, at most 65535 each); every other option (+A0.3, +AM2,
@@ -51,8 +54,8 @@ A lost node ends the whole job (Open MPI's behaviour): the bands already receive
 OUT.png.taskdist-*/bands, and taskdist names the node it lost.
 
 Exit codes: 0 success; 1 the render failed (scene error, POV-Ray failure, output I/O error);
-2 bad command line, option, scene or output path; 3 a worker node was lost; 130 interrupted by Ctrl-C (128+N for
-signal N). On failure or interruption no output file is left behind.)";
+2 bad command line, option, scene or output path; 3 a worker node was lost; 130 interrupted
+by Ctrl-C (128+N for signal N). On failure or interruption no output file is left behind.)";
 
 // Our own flags, and those that take the next argument as their value.
 const std::set<std::string> kOwnFlags = {

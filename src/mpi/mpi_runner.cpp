@@ -10,9 +10,9 @@
 namespace taskdist {
 
 namespace {
-// A worker sends a heartbeat every 0.1 s; one silent this long when Open MPI ends the job is
-// the one that was lost.
-constexpr double kSilentWhenLost = 0.5;
+// A worker sends a heartbeat every 0.1 s; one silent this long (and twice as long as any other)
+// when Open MPI ends the job is the one that was lost.
+constexpr double kSilentWhenLost = 0.3;
 }  // namespace
 
 MpiRunner::MpiRunner(Channel& channel, std::vector<WorkerNode> nodes,
@@ -77,19 +77,22 @@ void MpiRunner::receive_all() {
 
 std::optional<RunnerEvent> MpiRunner::check_lost(int signal) {
   // Open MPI 4.1 ends the whole job when a rank dies: everyone else gets SIGTERM. The rank that
-  // fell silent first is the one that was lost.
+  // fell silent first (workers send a heartbeat every 0.1 s) is the one that was lost.
   const auto now = Clock::now();
   const WorkerNode* quietest = nullptr;
-  double longest = 0;
+  double longest = 0, second = 0;
   for (const auto& n : nodes_) {
     const double silent = std::chrono::duration<double>(now - heard_[n.rank]).count();
     if (silent > longest) {
+      second = longest;
       longest = silent;
       quietest = &n;
+    } else {
+      second = std::max(second, silent);
     }
   }
   if (signal != 0) {
-    if (quietest && longest >= kSilentWhenLost) {
+    if (quietest && longest >= kSilentWhenLost && longest >= 2 * second) {
       return WorkerLost{quietest->name(),
                         fmt::format("sent nothing for {:.1f} s, then Open MPI ended the job "
                                     "(signal {})",
