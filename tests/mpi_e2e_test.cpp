@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "image/band_file.h"
 #include "test_support.h"
@@ -132,6 +134,55 @@ TEST(MpiTest, SharedDirRendersFromTheScenesOwnPath) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("shipping"), std::string::npos) << r.err;
   EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+}
+
+TEST(MpiTest, MasterSlotsRenderBesideTheWorkersAndTheReportSaysWhere) {
+  const Image reference = decode_png(reference_render(blob_scene(), 640, 480, {}));
+  const fs::path dir = fresh_dir("mpi-master-slots");
+  const fs::path out = dir / "out.png";
+  const fs::path report = dir / "run.json";
+  const RunResult r = mpirun(2, {"render", blob_scene().string(), "+W640", "+H480", "-o",
+                                 out.string(), "--slots", "1", "--master-slots", "1",
+                                 "--report", report.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+  std::ifstream in(report);
+  const auto json = nlohmann::json::parse(in);
+  std::set<std::string> places;
+  for (const auto& t : json.at("tasks")) places.insert(t.at("where").get<std::string>());
+  bool master = false, worker = false;
+  for (const auto& p : places) {
+    master |= p.find("(master)") != std::string::npos;
+    worker |= p.find("(rank 1)") != std::string::npos;
+  }
+  EXPECT_TRUE(master && worker) << "bands ran on the master and on rank 1: " << json.dump();
+}
+
+TEST(MpiTest, SceneDirShipsTheFolderAboveTheScene) {
+  // Given: a scene that includes "../inc/colors.inc" from the folder above its own.
+  // Expect: shipping only the scene's folder makes the include missing on the nodes (a scene
+  // error); --scene-dir with the folder above renders it.
+  const fs::path dir = fresh_dir("mpi-scene-dir");
+  fs::create_directories(dir / "scenes");
+  fs::create_directories(dir / "inc");
+  std::ofstream(dir / "inc" / "colors.inc") << "#declare Tint = rgb <1, 0.5, 0.2>;\n";
+  std::ofstream(dir / "scenes" / "tinted.pov")
+      << "#include \"../inc/colors.inc\"\n"
+         "camera { location <0, 0, -4> look_at 0 }\n"
+         "light_source { <2, 4, -3> rgb 1 }\n"
+         "sphere { 0, 1 pigment { Tint } }\n";
+  const fs::path scene = dir / "scenes" / "tinted.pov";
+  const RunResult narrow = mpirun(3, {"render", scene.string(), "+W160", "+H120", "-o",
+                                      (dir / "narrow.png").string(), "--slots", "1"});
+  EXPECT_EQ(narrow.exit_code, 1) << narrow.err;
+  EXPECT_NE(narrow.err.find("colors.inc"), std::string::npos) << narrow.err;
+  const fs::path out = dir / "wide.png";
+  const RunResult wide = mpirun(3, {"render", scene.string(), "+W160", "+H120", "-o", out.string(),
+                                    "--slots", "1", "--scene-dir", dir.string()});
+  ASSERT_EQ(wide.exit_code, 0) << wide.err;
+  EXPECT_EQ(count_differences(decode_png(out),
+                              decode_png(reference_render(scene, 160, 120, {}))),
+            0);
 }
 
 TEST(MpiTest, RefusesAnOversizedSceneFolderAndLetsTheWorkersGo) {

@@ -94,6 +94,7 @@ class RenderLoop {
     TaskRecord rec;
     rec.id = task.id;
     rec.slot = task.slot;
+    rec.where = runner_.slot_name(task.slot);
     rec.rows = task.rows;
     rec.attempt = task.attempt;
     rec.start_s = now();

@@ -42,6 +42,7 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
   for (const auto& t : r.tasks) {
     tasks.push_back({{"id", t.id},
                      {"slot", t.slot},
+                     {"where", t.where},
                      {"first_row", t.rows.begin},
                      {"last_row", t.rows.end - 1},
                      {"rows", t.rows.count()},

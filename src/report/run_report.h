@@ -16,6 +16,7 @@ namespace taskdist {
 struct TaskRecord {
   TaskId id = 0;
   int slot = 0;
+  std::string where;    ///< the slot as the runner names it, e.g. "node3 (rank 3) slot 1"
   RowRange rows;
   int attempt = 1;
   double start_s = 0;   ///< since the job started
