@@ -38,7 +38,8 @@ TEST(ClusterTest, RendersAcrossThreeHostsThatCannotSeeTheSceneAndLeavesNothingBe
   std::vector<std::string> sshd_pids;
   {
     ClusterGuard guard;
-    RunResult up = run({cluster_tool().string(), "up", "3", "--hide", scene_dir.string()});
+    RunResult up = run({cluster_tool().string(), "up", "3", "--cpu-of", "node3=0.5", "--hide",
+                        scene_dir.string()});
     ASSERT_EQ(up.exit_code, 0) << up.err;
     for (int i = 1; i <= 3; ++i) {
       sshd_pids.push_back(read_all(fmt::format("/run/taskdist-cluster/node{}.sshd.pid", i)));
@@ -58,6 +59,8 @@ TEST(ClusterTest, RendersAcrossThreeHostsThatCannotSeeTheSceneAndLeavesNothingBe
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.err.find("shipping the scene folder"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("3 worker ranks"), std::string::npos) << r.err;
+    // node3 read its CPU quota (half a core) and reported it.
+    EXPECT_NE(r.err.find("0.50-1.00 of a core each"), std::string::npos) << r.err;
     EXPECT_EQ(count_differences(decode_png(out), reference), 0);
 
     RunResult down = run({cluster_tool().string(), "down"});
