@@ -13,6 +13,9 @@
 #include <cstdio>
 #include <optional>
 
+#include <sstream>
+
+#include "cmd/bench_command.h"
 #include "cmd/render_command.h"
 #include "mpi/channel.h"
 #include "mpi/mpi_master.h"
@@ -56,6 +59,19 @@ OUT.png.taskdist-*/bands, and taskdist names the node it lost.
 Exit codes: 0 success; 1 the render failed (scene error, POV-Ray failure, output I/O error);
 2 bad command line, option, scene or output path; 3 a worker node was lost; 130 interrupted
 by Ctrl-C (128+N for signal N). On failure or interruption no output file is left behind.)";
+
+constexpr const char* kBenchHelp = R"(Reproduce the paper's scaling study on this machine: every size x node count x policy x
+method, run interleaved (every combination once per round) so that machine noise hits all alike.
+Nodes are local slots. --method paper measures the paper's own method beside ours: one equal
+band per node, each povray writes its full-height PNG, `convert -extract` keeps the band, and
+`convert -append` joins them on the master (a failure, e.g. ImageMagick's memory limits at large
+sizes, is a row with its reason, not a crash).
+
+Writes into --out: results.csv (three phases with mean/median/min/max, total, speedup,
+efficiency, phase shares, master peak RSS), fig7_phases.png, fig9_speedup.png (with the
+paper's own speedups), fig10_shares.png, efficiency.png, and report.md.
+
+Exit codes: 0 the study completed; 1 writing the results failed; 2 bad option; 130 interrupted.)";
 
 // Our own flags, and those that take the next argument as their value.
 const std::set<std::string> kOwnFlags = {
@@ -141,6 +157,33 @@ int main(int argc, char** argv) try {
                      "under MPI: the most MiB of scene files to ship (default 64)")
       ->check(CLI::Range(1, 1 << 20));
 
+  auto* bench = app.add_subcommand("bench", kBenchHelp);
+  taskdist::BenchRequest bench_request;
+  std::vector<std::string> bench_sizes = {"200x150", "400x300", "800x600", "1600x1200",
+                                          "3200x2400"};
+  std::vector<int> bench_nodes = {1, 2, 4, 8};
+  bench_request.policies = {"dynamic", "static"};
+  bench_request.methods = {"taskdist", "paper"};
+  std::string bench_out = "bench-results";
+  bench->add_option("--scene", bench_request.scene, "scene (default: blob.pov of povray-examples)");
+  bench->add_option("--sizes", bench_sizes, "image sizes WxH, comma-separated")
+      ->delimiter(',');
+  bench->add_option("--nodes", bench_nodes, "node counts (local slots), comma-separated")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 4096));
+  bench->add_option("--repeat", bench_request.repeat, "rounds of every combination (default 3)")
+      ->check(CLI::Range(1, 1000));
+  bench->add_option("--policy", bench_request.policies, "dynamic,static (default both)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"static", "dynamic"}));
+  bench->add_option("--method", bench_request.methods, "taskdist,paper (default both)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"taskdist", "paper"}));
+  bench->add_option("--out", bench_out, "output folder (default bench-results)");
+  bench->add_option("--povray", bench_request.povray, "POV-Ray executable (default: povray)");
+  bench->add_option("--convert", bench_request.convert,
+                    "ImageMagick convert, for the paper's method (default /usr/bin/convert)");
+
   // Under a launcher (mpirun, srun) every rank runs this same command line.
   std::optional<taskdist::MpiSession> mpi;
   if (taskdist::launcher_rank()) {
@@ -164,6 +207,32 @@ int main(int argc, char** argv) try {
     const int code = app.exit(e);
     return code == 0 ? 0 : taskdist::kExitUsage;
   }
+  if (bench->parsed()) {
+    if (mpi) {
+      if (mpi->rank() == 0) {
+        fmt::print(stderr, "taskdist bench: not under MPI yet: run it on one machine (nodes are "
+                           "local slots); for a cluster, use bench/cluster.sh\n");
+      }
+      return taskdist::kExitUsage;
+    }
+    for (const auto& size : bench_sizes) {
+      int w = 0, h = 0;
+      char x = 0;
+      std::istringstream in(size);
+      if (!(in >> w >> x >> h) || x != 'x' || w < 1 || h < 1 || w > 65535 || h > 65535 ||
+          !in.eof()) {
+        fmt::print(stderr, "taskdist bench: --sizes: '{}' is not WIDTHxHEIGHT (e.g. 800x600)\n",
+                   size);
+        return taskdist::kExitUsage;
+      }
+      bench_request.sizes.emplace_back(w, h);
+    }
+    bench_request.nodes = bench_nodes;
+    bench_request.out = bench_out;
+    for (const auto& a : args) bench_request.command_line += (bench_request.command_line.empty() ? "taskdist " : " ") + a;
+    return taskdist::run_bench(bench_request);
+  }
+
   if (mpi) {
     taskdist::Channel channel;
     if (worker_rank) {

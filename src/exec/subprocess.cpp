@@ -118,6 +118,7 @@ std::optional<ExitStatus> Subprocess::reap_with(int flags) {
   s.code = s.exited ? WEXITSTATUS(status) : 0;
   s.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   s.cpu_s = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  s.max_rss_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;
   return s;
 }
 

@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
 #include <expected>
 #include <filesystem>
 #include <optional>
@@ -17,6 +19,7 @@ struct ExitStatus {
   int code = 0;
   int signal = 0;
   double cpu_s = 0;     ///< user + system CPU seconds of the child
+  uint64_t max_rss_bytes = 0;  ///< peak resident memory of the child
   bool ok() const { return exited && code == 0; }
 };
 

@@ -1,0 +1,75 @@
+// `taskdist bench` end to end on the local engine: the real taskdist, povray, ImageMagick and
+// gnuplot, at small sizes (issue 4's CI check).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "test_support.h"
+
+namespace taskdist {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace taskdist::testing;
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST(BenchTest, SmallStudyWritesTheTableFiguresAndReport) {
+  const fs::path out = fresh_dir("bench") / "study";
+  const RunResult r = run({taskdist_binary().string(), "bench", "--sizes", "200x150,800x600",
+                           "--nodes", "1,2", "--repeat", "1", "--out", out.string()},
+                          {}, 600);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("12/12"), std::string::npos) << "progress for every run: " << r.err;
+
+  // results.csv: every column the study asks for, one row per size x nodes x policy x method.
+  std::istringstream csv(read_all(out / "results.csv"));
+  std::string header;
+  std::getline(csv, header);
+  std::vector<std::string> expected = {"method", "policy", "width", "height", "nodes", "status",
+                                       "speedup", "efficiency", "seq1_pct", "parallel_pct",
+                                       "seq2_pct", "master_peak_rss_mib"};
+  for (const char* phase : {"seq1", "parallel", "seq2", "total"}) {
+    for (const char* stat : {"mean", "median", "min", "max"}) {
+      expected.push_back(std::string(phase) + "_" + stat + "_s");
+    }
+  }
+  for (const auto& col : expected) {
+    EXPECT_NE(("," + header + ",").find("," + col + ","), std::string::npos) << col;
+  }
+  int rows = 0, paper_rows = 0;
+  for (std::string line; std::getline(csv, line);) {
+    ++rows;
+    if (line.starts_with("paper,")) ++paper_rows;
+    EXPECT_NE(line.find("\"ok\""), std::string::npos) << line;
+  }
+  EXPECT_EQ(rows, 12);       // 2 sizes x 2 node counts x (dynamic, static, paper)
+  EXPECT_EQ(paper_rows, 4);
+
+  for (const char* png : {"fig7_phases.png", "fig9_speedup.png", "fig10_shares.png",
+                          "efficiency.png"}) {
+    SCOPED_TRACE(png);
+    const Image image = decode_png(out / png);  // libpng: a valid PNG or the test fails
+    EXPECT_GT(image.width, 100);
+    EXPECT_GT(image.height, 100);
+  }
+  const std::string report = read_all(out / "report.md");
+  EXPECT_NE(report.find("POV-Ray 3.7"), std::string::npos) << report;
+  EXPECT_NE(report.find("cores online"), std::string::npos) << report;
+  EXPECT_NE(report.find("fig9_speedup.png"), std::string::npos) << report;
+  EXPECT_NE(report.find("| paper | - | 800x600 | 2 |"), std::string::npos) << report;
+}
+
+TEST(BenchTest, RefusesABadSize) {
+  const RunResult r = run({taskdist_binary().string(), "bench", "--sizes", "200by150", "--out",
+                           (fresh_dir("bench-bad") / "x").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'200by150' is not WIDTHxHEIGHT"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace taskdist
