@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "test_support.h"
@@ -45,6 +47,27 @@ TEST(CpuQuotaTest, NoQuotaIsNone) {
   write(root / "fs/cpu/cpu.cfs_period_us", "100000\n");
   EXPECT_FALSE(cpu_quota_cores(root / "self", root / "fs"));
   EXPECT_FALSE(cpu_quota_cores(root / "missing", root / "fs"));
+}
+
+TEST(CpuQuotaTest, LocalRenderTakesItsDefaultSlotsFromTheQuota) {
+  // Given: taskdist started in a cgroup capped at half a core (root and cgroup v1 needed).
+  // Expect: one slot by default, not one per core.
+  const fs::path cpu = "/sys/fs/cgroup/cpu";
+  if (::geteuid() != 0 || !fs::exists(cpu / "cgroup.procs")) GTEST_SKIP() << "needs root, v1";
+  const fs::path group = cpu / ("taskdist-test-" + std::to_string(::getpid()));
+  fs::create_directory(group);
+  write(group / "cpu.cfs_period_us", "100000");
+  write(group / "cpu.cfs_quota_us", "50000");
+  const fs::path out = testing::fresh_dir("quota") / "blob.png";
+  const auto r = testing::run(
+      {"sh", "-c",
+       "echo $$ > " + (group / "cgroup.procs").string() + "; exec \"$0\" \"$@\"",
+       testing::taskdist_binary().string(), "render", testing::blob_scene().string(), "+W160",
+       "+H120", "-o", out.string()});
+  std::error_code ec;
+  fs::remove(group, ec);  // empty again: the child has exited
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("1 slot)"), std::string::npos) << r.out;
 }
 
 }  // namespace

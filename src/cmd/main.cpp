@@ -14,9 +14,11 @@
 #include <optional>
 
 #include <sstream>
+#include <thread>
 
 #include "cmd/bench_command.h"
 #include "cmd/render_command.h"
+#include "exec/cpu_quota.h"
 #include "mpi/channel.h"
 #include "mpi/mpi_master.h"
 #include "mpi/mpi_session.h"
@@ -128,7 +130,9 @@ int main(int argc, char** argv) try {
       ->required();
   render->add_option("-o,--output", request.output,
                      "output PNG (default: the scene's name with .png, in the current directory)");
-  render->add_option("-j,--jobs", request.slots, "local slots, bands in parallel (default: cores)")
+  render->add_option("-j,--jobs", request.slots,
+                     "local slots, bands in parallel (default: cores, or the CPU quota if a "
+                     "cgroup sets one)")
       ->check(CLI::Range(1, 4096));
   render->add_option("--policy", policy,
                      "dynamic (default): slots pull bands sized to balance the tail; static: the "
@@ -266,6 +270,13 @@ int main(int argc, char** argv) try {
 
   request.pov_args = pov;
   request.policy = policy == "static" ? taskdist::Policy::kStatic : taskdist::Policy::kDynamic;
+  if (request.slots == 0) {
+    // In a container or a Slurm job a CPU quota caps what the cores suggest.
+    if (auto quota = taskdist::cpu_quota_cores()) {
+      const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+      request.slots = std::clamp(static_cast<int>(*quota), 1, cores);
+    }
+  }
 
   auto job = taskdist::build_job(request);
   if (!job) {

@@ -26,9 +26,9 @@ std::string timing_table(const Job& job, const RunReport& r) {
   out += row("parallel part", r.parallel_s());
   out += row("second sequential part", r.seq2_s());
   out += fmt::format("  {:<24} {:>9.3f} s\n", "total", r.total_s());
-  out += fmt::format("  {}x{}, {} bands ({} policy, {} slot{}), {} -> {} ({:.1f} KiB), master "
+  out += fmt::format("  {}x{}, {} band{} ({} policy, {} slot{}), {} -> {} ({:.1f} KiB), master "
                      "peak RSS {:.1f} MiB\n",
-                     job.width, job.height, ok,
+                     job.width, job.height, ok, ok == 1 ? "" : "s",
                      job.policy == Policy::kStatic ? "static" : "dynamic", job.slots,
                      job.slots == 1 ? "" : "s", job.scene.filename().string(),
                      job.output.string(), r.output_bytes / 1024.0,
