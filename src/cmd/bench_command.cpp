@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <list>
+#include <sstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -200,6 +201,17 @@ BenchSample run_taskdist(const BenchRequest& req, const fs::path& scene, int w, 
 }
 
 }  // namespace
+
+std::optional<std::pair<int, int>> parse_size(std::string_view text) {
+  int w = 0, h = 0;
+  char x = 0;
+  std::istringstream in{std::string(text)};
+  if (!(in >> w >> x >> h) || x != 'x' || w < 1 || h < 1 || w > 65535 || h > 65535 ||
+      in.peek() != std::char_traits<char>::eof()) {
+    return std::nullopt;
+  }
+  return std::pair{w, h};
+}
 
 int run_bench(const BenchRequest& request) {
   InterruptSignal::install();

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +23,9 @@ struct BenchRequest {
   std::string convert = "/usr/bin/convert";  ///< ImageMagick, for the paper's method
   std::string command_line;           ///< for the report
 };
+
+/// "800x600" -> {800, 600}; nullopt unless both are 1..65535.
+std::optional<std::pair<int, int>> parse_size(std::string_view text);
 
 /// Runs the study and writes results.csv, the figures and report.md into `out`. Returns the exit
 /// code: 0 when the study completed (failed runs are rows with their reason), 2 for bad input.

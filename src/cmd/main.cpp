@@ -13,8 +13,6 @@
 #include <cstdio>
 #include <optional>
 
-#include <sstream>
-#include <thread>
 
 #include "cmd/bench_command.h"
 #include "cmd/render_command.h"
@@ -220,23 +218,23 @@ int main(int argc, char** argv) try {
       return taskdist::kExitUsage;
     }
     for (const auto& size : bench_sizes) {
-      int w = 0, h = 0;
-      char x = 0;
-      std::istringstream in(size);
-      if (!(in >> w >> x >> h) || x != 'x' || w < 1 || h < 1 || w > 65535 || h > 65535 ||
-          !in.eof()) {
+      const auto wh = taskdist::parse_size(size);
+      if (!wh) {
         fmt::print(stderr, "taskdist bench: --sizes: '{}' is not WIDTHxHEIGHT (e.g. 800x600)\n",
                    size);
         return taskdist::kExitUsage;
       }
-      bench_request.sizes.emplace_back(w, h);
+      bench_request.sizes.push_back(*wh);
     }
     bench_request.nodes = bench_nodes;
     bench_request.out = bench_out;
-    for (const auto& a : args) bench_request.command_line += (bench_request.command_line.empty() ? "taskdist " : " ") + a;
+    bench_request.command_line = "taskdist";
+    for (const auto& a : args) bench_request.command_line += " " + a;
     return taskdist::run_bench(bench_request);
   }
 
+  request.pov_args = pov;
+  request.policy = policy == "static" ? taskdist::Policy::kStatic : taskdist::Policy::kDynamic;
   if (mpi) {
     taskdist::Channel channel;
     if (worker_rank) {
@@ -249,8 +247,6 @@ int main(int argc, char** argv) try {
       return 0;
     }
     const auto master_start = std::chrono::steady_clock::now();  // launch excluded
-    request.pov_args = pov;
-    request.policy = policy == "static" ? taskdist::Policy::kStatic : taskdist::Policy::kDynamic;
     auto job = taskdist::build_job(request);
     if (!job) {
       fmt::print(stderr, "taskdist: {}\n", job.error());
@@ -268,16 +264,8 @@ int main(int argc, char** argv) try {
     return code;
   }
 
-  request.pov_args = pov;
-  request.policy = policy == "static" ? taskdist::Policy::kStatic : taskdist::Policy::kDynamic;
-  if (request.slots == 0) {
-    // In a container or a Slurm job a CPU quota caps what the cores suggest.
-    if (auto quota = taskdist::cpu_quota_cores()) {
-      const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-      request.slots = std::clamp(static_cast<int>(*quota), 1, cores);
-    }
-  }
-
+  // In a container or a Slurm job a CPU quota caps what the cores suggest.
+  if (request.slots == 0) request.slots = taskdist::default_slots();
   auto job = taskdist::build_job(request);
   if (!job) {
     fmt::print(stderr, "taskdist: {}\n", job.error());

@@ -51,9 +51,7 @@ class RenderLoop {
              PngAssembler& assembler, std::filesystem::path band_dir)
       : start_(start), runner_(runner), assembler_(assembler), band_dir_(std::move(band_dir)),
         scheduler_(scheduler_config(job, layout)),
-        progress_(stderr, job.quiet) {
-    layout_nodes_ = layout.slot_nodes;
-  }
+        progress_(stderr, job.quiet) {}
 
   /// True if the run ended in a way worth keeping its finished bands for (a lost node, or a
   /// launcher ending the job), and there are some.
@@ -145,7 +143,7 @@ class RenderLoop {
       fmt::print(stderr, "taskdist: band {} failed on {} ({}); retrying\n",
                  rows_text(rec.rows), runner_.slot_name(rec.slot), e.failure.message);
       if (!e.failure.detail.empty()) fmt::print(stderr, "{}\n", indent(e.failure.detail));
-      const int node = node_of(rec.slot);
+      const int node = scheduler_.node_of(rec.slot);
       if (scheduler_.node_excluded(node) && !excluded_reported_.contains(node)) {
         excluded_reported_.insert(node);
         fmt::print(stderr, "taskdist: {} failed {} bands in a row; its node gets no more bands\n",
@@ -190,11 +188,6 @@ class RenderLoop {
     return kExitNodeLost;
   }
 
-  int node_of(int slot) const {
-    const auto i = static_cast<size_t>(slot);
-    return i < layout_nodes_.size() ? layout_nodes_[i] : 0;
-  }
-
   void show_progress() {
     double rows = scheduler_.rows_done();
     for (const auto& [id, t] : in_flight_) rows += t.traced * t.record.rows.count();
@@ -205,7 +198,6 @@ class RenderLoop {
   Runner& runner_;
   PngAssembler& assembler_;
   const std::filesystem::path band_dir_;
-  std::vector<int> layout_nodes_;
   std::set<int> excluded_reported_;
   int bands_saved_ = 0;
   bool keep_bands_ = false;

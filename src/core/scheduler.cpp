@@ -27,7 +27,6 @@ std::vector<RowRange> one_wave_plan(const SchedulerConfig& c) {
 
 Scheduler::Scheduler(SchedulerConfig config)
     : config_(config),
-      one_wave_(config.policy == Policy::kStatic || !one_wave_plan(config).empty()),
       static_bands_(one_wave_plan(config)),
       static_taken_(static_bands_.size(), false),
       slot_tasks_(static_cast<size_t>(std::max(1, config.slots))) {}
@@ -53,17 +52,15 @@ bool Scheduler::other_node_available(const std::set<int>& nodes) const {
   return false;
 }
 
-std::optional<Task> Scheduler::take_retry(int slot) {
+std::optional<Scheduler::Retry> Scheduler::take_retry(int slot) {
   // A band that failed on this node goes elsewhere if any other node can take it.
   const int node = node_of(slot);
   for (auto it = retry_queue_.begin(); it != retry_queue_.end(); ++it) {
     if (it->failed_on.contains(node) && other_node_available(it->failed_on)) continue;
-    Task task = it->task;
-    task.attempt += 1;
-    task.id = next_id_;
-    failed_on_[task.id] = it->failed_on;
+    Retry retry = std::move(*it);
     retry_queue_.erase(it);
-    return task;
+    retry.task.attempt += 1;
+    return retry;
   }
   return std::nullopt;
 }
@@ -72,12 +69,12 @@ bool Scheduler::slot_has_room(int slot) const {
   if (excluded_nodes_.contains(node_of(slot))) return false;
   const auto& tasks = slot_tasks_[static_cast<size_t>(slot)];
   if (tasks.empty()) return true;
-  if (tasks.size() > 1 || one_wave_ || !config_.prestart) return false;
+  if (tasks.size() > 1 || !static_bands_.empty() || !config_.prestart) return false;
   return in_tail(running_.at(tasks.front()));
 }
 
 std::optional<RowRange> Scheduler::take_rows(int slot, double now) {
-  if (one_wave_) {
+  if (!static_bands_.empty()) {
     // Band i belongs to slot i; a slot without a band of its own takes none.
     const auto i = static_cast<size_t>(slot);
     if (i < static_bands_.size() && !static_taken_[i]) {
@@ -122,17 +119,18 @@ std::vector<Task> Scheduler::dispatch(double now) {
   std::vector<Task> started;
   for (int slot = 0; slot < config_.slots; ++slot) {
     while (slot_has_room(slot)) {
-      Task task;
+      Retry next;
       if (auto retry = take_retry(slot)) {
-        task = *retry;
+        next = std::move(*retry);
       } else if (auto rows = take_rows(slot, now)) {
-        task.rows = *rows;
+        next.task.rows = *rows;
       } else {
         break;
       }
+      Task& task = next.task;
       task.id = next_id_++;
       task.slot = slot;
-      running_[task.id] = Running{task, 0, -1};
+      running_[task.id] = Running{task, 0, -1, -1, std::move(next.failed_on)};
       slot_tasks_[static_cast<size_t>(slot)].push_back(task.id);
       started.push_back(task);
     }
@@ -154,7 +152,6 @@ void Scheduler::finish_running(TaskId id) {
   auto& tasks = slot_tasks_[static_cast<size_t>(it->second.task.slot)];
   tasks.erase(std::ranges::find(tasks, id));
   running_.erase(it);
-  failed_on_.erase(id);
 }
 
 void Scheduler::on_finished(TaskId id, const TaskTiming& timing, double /*now*/) {
@@ -172,7 +169,7 @@ void Scheduler::on_finished(TaskId id, const TaskTiming& timing, double /*now*/)
 
 FailureAction Scheduler::on_failed(TaskId id, const TaskFailure& failure, double /*now*/) {
   Task task = running_.at(id).task;
-  std::set<int> failed_on = failed_on_.contains(id) ? failed_on_.at(id) : std::set<int>{};
+  std::set<int> failed_on = std::move(running_.at(id).failed_on);
   finish_running(id);
   if (failure.kind == FailureKind::kSceneError || task.attempt >= config_.max_attempts) {
     return FailureAction::kAbortJob;

@@ -57,6 +57,8 @@ class Scheduler {
 
   /// True once `node` failed node_failure_limit bands in a row and was taken out of the job.
   bool node_excluded(int node) const { return excluded_nodes_.contains(node); }
+  /// The node of `slot` (see SchedulerConfig::slot_nodes).
+  int node_of(int slot) const;
 
   bool done() const { return rows_done_ == config_.rows; }
   int rows_done() const { return rows_done_; }
@@ -69,6 +71,7 @@ class Scheduler {
     double fraction = 0;
     double first_progress = -1;  // time of the first progress report
     double cpu_share = -1;
+    std::set<int> failed_on;     // nodes where earlier attempts at this band failed
   };
 
   struct Retry {
@@ -76,9 +79,8 @@ class Scheduler {
     std::set<int> failed_on;  // nodes where this band failed
   };
 
-  int node_of(int slot) const;
   bool slot_has_room(int slot) const;
-  std::optional<Task> take_retry(int slot);
+  std::optional<Retry> take_retry(int slot);
   bool other_node_available(const std::set<int>& nodes) const;
   bool in_tail(const Running& r) const;
   std::optional<RowRange> take_rows(int slot, double now);
@@ -87,14 +89,14 @@ class Scheduler {
 
   // Constant after construction.
   const SchedulerConfig config_;
-  const bool one_wave_;                    // static, or dynamic on capped slots
-  const std::vector<RowRange> static_bands_;  // one_wave_: band i for slot i
+  // Static, or dynamic on capped slots: band i for slot i, one wave over the image. Empty: the
+  // dynamic policy's batches.
+  const std::vector<RowRange> static_bands_;
 
   int next_row_ = 0;                     // dynamic: first row not in any batch yet
   std::deque<RowRange> batch_;           // dynamic: bands of the current batch not handed out
   std::vector<bool> static_taken_;       // static: band i handed out
   std::deque<Retry> retry_queue_;        // failed bands waiting for another try
-  std::map<TaskId, std::set<int>> failed_on_;  // running retries: nodes they failed on before
   std::map<int, int> node_failures_;     // node -> failures in a row
   std::set<int> excluded_nodes_;
   std::map<TaskId, Running> running_;

@@ -1,8 +1,10 @@
 #include "exec/cpu_quota.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace taskdist {
@@ -72,5 +74,12 @@ std::optional<double> cpu_quota_cores(const fs::path& proc_cgroup, const fs::pat
   }
   return tightest;
 }
+
+double usable_cores() {
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  return std::min(cpu_quota_cores().value_or(cores), cores);
+}
+
+int default_slots() { return std::max(1, static_cast<int>(usable_cores())); }
 
 }  // namespace taskdist

@@ -14,4 +14,10 @@ std::optional<double> cpu_quota_cores(
     const std::filesystem::path& proc_cgroup = "/proc/self/cgroup",
     const std::filesystem::path& root = "/sys/fs/cgroup");
 
+/// The CPUs this process can use: its cores, or fewer where a cgroup quota caps them.
+double usable_cores();
+
+/// Bands to run at once on this machine by default: usable_cores() rounded down, at least 1.
+int default_slots();
+
 }  // namespace taskdist

@@ -128,16 +128,13 @@ std::optional<RunnerEvent> MpiRunner::wait(double timeout_s) {
     if (left <= 0) return std::nullopt;
     if (local_ && local_->running() > 0) {
       // Polls the local povray processes' pipes: this is the nap.
+      // Local events join the queue, so that pop_ready() accounts for them like remote ones.
       if (auto e = local_->wait(std::min(pause, left))) {
         if (std::holds_alternative<Interrupted>(*e)) continue;
-        if (auto* f = std::get_if<TaskFinished>(&*e)) {
-          task_rank_.erase(f->id);
-          --unreported_;
-        } else if (auto* g = std::get_if<TaskFailed>(&*e)) {
-          task_rank_.erase(g->id);
-          --unreported_;
-        }
-        return e;
+        if (auto* f = std::get_if<TaskFinished>(&*e)) task_rank_.erase(f->id);
+        if (auto* f = std::get_if<TaskFailed>(&*e)) task_rank_.erase(f->id);
+        ready_.push_back(std::move(*e));
+        continue;
       }
     } else {
       nap(std::min(pause, left));

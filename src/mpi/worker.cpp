@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <map>
-#include <thread>
 
 #include "core/job.h"
 #include "exec/cpu_quota.h"
@@ -135,14 +134,10 @@ class WorkerLoop {
 
 int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions& options) {
   InterruptSignal::install();
-  // A CPU quota (container, Slurm job, emulated node) caps what the cores suggest.
-  const auto quota = cpu_quota_cores();
-  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  const int slots = options.slots > 0
-                        ? options.slots
-                        : (quota ? std::clamp(static_cast<int>(*quota), 1, cores) : cores);
+  const double cpus = usable_cores();
+  const int slots = options.slots > 0 ? options.slots : std::max(1, static_cast<int>(cpus));
   // The share of a core each slot can count on tells the master how to size this node's bands.
-  const double slot_speed = std::min(1.0, std::min<double>(quota.value_or(cores), cores) / slots);
+  const double slot_speed = std::min(1.0, cpus / slots);
   channel.send(kMaster, Tag::kHello,
                {{"host", session.host()}, {"pid", ::getpid()}, {"slots", slots},
                 {"slot_speed", slot_speed}});
