@@ -1,5 +1,9 @@
 #include "exec/local_runner.h"
 
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "core/job.h"
@@ -34,6 +38,71 @@ TEST(LocalRunnerTest, CountsTasksUntilTheirEndIsReturned) {
   }
   EXPECT_EQ(ended, 3);
   EXPECT_EQ(runner.running(), 0);
+}
+
+// Runs one band of blob.pov 64x96 with `povray` to its end; returns the event that ended it and
+// how long it took.
+std::pair<RunnerEvent, double> run_one_band(const std::filesystem::path& povray, RowRange rows) {
+  JobRequest request;
+  request.scene = testing::blob_scene().string();
+  request.pov_args = {"+W64", "+H96"};
+  request.povray = povray.string();
+  const auto dir = testing::fresh_dir("band");
+  request.output = (dir / "o.png").string();
+  auto job = build_job(request);
+  EXPECT_TRUE(job) << job.error();
+  LocalRunner runner(render_settings_for(*job), dir);
+  const auto t0 = std::chrono::steady_clock::now();
+  runner.start(Task{1, 0, rows, 1});
+  while (true) {
+    auto e = runner.wait(60.0);
+    if (!e) return {TaskFailed{1, {FailureKind::kRenderError, "no end within 60 s", {}}}, 60.0};
+    if (std::holds_alternative<TaskProgress>(*e)) continue;
+    return {*e, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+  }
+}
+
+TEST(LocalRunnerTest, ABandIsDoneOnceItsRowsArriveWithoutWaitingForTheRestOfTheOutput) {
+  // Given: a povray that, having written its whole image, keeps its output open for 30 s (the
+  // stand-in for the rest of a large full-size image still being written).
+  // Expect: a top band and a bottom band (read bottom-up) both end well before that, as
+  // finished bands, and the process group is gone (no sleep left behind).
+  const auto dir = testing::fresh_dir("slow-tail");
+  const auto marker = dir / "sleep-pid";
+  const auto povray = testing::write_script(
+      dir, "povray", "sleep 30 &\necho $! > " + marker.string() + "\n/usr/bin/povray \"$@\"\nwait\n");
+  for (RowRange rows : {RowRange{0, 32}, RowRange{64, 96}}) {
+    SCOPED_TRACE(rows.begin);
+    const auto [event, seconds] = run_one_band(povray, rows);
+    ASSERT_TRUE(std::holds_alternative<TaskFinished>(event))
+        << std::get<TaskFailed>(event).failure.message;
+    EXPECT_EQ(std::get<TaskFinished>(event).band.rows, rows);
+    EXPECT_LT(seconds, 20.0);
+    std::ifstream in(marker);
+    pid_t sleeper = 0;
+    in >> sleeper;
+    ASSERT_GT(sleeper, 0);
+    EXPECT_FALSE(testing::process_alive(sleeper));
+  }
+}
+
+TEST(LocalRunnerTest, BandsInTheLowerHalfAreReadBottomUpUnlessTooLargeToHold) {
+  RenderSettings s;
+  s.width = 800;
+  s.height = 600;
+  EXPECT_FALSE(reads_bottom_up(s, {0, 100}));
+  EXPECT_FALSE(reads_bottom_up(s, {200, 300}));
+  EXPECT_TRUE(reads_bottom_up(s, {350, 450}));
+  EXPECT_TRUE(reads_bottom_up(s, {500, 600}));
+  const auto has = [](const std::vector<std::string>& argv, const std::string& opt) {
+    return std::find(argv.begin(), argv.end(), opt) != argv.end();
+  };
+  EXPECT_TRUE(has(povray_argv(s, {500, 600}), "+FB"));
+  EXPECT_TRUE(has(povray_argv(s, {0, 100}), "+FT"));
+  s.width = 12800;
+  s.height = 9600;
+  EXPECT_FALSE(reads_bottom_up(s, {4800, 9600})) << "4800 rows x 12800 x 3 bytes: too much to hold";
+  EXPECT_TRUE(reads_bottom_up(s, {9000, 9600}));
 }
 
 }  // namespace

@@ -28,13 +28,6 @@ RunResult mpirun(int ranks, const std::vector<std::string>& taskdist_args) {
   return run(argv, kMpiEnv, 300);
 }
 
-fs::path write_script(const fs::path& dir, const std::string& name, const std::string& body) {
-  const fs::path p = dir / name;
-  std::ofstream(p) << "#!/bin/sh\n" << body;
-  fs::permissions(p, fs::perms::owner_all);
-  return p;
-}
-
 TEST(MpiTest, ThreeRanksRenderPixelIdenticalImages) {
   const std::vector<std::string> opts = {"+A0.3", "+AM1"};
   const Image reference = decode_png(reference_render(blob_scene(), 640, 480, opts));

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "test_support.h"
@@ -44,6 +45,19 @@ TEST(SubprocessTest, RunsInTheGivenDirectoryWithStdinClosed) {
   ASSERT_TRUE(p);
   EXPECT_EQ(read_all(p->stdout_fd()), dir.string() + "\n");
   EXPECT_TRUE(p->reap().ok());
+}
+
+TEST(SubprocessTest, AddsAndReplacesEnvironmentVariablesAndKeepsTheRest) {
+  ::setenv("TASKDIST_TEST_KEPT", "kept", 1);
+  ::setenv("TASKDIST_TEST_REPLACED", "old", 1);
+  auto p = Subprocess::spawn(
+      {"/bin/sh", "-c", "echo $TASKDIST_TEST_KEPT $TASKDIST_TEST_REPLACED $TASKDIST_TEST_NEW"}, "/",
+      {"TASKDIST_TEST_REPLACED=new", "TASKDIST_TEST_NEW=added"});
+  ASSERT_TRUE(p);
+  EXPECT_EQ(read_all(p->stdout_fd()), "kept new added\n");
+  EXPECT_TRUE(p->reap().ok());
+  ::unsetenv("TASKDIST_TEST_KEPT");
+  ::unsetenv("TASKDIST_TEST_REPLACED");
 }
 
 TEST(SubprocessTest, SpawnFailureIsAnError) {

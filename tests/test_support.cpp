@@ -152,6 +152,13 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
+fs::path write_script(const fs::path& dir, const std::string& name, const std::string& body) {
+  const fs::path p = dir / name;
+  std::ofstream(p) << "#!/bin/sh\n" << body;
+  fs::permissions(p, fs::perms::owner_all);
+  return p;
+}
+
 fs::path reference_render(const fs::path& scene, int width, int height,
                           const std::vector<std::string>& options) {
   static std::map<std::string, fs::path> cache;

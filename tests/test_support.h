@@ -43,6 +43,10 @@ std::filesystem::path blob_scene();
 /// A fresh directory under the test's scratch root; removed at the end of the test program.
 std::filesystem::path fresh_dir(const std::string& name);
 
+/// Writes an executable /bin/sh script `dir`/`name` with `body`; returns its path.
+std::filesystem::path write_script(const std::filesystem::path& dir, const std::string& name,
+                                   const std::string& body);
+
 /// Renders `scene` whole with one povray process and the given options; cached per arguments.
 std::filesystem::path reference_render(const std::filesystem::path& scene, int width, int height,
                                        const std::vector<std::string>& options);

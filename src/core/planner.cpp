@@ -13,7 +13,7 @@ int ceil_div(int a, int b) { return (a + b - 1) / b; }
 }  // namespace
 
 double prior_band_overhead_s(int width, int height) {
-  return 0.65 + 1.0e-7 * static_cast<double>(width) * height;
+  return 0.65 + 0.5e-7 * static_cast<double>(width) * height;
 }
 
 std::vector<RowRange> static_plan(int rows, int slots, int block) {

@@ -17,8 +17,9 @@ std::vector<RowRange> static_plan(int rows, int slots, int block);
 std::vector<RowRange> weighted_plan(int rows, const std::vector<double>& weights, int block);
 
 /// A first guess of a band's overhead before any band has finished: POV-Ray's fixed start-up
-/// and shutdown (~0.65 s, mostly sleeping) plus writing its full-size output (~100 ns a pixel,
-/// measured on blob.pov at 3200x2400 with the buffer in memory; ../shared/POVRAY_FACTS.md).
+/// (~0.65 s, mostly sleeping) plus writing its full-size output up to the band's last row, read
+/// from the nearer end: at most half the image, at ~100 ns a pixel (measured on blob.pov at
+/// 3200x2400 with the buffer in memory; ../shared/POVRAY_FACTS.md).
 double prior_band_overhead_s(int width, int height);
 
 /// What the dynamic policy has learnt about the job so far.

@@ -6,9 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <string_view>
 #include <thread>
 
 namespace taskdist {
@@ -24,7 +26,8 @@ void close_fd(int& fd) {
 }  // namespace
 
 std::expected<Subprocess, std::string> Subprocess::spawn(const std::vector<std::string>& argv,
-                                                         const std::filesystem::path& cwd) {
+                                                         const std::filesystem::path& cwd,
+                                                         const std::vector<std::string>& env) {
   int out[2], err[2], status_pipe[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
       ::pipe2(status_pipe, O_CLOEXEC) != 0) {
@@ -33,6 +36,18 @@ std::expected<Subprocess, std::string> Subprocess::spawn(const std::vector<std::
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // The child's environment, built before fork (the child may only make async-signal-safe calls).
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string_view var(*e);
+    const auto name = var.substr(0, var.find('=') + 1);
+    const bool replaced = std::any_of(env.begin(), env.end(), [&](const std::string& o) {
+      return std::string_view(o).starts_with(name);
+    });
+    if (!replaced) envp.push_back(*e);
+  }
+  envp.push_back(nullptr);
 
   const pid_t pid = ::fork();
   if (pid < 0) return std::unexpected(std::string("fork failed: ") + std::strerror(errno));
@@ -52,7 +67,7 @@ std::expected<Subprocess, std::string> Subprocess::spawn(const std::vector<std::
       (void)!::write(status_pipe[1], &e, sizeof e);
       ::_exit(127);
     }
-    ::execv(args[0], args.data());
+    ::execve(args[0], args.data(), envp.data());
     const int e = errno;
     (void)!::write(status_pipe[1], &e, sizeof e);
     ::_exit(127);

@@ -27,9 +27,12 @@ struct ExitStatus {
 /// process group if the child was not reaped yet, so no child outlives its owner.
 class Subprocess {
  public:
-  /// Starts argv[0] (a path) with `argv` in `cwd`. The error names the program and the reason.
+  /// Starts argv[0] (a path) with `argv` in `cwd`, with this process's environment plus `env`
+  /// ("NAME=value" entries, replacing variables of the same name). The error names the program
+  /// and the reason.
   static std::expected<Subprocess, std::string> spawn(const std::vector<std::string>& argv,
-                                                      const std::filesystem::path& cwd);
+                                                      const std::filesystem::path& cwd,
+                                                      const std::vector<std::string>& env = {});
   Subprocess(Subprocess&& other) noexcept;
   Subprocess& operator=(Subprocess&&) = delete;
   Subprocess(const Subprocess&) = delete;

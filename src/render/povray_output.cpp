@@ -31,6 +31,7 @@ void PovrayStderr::on_line(std::string_view line) {
   if (line.starts_with("Rendered ") &&
       std::sscanf(std::string(line).c_str(), "Rendered %llu of %llu pixels", &done, &total) == 2) {
     if (total > 0) progress_ = static_cast<double>(done) / static_cast<double>(total);
+    if (total > 0 && done == total) reported_all_ = true;
     return;
   }
   static const std::regex kFileLine(R"(^File '.*' line [0-9]+:)");

@@ -15,6 +15,8 @@ class PovrayStderr {
   void feed(std::string_view data);
   /// The latest progress fraction reported since the last call, if any.
   std::optional<double> take_progress();
+  /// True once POV-Ray has reported every pixel of its band rendered ("Rendered M of M pixels").
+  bool reported_all_pixels() const { return reported_all_; }
   /// True if the text shows a deterministic error (parse error, missing include or file, an
   /// option POV-Ray rejects): rendering the same job elsewhere would fail the same way.
   bool scene_error() const;
@@ -31,6 +33,7 @@ class PovrayStderr {
   bool in_error_ = false;
   bool scene_error_ = false;
   std::optional<double> progress_;
+  bool reported_all_ = false;
 };
 
 }  // namespace taskdist

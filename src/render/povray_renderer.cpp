@@ -73,6 +73,12 @@ int choose_max_image_buffer_mb(int width, int height, int slots) {
   return 0;
 }
 
+bool reads_bottom_up(const RenderSettings& s, RowRange rows) {
+  constexpr double kMaxHeldBytes = 64.0 * (1 << 20);
+  const double held = static_cast<double>(rows.count()) * s.width * (s.alpha ? 4 : 3);
+  return s.height - rows.begin < rows.end && held <= kMaxHeldBytes;
+}
+
 std::vector<std::string> povray_argv(const RenderSettings& s, RowRange rows) {
   std::vector<std::string> argv{s.povray.string(), pov_path_option("+L", s.scene_dir.string())};
   argv.insert(argv.end(), s.options.begin(), s.options.end());
@@ -86,7 +92,7 @@ std::vector<std::string> povray_argv(const RenderSettings& s, RowRange rows) {
   argv.push_back("+WT" + std::to_string(s.threads));
   if (s.max_image_buffer_mb > 0) argv.push_back("+MI" + std::to_string(s.max_image_buffer_mb));
   argv.push_back("-D");
-  argv.push_back("+FT");
+  argv.push_back(reads_bottom_up(s, rows) ? "+FB" : "+FT");
   argv.push_back(s.alpha ? "+UA" : "-UA");
   argv.push_back("+O-");
   return argv;
@@ -96,14 +102,17 @@ BandRender::BandRender(const RenderSettings& settings, const Task& task, Subproc
     : task_(task),
       process_(std::move(process)),
       encoder_(settings.width, settings.alpha ? 4 : 3, settings.compression_level),
-      tga_(task.rows, [this](std::span<const uint8_t> row) { encoder_.add_row(row); }),
+      image_(task.rows, [this](std::span<const uint8_t> row) { encoder_.add_row(row); }),
       started_(Clock::now()),
       expected_channels_(settings.alpha ? 4 : 3),
       threads_(std::max(1, settings.threads)) {}
 
 std::expected<std::unique_ptr<BandRender>, std::string> BandRender::start(
     const RenderSettings& settings, const Task& task, const std::filesystem::path& work_dir) {
-  auto process = Subprocess::spawn(povray_argv(settings, task.rows), work_dir);
+  // POV_TEMP_DIR: where POV-Ray pages a large image buffer (/tmp/pov<PID>), left behind when the
+  // process is killed; the task's own directory is removed after the task.
+  auto process = Subprocess::spawn(povray_argv(settings, task.rows), work_dir,
+                                   {"POV_TEMP_DIR=" + work_dir.string() + "/"});
   if (!process) return std::unexpected(process.error());
   return std::unique_ptr<BandRender>(new BandRender(settings, task, std::move(*process)));
 }
@@ -129,12 +138,13 @@ std::optional<double> BandRender::on_readable(int fd) {
     const auto size = static_cast<size_t>(n);
     if (is_stdout) {
       if (!output_error_) {
-        if (auto err = tga_.feed({buffer.data(), size})) output_error_ = *err;
+        if (auto err = image_.feed({buffer.data(), size})) output_error_ = *err;
       }
     } else {
       stderr_.feed({reinterpret_cast<const char*>(buffer.data()), size});
     }
   }
+  finish_early_if_band_read();
   if (auto p = stderr_.take_progress()) {
     const auto now = Clock::now();
     const double cpu = process_cpu_seconds(process_.pid());
@@ -152,6 +162,17 @@ std::optional<double> BandRender::on_readable(int fd) {
   return std::nullopt;
 }
 
+void BandRender::finish_early_if_band_read() {
+  if (stopped_with_band_read_ || output_error_ || !image_.band_complete() ||
+      !stderr_.reported_all_pixels() || streams_closed()) {
+    return;
+  }
+  stopped_with_band_read_ = true;
+  process_.close_stdout();
+  process_.close_stderr();
+  process_.signal_group(SIGKILL);
+}
+
 RunnerEvent BandRender::finish() {
   const ExitStatus status = process_.reap();
   TaskTiming timing;
@@ -164,20 +185,22 @@ RunnerEvent BandRender::finish() {
     return RunnerEvent{TaskFailed{task_.id, TaskFailure{kind, std::move(message),
                                                         stderr_.error_excerpt()}}};
   };
-  if (!status.exited) {
+  // Stopped by us with every row in hand, its exit status says nothing (the rest was black rows).
+  if (!stopped_with_band_read_ && !status.exited) {
     return fail(FailureKind::kCrashed,
                 std::string("povray was killed by signal ") + std::to_string(status.signal) +
                     " (" + strsignal(status.signal) + ")");
   }
-  if (status.code != 0) {
+  if (!stopped_with_band_read_ && status.code != 0) {
     return fail(stderr_.scene_error() ? FailureKind::kSceneError : FailureKind::kRenderError,
                 "povray exited with code " + std::to_string(status.code));
   }
   if (output_error_) return fail(FailureKind::kRenderError, "bad povray output: " + *output_error_);
-  if (!tga_.complete() || tga_.width() <= 0 || tga_.channels() != expected_channels_ ||
+  if (!(image_.complete() || stopped_with_band_read_) || image_.width() <= 0 ||
+      image_.channels() != expected_channels_ ||
       encoder_.rows_added() != task_.rows.count()) {
     return fail(FailureKind::kRenderError,
-                "povray output was incomplete (" + std::to_string(tga_.bytes_seen()) +
+                "povray output was incomplete (" + std::to_string(image_.bytes_seen()) +
                     " bytes, " + std::to_string(encoder_.rows_added()) + " of " +
                     std::to_string(task_.rows.count()) + " rows)");
   }

@@ -17,7 +17,7 @@
 #include "exec/subprocess.h"
 #include "image/band_encoder.h"
 #include "render/povray_output.h"
-#include "render/tga_stream.h"
+#include "render/image_stream.h"
 
 namespace taskdist {
 
@@ -41,12 +41,21 @@ RenderSettings render_settings_for(const Job& job);
 /// `slots` bands run at once, or 0 for POV-Ray's default (small images, or not enough memory).
 int choose_max_image_buffer_mb(int width, int height, int slots);
 
+/// True when a band is read from a bottom-up image (BMP): POV-Ray writes its full-size output
+/// row by row after tracing, so a band in the lower half arrives sooner from the bottom. Bands
+/// whose rows would not fit in a modest buffer (held until the band's top row) read top-down.
+bool reads_bottom_up(const RenderSettings& settings, RowRange rows);
+
 /// The argv for one band: the user's options first, then what taskdist must control (later
-/// options win in POV-Ray). Output is uncompressed TGA on stdout: the cheapest full-size format
-/// to write and read (../shared/POVRAY_FACTS.md), identical in pixels to POV-Ray's PNG.
+/// options win in POV-Ray). Output goes to stdout uncompressed: TGA (top-down) or BMP
+/// (bottom-up), whichever reaches the band's rows sooner; both are the cheapest full-size formats
+/// to write and read (../shared/POVRAY_FACTS.md) and identical in pixels to POV-Ray's PNG.
 std::vector<std::string> povray_argv(const RenderSettings& settings, RowRange rows);
 
 /// One povray process rendering one band. Single-threaded: the owner polls its descriptors.
+/// Once every row of the band has arrived and POV-Ray has reported every pixel traced, the rest
+/// of its full-size output is not needed: the process is killed and the band counts as done
+/// (its temporary files live in the task's directory, which the owner removes).
 class BandRender {
  public:
   using Clock = std::chrono::steady_clock;
@@ -61,7 +70,7 @@ class BandRender {
   std::optional<double> on_readable(int fd);
   /// CPU per thread that povray got since it began tracing (see TaskProgress), or -1.
   double cpu_share() const { return cpu_share_; }
-  /// True once both pipes are closed: the process is exiting.
+  /// True once both pipes are closed: the process is exiting (or was stopped, the band read).
   bool streams_closed() const { return open_fds().empty(); }
   /// Reaps the process and turns everything read into the task's result.
   /// REQUIRES: streams_closed().
@@ -72,13 +81,15 @@ class BandRender {
 
  private:
   BandRender(const RenderSettings& settings, const Task& task, Subprocess process);
+  void finish_early_if_band_read();
 
   const Task task_;
   Subprocess process_;
   BandEncoder encoder_;
-  TgaStream tga_;
+  ImageRowStream image_;
   PovrayStderr stderr_;
   std::optional<std::string> output_error_;
+  bool stopped_with_band_read_ = false;
   Clock::time_point started_;
   std::optional<Clock::time_point> first_progress_, last_progress_;
   double cpu_at_first_progress_ = -1;

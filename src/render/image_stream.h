@@ -1,0 +1,60 @@
+// Reads POV-Ray's uncompressed output (TGA +FT or BMP +FB, 24- or 32-bit, rows top-down or
+// bottom-up) as it streams in, and hands over only the rows of one band, top to bottom, as RGB or
+// RGBA. Top-down input needs one row of memory; bottom-up input delivers the band's rows last
+// first, so they are held until the band's top row arrives (memory: the band's raw rows).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/task.h"
+
+namespace taskdist {
+
+class ImageRowStream {
+ public:
+  using RowSink = std::function<void(std::span<const uint8_t> row)>;
+
+  /// Rows in `keep` go to `sink`, top to bottom, converted to RGB (24-bit input) or RGBA (32-bit).
+  ImageRowStream(RowRange keep, RowSink sink);
+
+  /// Feeds more bytes. Returns an error sentence if the data is not an image this reader accepts.
+  std::optional<std::string> feed(std::span<const uint8_t> data);
+  /// True once every row of the image has been read.
+  bool complete() const { return header_done_ && row_ == height_; }
+  /// True once every row of `keep` has gone to the sink (the rest of the image is not needed).
+  bool band_complete() const { return header_done_ && delivered_ == keep_.count(); }
+  int width() const { return width_; }
+  int height() const { return height_; }
+  int channels() const { return channels_; }
+  uint64_t bytes_seen() const { return bytes_seen_; }
+
+ private:
+  std::optional<std::string> parse_header();
+  std::optional<std::string> parse_tga();
+  std::optional<std::string> parse_bmp();
+  void on_row();
+
+  const RowRange keep_;
+  RowSink sink_;
+  std::vector<uint8_t> header_;
+  size_t header_size_ = 18;    // grows to 54 once the data is known to be a BMP
+  bool header_done_ = false;
+  bool bottom_up_ = false;
+  size_t skip_ = 0;            // bytes between the header and the first row, still to skip
+  int width_ = 0, height_ = 0, channels_ = 0;
+  int row_ = 0;                // rows completed, in file order
+  int delivered_ = 0;          // rows of `keep` handed to the sink
+  std::vector<uint8_t> pixels_;  // the row being assembled (BGR[A] as read, then row padding)
+  size_t filled_ = 0;
+  size_t row_bytes_ = 0;       // width * channels, without padding
+  std::vector<uint8_t> converted_;
+  std::vector<uint8_t> held_;  // bottom-up input: the band's rows, converted, in image order
+  uint64_t bytes_seen_ = 0;
+};
+
+}  // namespace taskdist
