@@ -32,7 +32,8 @@ TEST(BenchTest, SmallStudyWritesTheTableFiguresAndReport) {
   std::getline(csv, header);
   std::vector<std::string> expected = {"method", "policy", "width", "height", "nodes", "status",
                                        "speedup", "efficiency", "seq1_pct", "parallel_pct",
-                                       "seq2_pct", "master_peak_rss_mib"};
+                                       "seq2_pct", "master_peak_rss_mib",
+                                       "worker_peak_rss_mib"};
   for (const char* phase : {"seq1", "parallel", "seq2", "total"}) {
     for (const char* stat : {"mean", "median", "min", "max"}) {
       expected.push_back(std::string(phase) + "_" + stat + "_s");

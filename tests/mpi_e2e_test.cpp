@@ -189,5 +189,55 @@ TEST(MpiTest, RefusesAnOversizedSceneFolderAndLetsTheWorkersGo) {
   EXPECT_FALSE(fs::exists(dir / "out.png"));
 }
 
+// Lines of `log` (written by the povray wrapper below): "RANK ARGS...".
+std::set<std::string> ranks_in(const fs::path& log) {
+  std::ifstream in(log);
+  std::set<std::string> ranks;
+  for (std::string line; std::getline(in, line);) ranks.insert(line.substr(0, line.find(' ')));
+  return ranks;
+}
+
+TEST(MpiTest, BenchUnderMpiRunsBothMethodsOnTheFirstNWorkerRanks) {
+  // Given: 3 ranks (the master and 2 worker nodes) and a povray that logs the rank it runs on.
+  // Expect: the study completes with every row ok, node peak RSS measured, the report says
+  // nodes are worker ranks; runs on 2 nodes use rank 2, a study on 1 node never does.
+  const fs::path dir = fresh_dir("mpi-bench");
+  const fs::path log = dir / "ranks.log";
+  const fs::path wrapper = write_script(
+      dir, "povray",
+      "echo \"$OMPI_COMM_WORLD_RANK $*\" >> " + log.string() + "\nexec /usr/bin/povray \"$@\"\n");
+  const fs::path out = dir / "study";
+  RunResult r = mpirun(3, {"bench", "--sizes", "200x150", "--nodes", "1,2", "--repeat", "1",
+                           "--out", out.string(), "--povray", wrapper.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream csv(out / "results.csv");
+  std::string header;
+  std::getline(csv, header);
+  ASSERT_NE(header.find("worker_peak_rss_mib"), std::string::npos) << header;
+  int rows = 0;
+  for (std::string line; std::getline(csv, line);) {
+    ++rows;
+    EXPECT_NE(line.find("\"ok\""), std::string::npos) << line;
+    const double worker_mib = std::stod(line.substr(line.rfind(',') + 1));
+    EXPECT_GT(worker_mib, 1.0) << "a povray's peak RSS: " << line;
+  }
+  EXPECT_EQ(rows, 6);  // 2 node counts x (dynamic, static, paper)
+  std::ifstream report_in(out / "report.md");
+  const std::string report{std::istreambuf_iterator<char>(report_in), {}};
+  EXPECT_NE(report.find("Nodes are worker ranks under MPI"), std::string::npos) << report;
+  EXPECT_NE(report.find("| paper | - | 200x150 | 2 |"), std::string::npos) << report;
+  EXPECT_EQ(ranks_in(log), (std::set<std::string>{"1", "2"}));
+
+  fs::remove(log);
+  r = mpirun(3, {"bench", "--sizes", "200x150", "--nodes", "1", "--repeat", "1", "--out",
+                 (dir / "one").string(), "--povray", wrapper.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ranks_in(log), (std::set<std::string>{"1"}));
+
+  r = mpirun(3, {"bench", "--sizes", "200x150", "--nodes", "3", "--out", (dir / "x").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("only 2 worker ranks"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace taskdist

@@ -27,133 +27,82 @@ using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Runs command chains in parallel (each chain one command after the other, as one node of the
-// paper's cluster renders then crops), draining their output. Returns the seconds until the
-// last chain ended and the peak RSS of any command, or what failed.
-struct ChainsResult {
-  double seconds = 0;
-  uint64_t max_rss_bytes = 0;
-  std::string error;
-};
+}  // namespace
 
-ChainsResult run_chains(const std::vector<std::vector<std::vector<std::string>>>& chains,
-                        const fs::path& cwd) {
-  struct Running {
-    size_t chain = 0, step = 0;
-    std::optional<Subprocess> process;
-    std::string tail;
-  };
-  const auto start = Clock::now();
-  ChainsResult result;
-  std::list<Running> running;
-  auto launch = [&](size_t chain, size_t step) -> bool {
-    auto p = Subprocess::spawn(chains[chain][step], cwd);
-    if (!p) {
-      result.error = p.error();
-      return false;
-    }
-    running.push_back({chain, step, std::move(*p), {}});
-    return true;
-  };
-  for (size_t c = 0; c < chains.size(); ++c) {
-    if (!launch(c, 0)) return result;
-  }
-  std::vector<char> buf(65536);
-  while (!running.empty()) {
-    if (InterruptSignal::received() != 0) {
-      result.error = "interrupted";
-      return result;  // Subprocess destructors kill and reap what is left
-    }
-    std::vector<pollfd> fds;
-    std::vector<Running*> owner;
-    for (Running& r : running) {
-      for (int fd : {r.process->stdout_fd(), r.process->stderr_fd()}) {
-        if (fd >= 0) {
-          fds.push_back({fd, POLLIN, 0});
-          owner.push_back(&r);
-        }
-      }
-    }
-    if (InterruptSignal::fd() >= 0) fds.push_back({InterruptSignal::fd(), POLLIN, 0});
-    ::poll(fds.data(), fds.size(), 200);
-    for (size_t k = 0; k < owner.size(); ++k) {
-      if (fds[k].revents == 0) continue;
-      Running& r = *owner[k];
-      const ssize_t n = ::read(fds[k].fd, buf.data(), buf.size());
-      if (n > 0) {
-        if (fds[k].fd == r.process->stderr_fd()) {
-          r.tail.append(buf.data(), static_cast<size_t>(n));
-          if (r.tail.size() > 2000) r.tail.erase(0, r.tail.size() - 2000);
-        }
-      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-        fds[k].fd == r.process->stdout_fd() ? r.process->close_stdout()
-                                            : r.process->close_stderr();
-      }
-    }
-    for (auto it = running.begin(); it != running.end();) {
-      Running& r = *it;
-      if (r.process->stdout_fd() >= 0 || r.process->stderr_fd() >= 0) {
-        ++it;
-        continue;
-      }
-      const ExitStatus st = r.process->reap();
-      result.max_rss_bytes = std::max(result.max_rss_bytes, st.max_rss_bytes);
-      if (!st.ok()) {
-        std::string tail = r.tail.substr(r.tail.find_last_of('\n', r.tail.size() - 2) + 1);
-        while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-        result.error = fmt::format("{} exited with {}: {}",
-                                   fs::path(chains[r.chain][r.step][0]).filename().string(),
-                                   st.exited ? st.code : 128 + st.signal, tail);
-        return result;
-      }
-      const size_t chain = r.chain, next = r.step + 1;
-      it = running.erase(it);
-      if (next < chains[chain].size() && !launch(chain, next)) return result;
-    }
-  }
-  result.seconds = since(start);
-  return result;
+CommandChain paper_band_chain(const std::string& povray, const std::string& convert,
+                              const fs::path& scene, int width, int height, RowRange band,
+                              const fs::path& full, const fs::path& part) {
+  return {{povray, "+I" + scene.string(), "+L" + scene.parent_path().string(),
+           fmt::format("+W{}", width), fmt::format("+H{}", height),
+           fmt::format("+SR{}", band.begin + 1),
+           band.end == 1 ? std::string("+ER1.5") : fmt::format("+ER{}", band.end), "+WT1", "-D",
+           "+FN", "+O" + full.string()},
+          {convert, full.string(), "-extract",
+           fmt::format("{}x{}+0+{}", width, band.count(), band.begin), part.string()}};
 }
+
+ChainsResult append_parts(const BenchRun& run, const std::vector<std::string>& parts) {
+  std::vector<std::string> append = {run.convert};
+  append.insert(append.end(), parts.begin(), parts.end());
+  append.insert(append.end(), {"-append", (run.dir / "paper.png").string()});
+  return run_chains({{append}}, run.dir);
+}
+
+bool read_render_report(const fs::path& report, BenchSample& s) {
+  try {
+    std::ifstream in(report);
+    const auto j = nlohmann::json::parse(in);
+    s.seq1_s = j.at("seq1_s").get<double>();
+    s.parallel_s = j.at("parallel_s").get<double>();
+    s.seq2_s = j.at("seq2_s").get<double>();
+    s.total_s = j.at("total_s").get<double>();
+    s.master_peak_rss_bytes = j.at("master_peak_rss_bytes").get<uint64_t>();
+    for (const auto& t : j.at("tasks")) {
+      s.worker_peak_rss_bytes =
+          std::max(s.worker_peak_rss_bytes, t.value("povray_peak_rss_bytes", uint64_t{0}));
+    }
+    s.ok = true;
+  } catch (const std::exception& e) {
+    s.error = std::string("bad report: ") + e.what();
+  }
+  return s.ok;
+}
+
+BenchSample sample_for(const BenchRun& run) {
+  BenchSample s;
+  s.method = run.method;
+  s.policy = run.method == "paper" ? "-" : run.policy;
+  s.width = run.width;
+  s.height = run.height;
+  s.nodes = run.nodes;
+  return s;
+}
+
+namespace {
 
 // The paper's method on `nodes` local processes: one equal band each, povray writes its
 // full-height PNG, `convert -extract` keeps the band, and the master appends the bands.
-BenchSample run_paper(const BenchRequest& req, const fs::path& scene, int w, int h, int nodes,
-                      const fs::path& dir) {
-  BenchSample s;
-  s.method = "paper";
-  s.policy = "-";
-  s.width = w;
-  s.height = h;
-  s.nodes = nodes;
+BenchSample run_paper_locally(const BenchRun& run) {
+  BenchSample s = sample_for(run);
   const auto start = Clock::now();
-  const auto bands = static_plan(h, nodes, 1);
-  std::vector<std::vector<std::vector<std::string>>> chains;
+  const auto bands = static_plan(run.height, run.nodes, 1);
+  std::vector<CommandChain> chains;
   std::vector<std::string> parts;
   for (size_t i = 0; i < bands.size(); ++i) {
-    const auto full = (dir / fmt::format("full{}.png", i)).string();
-    const auto part = (dir / fmt::format("part{}.png", i)).string();
-    parts.push_back(part);
-    chains.push_back(
-        {{req.povray, "+I" + scene.string(), "+L" + scene.parent_path().string(),
-          fmt::format("+W{}", w), fmt::format("+H{}", h),
-          fmt::format("+SR{}", bands[i].begin + 1),
-          bands[i].end == 1 ? std::string("+ER1.5") : fmt::format("+ER{}", bands[i].end),
-          "+WT1", "-D", "+FN", "+O" + full},
-         {req.convert, full, "-extract",
-          fmt::format("{}x{}+0+{}", w, bands[i].count(), bands[i].begin), part}});
+    const auto part = run.dir / fmt::format("part{}.png", i);
+    parts.push_back(part.string());
+    chains.push_back(paper_band_chain(run.povray, run.convert, run.scene, run.width, run.height,
+                                      bands[i], run.dir / fmt::format("full{}.png", i), part));
   }
   s.seq1_s = since(start);
-  auto par = run_chains(chains, dir);
+  auto par = run_chains(chains, run.dir);
   if (!par.error.empty()) {
     s.error = par.error;
     return s;
   }
   s.parallel_s = par.seconds;
-  const auto out = (dir / "paper.png").string();
-  std::vector<std::string> append = {req.convert};
-  append.insert(append.end(), parts.begin(), parts.end());
-  append.insert(append.end(), {"-append", out});
-  auto tail = run_chains({{append}}, dir);
+  s.worker_peak_rss_bytes = par.max_rss_bytes;
+  const ChainsResult tail = append_parts(run, parts);
   if (!tail.error.empty()) {
     s.error = "convert -append: " + tail.error;
     return s;
@@ -166,41 +115,39 @@ BenchSample run_paper(const BenchRequest& req, const fs::path& scene, int w, int
 }
 
 // taskdist itself, as a user runs it, with its own report for the phases.
-BenchSample run_taskdist(const BenchRequest& req, const fs::path& scene, int w, int h, int nodes,
-                         const std::string& policy, const fs::path& dir) {
-  BenchSample s;
-  s.method = "taskdist";
-  s.policy = policy;
-  s.width = w;
-  s.height = h;
-  s.nodes = nodes;
-  const auto report = dir / "run.json";
-  auto r = run_chains({{{fs::read_symlink("/proc/self/exe").string(), "render", scene.string(),
-                         fmt::format("+W{}", w), fmt::format("+H{}", h), "-o",
-                         (dir / "taskdist.png").string(), "-j", std::to_string(nodes),
-                         "--policy", policy, "--quiet", "--report", report.string(),
-                         "--povray", req.povray}}},
-                      dir);
+BenchSample run_taskdist_locally(const BenchRun& run) {
+  BenchSample s = sample_for(run);
+  const auto report = run.dir / "run.json";
+  auto r = run_chains({{{fs::read_symlink("/proc/self/exe").string(), "render",
+                         run.scene.string(), fmt::format("+W{}", run.width),
+                         fmt::format("+H{}", run.height), "-o", (run.dir / "taskdist.png").string(),
+                         "-j", std::to_string(run.nodes), "--policy", run.policy, "--quiet",
+                         "--report", report.string(), "--povray", run.povray}}},
+                      run.dir);
   if (!r.error.empty()) {
     s.error = r.error;
     return s;
   }
-  try {
-    std::ifstream in(report);
-    const auto j = nlohmann::json::parse(in);
-    s.seq1_s = j.at("seq1_s").get<double>();
-    s.parallel_s = j.at("parallel_s").get<double>();
-    s.seq2_s = j.at("seq2_s").get<double>();
-    s.total_s = j.at("total_s").get<double>();
-    s.master_peak_rss_bytes = j.at("master_peak_rss_bytes").get<uint64_t>();
-    s.ok = true;
-  } catch (const std::exception& e) {
-    s.error = std::string("bad report: ") + e.what();
-  }
+  read_render_report(report, s);
   return s;
 }
 
+class LocalBenchEngine : public BenchEngine {
+ public:
+  int max_nodes() const override { return 0; }
+  std::string describe() const override {
+    return "Nodes are local slots (one povray process each) on this machine.";
+  }
+  BenchSample run(const BenchRun& run) override {
+    return run.method == "paper" ? run_paper_locally(run) : run_taskdist_locally(run);
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<BenchEngine> make_local_bench_engine() {
+  return std::make_unique<LocalBenchEngine>();
+}
 
 std::optional<std::pair<int, int>> parse_size(std::string_view text) {
   int w = 0, h = 0;
@@ -213,9 +160,19 @@ std::optional<std::pair<int, int>> parse_size(std::string_view text) {
   return std::pair{w, h};
 }
 
-int run_bench(const BenchRequest& request) {
+int run_bench(const BenchRequest& request, BenchEngine& engine) {
   InterruptSignal::install();
   BenchRequest req = request;
+  const bool povray_given = request.povray != "povray";
+  if (engine.max_nodes() > 0) {
+    for (int n : req.nodes) {
+      if (n > engine.max_nodes()) {
+        fmt::print(stderr, "taskdist bench: --nodes {}: there are only {} worker ranks (start "
+                   "mpirun with -np {} or more)\n", n, engine.max_nodes(), n + 1);
+        return kExitUsage;
+      }
+    }
+  }
   // Child processes start from a path: resolve the tools once, and say which one is missing.
   for (auto [tool, what] : {std::pair{&req.povray, "povray (install povray)"},
                             std::pair{&req.convert, "convert (install imagemagick)"}}) {
@@ -277,9 +234,8 @@ int run_bench(const BenchRequest& request) {
       }
       const auto dir = work->path() / fmt::format("run{}", done);
       fs::create_directories(dir);
-      BenchSample s = c.method == "paper"
-                          ? run_paper(req, scene, c.w, c.h, c.nodes, dir)
-                          : run_taskdist(req, scene, c.w, c.h, c.nodes, c.policy, dir);
+      BenchSample s = engine.run({c.method, c.policy, c.w, c.h, c.nodes, scene, req.povray,
+                                  povray_given, req.convert, dir});
       fs::remove_all(dir, ec);
       ++done;
       const double elapsed = since(start);
@@ -296,7 +252,7 @@ int run_bench(const BenchRequest& request) {
   const fs::path paper_csv = fs::path(TASKDIST_SOURCE_DIR) / "bench/anchors/paper_table2.csv";
   for (auto err : {write_csv(rows, req.out / "results.csv"),
                    write_plots(rows, req.out, paper_csv),
-                   write_report(rows, req.out, req.command_line)}) {
+                   write_report(rows, req.out, req.command_line, engine.describe())}) {
     if (err) {
       fmt::print(stderr, "taskdist bench: {}\n", *err);
       return kExitRenderFailed;

@@ -3,11 +3,16 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/task.h"
+#include "exec/command_chains.h"
+#include "report/bench_report.h"
 
 namespace taskdist {
 
@@ -27,8 +32,52 @@ struct BenchRequest {
 /// "800x600" -> {800, 600}; nullopt unless both are 1..65535.
 std::optional<std::pair<int, int>> parse_size(std::string_view text);
 
-/// Runs the study and writes results.csv, the figures and report.md into `out`. Returns the exit
-/// code: 0 when the study completed (failed runs are rows with their reason), 2 for bad input.
-int run_bench(const BenchRequest& request);
+/// One run of the study, as an engine needs it.
+struct BenchRun {
+  std::string method, policy;
+  int width = 0, height = 0, nodes = 1;
+  std::filesystem::path scene;  ///< absolute, on the master
+  std::string povray;           ///< resolved on the master
+  bool povray_given = false;    ///< --povray given: the same path on every node
+  std::string convert;          ///< ImageMagick convert, resolved on the master
+  std::filesystem::path dir;    ///< scratch for this run, removed after it
+};
+
+/// Where the study's runs happen: local slots, or worker ranks under MPI.
+class BenchEngine {
+ public:
+  virtual ~BenchEngine() = default;
+  /// The most nodes one run can use; 0: no limit.
+  virtual int max_nodes() const = 0;
+  /// What a node is, for report.md.
+  virtual std::string describe() const = 0;
+  virtual BenchSample run(const BenchRun& run) = 0;
+};
+
+/// Nodes are local slots: `taskdist render -j N` as a child process; the paper's method as N
+/// local processes.
+std::unique_ptr<BenchEngine> make_local_bench_engine();
+
+/// The paper's commands for one node: povray writes the full-height PNG `full` of `band` (rows
+/// [begin, end)), then convert -extract keeps the band's rows in `part`.
+CommandChain paper_band_chain(const std::string& povray, const std::string& convert,
+                              const std::filesystem::path& scene, int width, int height,
+                              RowRange band, const std::filesystem::path& full,
+                              const std::filesystem::path& part);
+
+/// The master's part of the paper's method: `convert PARTS... -append paper.png` in run.dir.
+ChainsResult append_parts(const BenchRun& run, const std::vector<std::string>& parts);
+
+/// A sample for `run`, not measured yet (ok = false).
+BenchSample sample_for(const BenchRun& run);
+
+/// Fills the phases and peak memory of `sample` from a `taskdist render --report` file; false
+/// (with sample.error set) if it cannot.
+bool read_render_report(const std::filesystem::path& report, BenchSample& sample);
+
+/// Runs the study on `engine` and writes results.csv, the figures and report.md into `out`.
+/// Returns the exit code: 0 when the study completed (failed runs are rows with their reason),
+/// 2 for bad input.
+int run_bench(const BenchRequest& request, BenchEngine& engine);
 
 }  // namespace taskdist

@@ -18,6 +18,7 @@
 #include "cmd/render_command.h"
 #include "exec/cpu_quota.h"
 #include "mpi/channel.h"
+#include "mpi/mpi_bench.h"
 #include "mpi/mpi_master.h"
 #include "mpi/mpi_session.h"
 #include "mpi/worker.h"
@@ -60,16 +61,18 @@ Exit codes: 0 success; 1 the render failed (scene error, POV-Ray failure, output
 2 bad command line, option, scene or output path; 3 a worker node was lost; 130 interrupted
 by Ctrl-C (128+N for signal N). On failure or interruption no output file is left behind.)";
 
-constexpr const char* kBenchHelp = R"(Reproduce the paper's scaling study on this machine: every size x node count x policy x
-method, run interleaved (every combination once per round) so that machine noise hits all alike.
-Nodes are local slots. --method paper measures the paper's own method beside ours: one equal
-band per node, each povray writes its full-height PNG, `convert -extract` keeps the band, and
+constexpr const char* kBenchHelp = R"(Reproduce the paper's scaling study: every size x node count x policy x method, run
+interleaved (every combination once per round) so that machine noise hits all alike.
+On one machine, nodes are local slots. Under mpirun (`mpirun -np K taskdist bench ...`), rank 0
+runs the study and nodes are worker ranks: a run on N nodes uses ranks 1..N.
+--method paper measures the paper's own method beside ours: one equal band per node, each
+povray writes its full-height PNG, `convert -extract` keeps the band (on the node), and
 `convert -append` joins them on the master (a failure, e.g. ImageMagick's memory limits at large
 sizes, is a row with its reason, not a crash).
 
 Writes into --out: results.csv (three phases with mean/median/min/max, total, speedup,
-efficiency, phase shares, master peak RSS), fig7_phases.png, fig9_speedup.png (with the
-paper's own speedups), fig10_shares.png, efficiency.png, and report.md.
+efficiency, phase shares, master and node peak RSS), fig7_phases.png, fig9_speedup.png (with
+the paper's own speedups), fig10_shares.png, efficiency.png, and report.md.
 
 Exit codes: 0 the study completed; 1 writing the results failed; 2 bad option; 130 interrupted.)";
 
@@ -109,6 +112,16 @@ void split_args(const std::vector<std::string>& args, std::vector<std::string>& 
       ours.push_back(a);
     }
   }
+}
+
+// A worker rank's exit: after a signal or a lost rank the job is being torn down, and
+// MPI_Finalize would wait for ranks that are gone.
+int finish_worker(int code) {
+  if (code != 0) {
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  return 0;
 }
 
 }  // namespace
@@ -170,7 +183,7 @@ int main(int argc, char** argv) try {
   bench->add_option("--scene", bench_request.scene, "scene (default: blob.pov of povray-examples)");
   bench->add_option("--sizes", bench_sizes, "image sizes WxH, comma-separated")
       ->delimiter(',');
-  bench->add_option("--nodes", bench_nodes, "node counts (local slots), comma-separated")
+  bench->add_option("--nodes", bench_nodes, "node counts (local slots; under mpirun, worker ranks), comma-separated")
       ->delimiter(',')
       ->check(CLI::Range(1, 4096));
   bench->add_option("--repeat", bench_request.repeat, "rounds of every combination (default 3)")
@@ -210,27 +223,45 @@ int main(int argc, char** argv) try {
     return code == 0 ? 0 : taskdist::kExitUsage;
   }
   if (bench->parsed()) {
-    if (mpi) {
-      if (mpi->rank() == 0) {
-        fmt::print(stderr, "taskdist bench: not under MPI yet: run it on one machine (nodes are "
-                           "local slots); for a cluster, use bench/cluster.sh\n");
-      }
-      return taskdist::kExitUsage;
-    }
+    // Under MPI, rank 0 runs the study and every other rank serves it as a worker node.
+    std::optional<taskdist::Channel> channel;
+    if (mpi) channel.emplace();
+    if (worker_rank) return finish_worker(taskdist::run_worker(*mpi, *channel, worker));
+    auto leave = [&](int code) {
+      if (mpi) taskdist::dismiss_workers(*mpi, *channel);
+      return code;
+    };
     for (const auto& size : bench_sizes) {
       const auto wh = taskdist::parse_size(size);
       if (!wh) {
         fmt::print(stderr, "taskdist bench: --sizes: '{}' is not WIDTHxHEIGHT (e.g. 800x600)\n",
                    size);
-        return taskdist::kExitUsage;
+        return leave(taskdist::kExitUsage);
       }
       bench_request.sizes.push_back(*wh);
     }
     bench_request.nodes = bench_nodes;
     bench_request.out = bench_out;
-    bench_request.command_line = "taskdist";
+    bench_request.command_line = mpi ? fmt::format("mpirun -np {} taskdist", mpi->size())
+                                     : std::string("taskdist");
     for (const auto& a : args) bench_request.command_line += " " + a;
-    return taskdist::run_bench(bench_request);
+    std::unique_ptr<taskdist::BenchEngine> engine;
+    if (mpi) {
+      auto made = taskdist::MpiBenchEngine::create(*mpi, *channel);
+      if (!made) {
+        fmt::print(stderr, "taskdist bench: {}\n", made.error());
+        return leave(taskdist::kExitRenderFailed);
+      }
+      engine = std::move(*made);
+    } else {
+      engine = taskdist::make_local_bench_engine();
+    }
+    const int code = taskdist::run_bench(bench_request, *engine);
+    if (mpi && code > 128) {
+      std::fflush(nullptr);
+      ::_exit(code);  // interrupted: the ranks are being torn down
+    }
+    return leave(code);
   }
 
   request.pov_args = pov;
@@ -239,12 +270,7 @@ int main(int argc, char** argv) try {
     taskdist::Channel channel;
     if (worker_rank) {
       if (worker.slots == 0 && request.slots > 0) worker.slots = request.slots;
-      const int code = taskdist::run_worker(*mpi, channel, worker);
-      if (code != 0) {
-        std::fflush(nullptr);
-        ::_exit(code);  // the job is being torn down: MPI_Finalize would wait for the lost
-      }
-      return 0;
+      return finish_worker(taskdist::run_worker(*mpi, channel, worker));
     }
     const auto master_start = std::chrono::steady_clock::now();  // launch excluded
     auto job = taskdist::build_job(request);

@@ -1,6 +1,7 @@
 // The unit of work: a band of rows of one frame, and what comes back about it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace taskdist {
@@ -28,6 +29,7 @@ struct TaskTiming {
   double wall_s = 0;   ///< process start to exit
   double cpu_s = 0;    ///< user + system CPU of the renderer process
   double trace_s = -1; ///< first to last progress report; < 0 if the renderer reported none
+  uint64_t peak_rss_bytes = 0;  ///< peak resident memory of the renderer process
 };
 
 /// Why a task failed. A scene error is deterministic: retrying it elsewhere cannot help.

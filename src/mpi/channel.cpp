@@ -115,6 +115,10 @@ std::optional<Message> Channel::await(Tag tag, int source, double timeout_s) {
   return found;
 }
 
+void Channel::discard_held_from(int source) {
+  held_.remove_if([&](const Message& m) { return m.source == source; });
+}
+
 bool Channel::flush(double timeout_s) {
   const auto start = Clock::now();
   while (!pending_.empty()) {

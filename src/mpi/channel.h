@@ -25,6 +25,10 @@ enum class Tag : int {
   kFinished,      ///< worker -> master: a band; payload: its deflated rows
   kFailed,        ///< worker -> master: a band failed
   kHeartbeat,     ///< worker -> master: still here
+  kRelease,       ///< master -> worker: this job is over; stay for the next (taskdist bench)
+  kReleased,      ///< worker -> master: every band stopped, nothing more from this job follows
+  kPaperBand,     ///< master -> worker: run the paper's method on one band; payload: the scene
+  kPaperPart,     ///< worker -> master: the band's cropped PNG (payload) or an error
 };
 
 struct Message {
@@ -48,6 +52,8 @@ class Channel {
   /// Waits (sleeping, not spinning) up to `timeout_s` for `tag` from `source` (any if < 0),
   /// keeping other messages for receive(). nullopt on timeout.
   std::optional<Message> await(Tag tag, int source, double timeout_s);
+  /// Forgets messages from `source` already received and held back by await().
+  void discard_held_from(int source);
   /// Waits up to `timeout_s` for queued sends to complete. False if some did not.
   bool flush(double timeout_s);
   /// Sends still in flight.

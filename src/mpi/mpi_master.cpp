@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "cmd/render_command.h"
 #include "exec/interrupt.h"
 #include "exec/scene_pack.h"
@@ -18,13 +20,13 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Waits for one message of `tag` from every worker rank. The error names the ranks missing.
-std::expected<std::map<int, Message>, std::string> gather(const MpiSession& session,
+// Waits for one message of `tag` from every rank in `ranks`. The error names the ranks missing.
+std::expected<std::map<int, Message>, std::string> gather(const std::vector<int>& ranks,
                                                           Channel& channel, Tag tag,
                                                           const char* what) {
   std::map<int, Message> got;
   const auto start = std::chrono::steady_clock::now();
-  while (static_cast<int>(got.size()) < session.size() - 1) {
+  while (got.size() < ranks.size()) {
     const double left = kGreetingTimeoutSeconds - seconds_since(start);
     auto m = channel.await(tag, -1, std::max(0.0, left));
     if (InterruptSignal::received() != 0) {
@@ -33,15 +35,21 @@ std::expected<std::map<int, Message>, std::string> gather(const MpiSession& sess
     }
     if (!m) {
       std::string missing;
-      for (int r = 1; r < session.size(); ++r) {
+      for (int r : ranks) {
         if (!got.contains(r)) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
       }
       return std::unexpected(fmt::format("no {} from worker rank(s) {} after {:.0f} s", what,
                                          missing, kGreetingTimeoutSeconds));
     }
-    got[m->source] = std::move(*m);
+    if (std::ranges::find(ranks, m->source) != ranks.end()) got[m->source] = std::move(*m);
   }
   return got;
+}
+
+std::vector<int> ranks_of(const std::vector<WorkerNode>& nodes) {
+  std::vector<int> ranks;
+  for (const auto& n : nodes) ranks.push_back(n.rank);
+  return ranks;
 }
 
 }  // namespace
@@ -51,21 +59,43 @@ void dismiss_workers(const MpiSession& session, Channel& channel) {
   channel.flush(10);
 }
 
-int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
-                   const MpiSession& session, Channel& channel, const ClusterOptions& options) {
-  InterruptSignal::install();
-  auto fail = [&](int code, const std::string& message) {
-    fmt::print(stderr, "taskdist: {}\n", message);
-    dismiss_workers(session, channel);
-    return code;
-  };
-  auto hellos = gather(session, channel, Tag::kHello, "greeting");
-  if (!hellos) return fail(kExitRenderFailed, hellos.error());
+std::expected<std::vector<WorkerNode>, std::string> greet_workers(const MpiSession& session,
+                                                                 Channel& channel) {
+  std::vector<int> ranks;
+  for (int r = 1; r < session.size(); ++r) ranks.push_back(r);
+  auto hellos = gather(ranks, channel, Tag::kHello, "greeting");
+  if (!hellos) return std::unexpected(hellos.error());
   std::vector<WorkerNode> nodes;
   for (auto& [rank, m] : *hellos) {
     nodes.push_back({rank, m.header.at("host").get<std::string>(), m.header.at("pid").get<int>(),
-                     m.header.at("slots").get<int>(), m.header.value("slot_speed", 1.0)});
+                     m.header.at("slots").get<int>(), m.header.value("slot_speed", 1.0),
+                     m.header.value("cpus", 0.0)});
   }
+  return nodes;
+}
+
+int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
+                   const MpiSession& session, Channel& channel, const ClusterOptions& options) {
+  InterruptSignal::install();
+  auto nodes = greet_workers(session, channel);
+  if (!nodes) {
+    fmt::print(stderr, "taskdist: {}\n", nodes.error());
+    dismiss_workers(session, channel);
+    return kExitRenderFailed;
+  }
+  const int code = run_mpi_job(job, start, *nodes, channel, options, session.host());
+  if (InterruptSignal::received() == 0) dismiss_workers(session, channel);
+  return code;
+}
+
+int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
+                const std::vector<WorkerNode>& nodes, Channel& channel,
+                const ClusterOptions& options, const std::string& master_host) {
+  InterruptSignal::install();
+  auto fail = [&](int code, const std::string& message) {
+    fmt::print(stderr, "taskdist: {}\n", message);
+    return code;
+  };
 
   // The scene: shipped once to every node, unless they all see it.
   WorkerJob wj;
@@ -93,7 +123,7 @@ int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
   }
   const auto header = to_json(wj);
   for (const auto& n : nodes) channel.send(n.rank, Tag::kJob, header, pack_bytes);
-  auto ready = gather(session, channel, Tag::kReady, "readiness report");
+  auto ready = gather(ranks_of(nodes), channel, Tag::kReady, "readiness report");
   if (!ready) return fail(kExitRenderFailed, ready.error());
   std::string errors;
   for (const auto& n : nodes) {
@@ -145,10 +175,8 @@ int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
                    : std::string(),
                slowest, fastest);
   }
-  MpiRunner runner(channel, nodes, places, std::move(local), session.host());
-  const int code = run_render_with(job, start, runner, layout);
-  if (InterruptSignal::received() == 0) dismiss_workers(session, channel);
-  return code;
+  MpiRunner runner(channel, nodes, places, std::move(local), master_host);
+  return run_render_with(job, start, runner, layout);
 }
 
 }  // namespace taskdist

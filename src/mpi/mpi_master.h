@@ -4,11 +4,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <expected>
+#include <string>
+#include <vector>
 #include <filesystem>
 #include <optional>
 
 #include "core/job.h"
 #include "mpi/channel.h"
+#include "mpi/mpi_runner.h"
 #include "mpi/mpi_session.h"
 
 namespace taskdist {
@@ -25,6 +29,17 @@ struct ClusterOptions {
 /// leave when it returns (unless the job is being killed).
 int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
                    const MpiSession& session, Channel& channel, const ClusterOptions& options);
+
+/// Waits for every worker rank's greeting (sent once, when it starts).
+std::expected<std::vector<WorkerNode>, std::string> greet_workers(const MpiSession& session,
+                                                                 Channel& channel);
+
+/// Runs one job on `nodes` (greeted, idle): ships the scene, waits until they are ready, renders.
+/// Returns the exit code; tells the nodes nothing at the end (see dismiss_workers, and the
+/// bench's release of its nodes between runs).
+int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
+                const std::vector<WorkerNode>& nodes, Channel& channel,
+                const ClusterOptions& options, const std::string& master_host);
 
 /// Tells every worker rank to leave (the master could not start a job).
 void dismiss_workers(const MpiSession& session, Channel& channel);

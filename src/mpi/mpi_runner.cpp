@@ -55,9 +55,11 @@ void MpiRunner::receive_all() {
     heard_[m->source] = Clock::now();
     switch (m->tag) {
       case Tag::kProgress:
-        ready_.push_back(TaskProgress{m->header.at("id").get<int>(),
-                                      m->header.at("fraction").get<double>(),
-                                      m->header.value("cpu_share", -1.0)});
+        if (task_rank_.contains(m->header.at("id").get<int>())) {
+          ready_.push_back(TaskProgress{m->header.at("id").get<int>(),
+                                        m->header.at("fraction").get<double>(),
+                                        m->header.value("cpu_share", -1.0)});
+        }
         break;
       case Tag::kFinished: {
         TaskFinished f = finished_from_json(m->header, std::move(m->payload));

@@ -23,6 +23,7 @@ struct WorkerNode {
   int pid = 0;
   int slots = 1;
   double slot_speed = 1;  ///< cores each slot can count on (measured by the node)
+  double cpus = 0;        ///< cores the node can use (its CPU quota, if any); 0: not said
   std::string name() const { return host + " (rank " + std::to_string(rank) + ")"; }
 };
 

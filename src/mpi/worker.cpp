@@ -4,9 +4,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 
+#include "cmd/bench_command.h"
 #include "core/job.h"
+#include "exec/command_chains.h"
 #include "exec/cpu_quota.h"
 #include "exec/interrupt.h"
 #include "exec/local_runner.h"
@@ -57,24 +60,76 @@ std::expected<RenderSettings, std::string> prepare(const WorkerJob& job, const M
   return s;
 }
 
+// How a job ended for this node: the master said to leave, or released the node for another job
+// (taskdist bench), or a signal came.
+struct JobEnd {
+  bool leave = false;
+  int exit_code = 0;
+};
+
+// The paper's method on this node (taskdist bench --method paper): povray writes the full-height
+// PNG of one band, convert -extract crops it, and the crop goes back to the master.
+void run_paper_band(const Message& m, Channel& channel) {
+  const auto& h = m.header;
+  nlohmann::json reply;
+  std::string part_bytes;
+  auto dir = TempDir::create(TempDir::default_parent(), "taskdist-paper-");
+  std::string error;
+  if (!dir) {
+    error = dir.error();
+  } else {
+    std::filesystem::create_directories(dir->path() / "scene");
+    if (auto err = unpack_scene(m.payload, dir->path() / "scene")) error = *err;
+  }
+  const std::string povray = h.value("povray", std::string("povray"));
+  auto povray_path = find_executable(povray);
+  auto convert_path = find_executable(h.at("convert").get<std::string>());
+  if (error.empty() && !povray_path) error = fmt::format("cannot find '{}' here", povray);
+  if (error.empty() && !convert_path) {
+    error = fmt::format("cannot find '{}' here (install imagemagick)",
+                        h.at("convert").get<std::string>());
+  }
+  if (error.empty()) {
+    const auto part = dir->path() / "part.png";
+    const RowRange band{h.at("begin").get<int>(), h.at("end").get<int>()};
+    const auto chain = paper_band_chain(
+        povray_path->string(), convert_path->string(),
+        dir->path() / "scene" / h.at("scene_rel").get<std::string>(), h.at("width").get<int>(),
+        h.at("height").get<int>(), band, dir->path() / "full.png", part);
+    const ChainsResult r = run_chains({chain}, dir->path());
+    reply["seconds"] = r.seconds;
+    reply["peak_rss_bytes"] = r.max_rss_bytes;
+    error = r.error;
+    if (error.empty()) {
+      std::ifstream in(part, std::ios::binary);
+      part_bytes.assign(std::istreambuf_iterator<char>(in), {});
+      if (part_bytes.empty()) error = "convert wrote no part";
+    }
+  }
+  if (!error.empty()) reply["error"] = error;
+  channel.send(kMaster, Tag::kPaperPart, reply, std::move(part_bytes));
+}
+
 class WorkerLoop {
  public:
   WorkerLoop(Channel& channel, LocalRunner& runner) : channel_(channel), runner_(runner) {}
 
-  int run() {
+  JobEnd run() {
     while (true) {
       while (auto m = channel_.receive()) {
-        if (!handle(*m)) {
+        if (m->tag == Tag::kShutdown || m->tag == Tag::kRelease) {
           runner_.abort();
+          if (m->tag == Tag::kRelease) send(Tag::kReleased, {});
           channel_.flush(5);
-          return 0;
+          return {m->tag == Tag::kShutdown, 0};
         }
+        handle(*m);
       }
       auto event = runner_.wait(runner_.running() > 0 ? 0.005 : 0.01);
       if (event) {
         if (auto* i = std::get_if<Interrupted>(&*event)) {
           runner_.abort();
-          return 128 + i->signal;
+          return {true, 128 + i->signal};
         }
         std::visit([this](auto& e) { forward(e); }, *event);
       }
@@ -83,7 +138,7 @@ class WorkerLoop {
   }
 
  private:
-  bool handle(const Message& m) {
+  void handle(const Message& m) {
     switch (m.tag) {
       case Tag::kTask:
         runner_.start(task_from_json(m.header));
@@ -94,12 +149,9 @@ class WorkerLoop {
       case Tag::kStopAll:
         runner_.abort();
         break;
-      case Tag::kShutdown:
-        return false;
       default:
         break;
     }
-    return true;
   }
 
   void send(Tag tag, const nlohmann::json& header, std::string payload = {}) {
@@ -130,6 +182,29 @@ class WorkerLoop {
   std::map<TaskId, Clock::time_point> progress_sent_;
 };
 
+
+// One job: unpack its scene, say whether this node can render it, then render bands until the
+// master ends the job.
+JobEnd serve_job(const Message& job_msg, Channel& channel, int slots) {
+  auto scratch = TempDir::create(TempDir::default_parent(), "taskdist-node-");
+  if (!scratch) {
+    channel.send(kMaster, Tag::kReady, {{"error", scratch.error()}});
+    return {};
+  }
+  const WorkerJob job = worker_job_from_json(job_msg.header);
+  auto settings = prepare(job, job_msg, scratch->path(), slots);
+  if (!settings) {
+    channel.send(kMaster, Tag::kReady, {{"error", settings.error()}});
+    return {};
+  }
+  channel.send(kMaster, Tag::kReady, {{"povray", settings->povray.string()}});
+  const auto tasks_dir = scratch->path() / "tasks";
+  std::filesystem::create_directories(tasks_dir);
+  LocalRunner runner(*settings, tasks_dir);
+  WorkerLoop loop(channel, runner);
+  return loop.run();
+}
+
 }  // namespace
 
 int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions& options) {
@@ -140,38 +215,37 @@ int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions&
   const double slot_speed = std::min(1.0, cpus / slots);
   channel.send(kMaster, Tag::kHello,
                {{"host", session.host()}, {"pid", ::getpid()}, {"slots", slots},
-                {"slot_speed", slot_speed}});
-  std::optional<Message> job_msg;
-  while (!job_msg) {
-    job_msg = channel.await(Tag::kJob, kMaster, 1.0);
+                {"slot_speed", slot_speed}, {"cpus", cpus}});
+  // Idle between jobs: one job for `taskdist render`, one per run for `taskdist bench`.
+  double pause = 0.001;
+  while (true) {
     if (InterruptSignal::received() != 0) return 128 + InterruptSignal::received();
-    if (!job_msg) {
-      // The master may give up before sending a job (bad command line): it says so.
-      if (auto bye = channel.await(Tag::kShutdown, kMaster, 0)) return 0;
+    auto m = channel.receive();
+    if (!m) {
+      nap(pause);
+      pause = std::min(pause * 2, 0.02);
+      continue;
+    }
+    pause = 0.001;
+    switch (m->tag) {
+      case Tag::kShutdown:
+        channel.flush(5);
+        return 0;
+      case Tag::kRelease:  // a job this node could not start
+        channel.send(kMaster, Tag::kReleased, {});
+        break;
+      case Tag::kPaperBand:
+        run_paper_band(*m, channel);
+        break;
+      case Tag::kJob: {
+        const JobEnd end = serve_job(*m, channel, slots);
+        if (end.leave) return end.exit_code;
+        break;
+      }
+      default:
+        break;  // what is left of an earlier job
     }
   }
-  auto scratch = TempDir::create(TempDir::default_parent(), "taskdist-node-");
-  if (!scratch) {
-    channel.send(kMaster, Tag::kReady, {{"error", scratch.error()}});
-    channel.flush(5);
-    channel.await(Tag::kShutdown, kMaster, 60);
-    return 1;
-  }
-  const WorkerJob job = worker_job_from_json(job_msg->header);
-  auto settings = prepare(job, *job_msg, scratch->path(), slots);
-  job_msg.reset();
-  if (!settings) {
-    channel.send(kMaster, Tag::kReady, {{"error", settings.error()}});
-    channel.flush(5);
-    channel.await(Tag::kShutdown, kMaster, 60);
-    return 1;
-  }
-  channel.send(kMaster, Tag::kReady, {{"povray", settings->povray.string()}});
-  const auto tasks_dir = scratch->path() / "tasks";
-  std::filesystem::create_directories(tasks_dir);
-  LocalRunner runner(*settings, tasks_dir);
-  WorkerLoop loop(channel, runner);
-  return loop.run();
 }
 
 }  // namespace taskdist

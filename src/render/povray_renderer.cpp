@@ -178,6 +178,7 @@ RunnerEvent BandRender::finish() {
   TaskTiming timing;
   timing.wall_s = std::chrono::duration<double>(Clock::now() - started_).count();
   timing.cpu_s = status.cpu_s;
+  timing.peak_rss_bytes = status.max_rss_bytes;
   if (first_progress_ && last_progress_) {
     timing.trace_s = std::chrono::duration<double>(*last_progress_ - *first_progress_).count();
   }

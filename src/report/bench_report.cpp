@@ -99,6 +99,7 @@ std::vector<BenchRow> aggregate(const std::vector<BenchSample>& samples) {
       c.push_back(s->seq2_s);
       t.push_back(s->total_s);
       r.master_peak_rss_bytes = std::max(r.master_peak_rss_bytes, s->master_peak_rss_bytes);
+      r.worker_peak_rss_bytes = std::max(r.worker_peak_rss_bytes, s->worker_peak_rss_bytes);
     }
     if (r.status.empty()) r.status = "ok";
     r.seq1 = stats_of(a);
@@ -139,7 +140,7 @@ std::vector<std::string> csv_columns() {
     }
   }
   for (const char* c : {"speedup", "efficiency", "seq1_pct", "parallel_pct", "seq2_pct",
-                        "master_peak_rss_mib"}) {
+                        "master_peak_rss_mib", "worker_peak_rss_mib"}) {
     cols.emplace_back(c);
   }
   return cols;
@@ -159,9 +160,10 @@ std::optional<std::string> write_csv(const std::vector<BenchRow>& rows, const fs
     for (const Stats* s : {&r.seq1, &r.parallel, &r.seq2, &r.total}) {
       out += fmt::format(",{:.4f},{:.4f},{:.4f},{:.4f}", s->mean, s->median, s->min, s->max);
     }
-    out += fmt::format(",{:.3f},{:.3f},{:.2f},{:.2f},{:.2f},{:.1f}\n", r.speedup, r.efficiency,
-                       r.seq1_pct, r.parallel_pct, r.seq2_pct,
-                       static_cast<double>(r.master_peak_rss_bytes) / (1 << 20));
+    out += fmt::format(",{:.3f},{:.3f},{:.2f},{:.2f},{:.2f},{:.1f},{:.1f}\n", r.speedup,
+                       r.efficiency, r.seq1_pct, r.parallel_pct, r.seq2_pct,
+                       static_cast<double>(r.master_peak_rss_bytes) / (1 << 20),
+                       static_cast<double>(r.worker_peak_rss_bytes) / (1 << 20));
   }
   return write_text(path, out);
 }
@@ -285,7 +287,7 @@ plot )";
 }
 
 std::optional<std::string> write_report(const std::vector<BenchRow>& rows, const fs::path& dir,
-                                        const std::string& command) {
+                                        const std::string& command, const std::string& nodes) {
   std::string md = "# taskdist bench\n\n";
   std::time_t now = std::time(nullptr);
   char date[64];
@@ -298,18 +300,20 @@ std::optional<std::string> write_report(const std::vector<BenchRow>& rows, const
                     ::sysconf(_SC_NPROCESSORS_ONLN), read_first("/proc/meminfo", "MemTotal"));
   md += fmt::format("- POV-Ray: {}\n", first_line_of("cd / && timeout 10 povray --version </dev/null 2>&1 | grep -m1 POV-Ray"));
   md += fmt::format("- Open MPI: {}\n", first_line_of("timeout 10 mpirun --version </dev/null 2>/dev/null"));
-  md += "\nNodes are local slots (one povray process each) on this machine. Times are medians "
-        "over the repeats, run interleaved. Speedup = median total on 1 node / median total on "
-        "N nodes, for the same method and policy.\n\n";
+  md += "\n" + nodes + " Times are medians over the repeats, run interleaved. Speedup = median "
+        "total on 1 node / median total on N nodes, for the same method and policy. Peak RSS: "
+        "the master's (for the paper's method: `convert -append`), and the largest of any "
+        "povray (or convert) on a node.\n\n";
   md += "| method | policy | size | nodes | total (s) | seq1 | parallel | seq2 | seq2 % | "
-        "speedup | efficiency | master peak RSS (MiB) | status |\n";
-  md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "speedup | efficiency | master peak RSS (MiB) | node peak RSS (MiB) | status |\n";
+  md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     md += fmt::format("| {} | {} | {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.3f} | {:.1f} | {:.2f} "
-                      "| {:.2f} | {:.1f} | {} |\n",
+                      "| {:.2f} | {:.1f} | {:.1f} | {} |\n",
                       r.method, r.policy, size_label(r), r.nodes, r.total.median, r.seq1.median,
                       r.parallel.median, r.seq2.median, r.seq2_pct, r.speedup, r.efficiency,
-                      static_cast<double>(r.master_peak_rss_bytes) / (1 << 20), r.status);
+                      static_cast<double>(r.master_peak_rss_bytes) / (1 << 20),
+                      static_cast<double>(r.worker_peak_rss_bytes) / (1 << 20), r.status);
   }
   md += "\n![Runtime by phase](fig7_phases.png)\n\n![Speedup](fig9_speedup.png)\n\n"
         "![Phase shares](fig10_shares.png)\n\n![Efficiency](efficiency.png)\n\n"

@@ -19,6 +19,7 @@ struct BenchSample {
   std::string error;    ///< why it failed, if it did
   double seq1_s = 0, parallel_s = 0, seq2_s = 0, total_s = 0;
   uint64_t master_peak_rss_bytes = 0;
+  uint64_t worker_peak_rss_bytes = 0;  ///< the largest of any renderer (or convert) on a node
 };
 
 struct Stats {
@@ -35,6 +36,7 @@ struct BenchRow {
   double speedup = 0, efficiency = 0;          ///< against the same method/policy on 1 node
   double seq1_pct = 0, parallel_pct = 0, seq2_pct = 0;  ///< shares of the median total
   uint64_t master_peak_rss_bytes = 0;          ///< the largest over the repeats
+  uint64_t worker_peak_rss_bytes = 0;          ///< the largest over the repeats
 };
 
 std::vector<BenchRow> aggregate(const std::vector<BenchSample>& samples);
@@ -51,10 +53,10 @@ std::optional<std::string> write_plots(const std::vector<BenchRow>& rows,
                                        const std::filesystem::path& dir,
                                        const std::filesystem::path& paper_csv);
 
-/// report.md: the machine, the command, the table and the figures.
+/// report.md: the machine, the command, what a node is (`nodes`), the table and the figures.
 std::optional<std::string> write_report(const std::vector<BenchRow>& rows,
                                         const std::filesystem::path& dir,
-                                        const std::string& command);
+                                        const std::string& command, const std::string& nodes);
 
 /// Median of `values` (0 if empty).
 double median(std::vector<double> values);

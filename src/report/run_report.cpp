@@ -3,16 +3,26 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace taskdist {
 
 uint64_t peak_rss_bytes() {
+  // VmHWM can be reset (reset_peak_rss); getrusage's maximum cannot.
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    unsigned long long kib = 0;
+    if (std::sscanf(line.c_str(), "VmHWM: %llu kB", &kib) == 1) return kib * 1024;
+  }
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
   return static_cast<uint64_t>(u.ru_maxrss) * 1024;
 }
+
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 std::string timing_table(const Job& job, const RunReport& r) {
   const double total = r.total_s() > 0 ? r.total_s() : 1;
@@ -52,6 +62,7 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
                      {"povray_wall_s", t.timing.wall_s},
                      {"povray_cpu_s", t.timing.cpu_s},
                      {"povray_trace_s", t.timing.trace_s},
+                     {"povray_peak_rss_bytes", t.timing.peak_rss_bytes},
                      {"bytes", t.bytes},
                      {"outcome", t.outcome}});
   }
