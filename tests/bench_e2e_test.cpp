@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "cmd/bench_command.h"
+#include "core/planner.h"
 #include "test_support.h"
 
 namespace taskdist {
@@ -63,6 +65,35 @@ TEST(BenchTest, SmallStudyWritesTheTableFiguresAndReport) {
   EXPECT_NE(report.find("cores online"), std::string::npos) << report;
   EXPECT_NE(report.find("fig9_speedup.png"), std::string::npos) << report;
   EXPECT_NE(report.find("| paper | - | 800x600 | 2 |"), std::string::npos) << report;
+}
+
+TEST(BenchTest, ThePapersMethodRebuildsTheFullRender) {
+  // Given: the paper's per-node commands (povray full-height PNG, convert -extract) for 3 bands
+  // of blob.pov 320x240, and the master's convert -append.
+  // Expect: the appended image is pixel-identical to one full render.
+  const fs::path dir = fresh_dir("paper-method");
+  BenchRun run{"paper", "-", 320, 240, 3, blob_scene(), "/usr/bin/povray", false,
+               "/usr/bin/convert", dir};
+  std::vector<CommandChain> chains;
+  std::vector<std::string> parts;
+  const auto bands = static_plan(240, 3, 1);
+  ASSERT_EQ(bands.size(), 3u);
+  for (size_t i = 0; i < bands.size(); ++i) {
+    parts.push_back((dir / ("part" + std::to_string(i) + ".png")).string());
+    chains.push_back(paper_band_chain(run.povray, run.convert, run.scene, 320, 240, bands[i],
+                                      dir / ("full" + std::to_string(i) + ".png"), parts.back()));
+  }
+  const ChainsResult nodes = run_chains(chains, dir);
+  ASSERT_EQ(nodes.error, "");
+  const ChainsResult master = append_parts(run, parts);
+  ASSERT_EQ(master.error, "");
+  EXPECT_EQ(count_differences(decode_png(dir / "paper.png"),
+                              decode_png(reference_render(blob_scene(), 320, 240, {}))),
+            0);
+  // A part that is not the band (here: a whole image) makes a wrong image: an error, not a time.
+  parts[1] = (dir / "full1.png").string();
+  EXPECT_NE(append_parts(run, parts).error.find("the appended image is 320x400"),
+            std::string::npos);
 }
 
 TEST(BenchTest, RefusesABadSize) {

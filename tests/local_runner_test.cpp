@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -82,6 +83,10 @@ TEST(LocalRunnerTest, ABandIsDoneOnceItsRowsArriveWithoutWaitingForTheRestOfTheO
     pid_t sleeper = 0;
     in >> sleeper;
     ASSERT_GT(sleeper, 0);
+    // SIGKILL went to the whole group; its delivery takes a moment.
+    for (int i = 0; i < 200 && testing::process_alive(sleeper); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     EXPECT_FALSE(testing::process_alive(sleeper));
   }
 }

@@ -37,15 +37,31 @@ CommandChain paper_band_chain(const std::string& povray, const std::string& conv
            fmt::format("+SR{}", band.begin + 1),
            band.end == 1 ? std::string("+ER1.5") : fmt::format("+ER{}", band.end), "+WT1", "-D",
            "+FN", "+O" + full.string()},
-          {convert, full.string(), "-extract",
-           fmt::format("{}x{}+0+{}", width, band.count(), band.begin), part.string()}};
+          // -extract is a read setting: it must come before the file it crops.
+          {convert, "-extract", fmt::format("{}x{}+0+{}", width, band.count(), band.begin),
+           full.string(), part.string()}};
 }
 
 ChainsResult append_parts(const BenchRun& run, const std::vector<std::string>& parts) {
+  const fs::path out = run.dir / "paper.png";
   std::vector<std::string> append = {run.convert};
   append.insert(append.end(), parts.begin(), parts.end());
-  append.insert(append.end(), {"-append", (run.dir / "paper.png").string()});
-  return run_chains({{append}}, run.dir);
+  append.insert(append.end(), {"-append", out.string()});
+  ChainsResult r = run_chains({{append}}, run.dir);
+  if (r.error.empty()) {
+    // The paper's method is measured only when it makes the image: check its size (IHDR).
+    std::ifstream in(out, std::ios::binary);
+    unsigned char h[24] = {};
+    in.read(reinterpret_cast<char*>(h), sizeof h);
+    auto be32 = [&](int at) {
+      return (h[at] << 24) | (h[at + 1] << 16) | (h[at + 2] << 8) | h[at + 3];
+    };
+    if (!in || be32(16) != run.width || be32(20) != run.height) {
+      r.error = fmt::format("the appended image is {}x{}, not {}x{}", be32(16), be32(20),
+                            run.width, run.height);
+    }
+  }
+  return r;
 }
 
 bool read_render_report(const fs::path& report, BenchSample& s) {
