@@ -263,7 +263,15 @@ set xrange [1:*]
     }
   }
   script += "set datafile separator ','\nplot " + plots + "\n";
-  script += "set datafile separator whitespace\nset xrange [*:*]\n";
+  // The pixel range, widened: a study of one size still has a valid x range.
+  double fewest = 0, most = 0;
+  for (const auto& r : rows) {
+    const double px = static_cast<double>(r.width) * r.height;
+    fewest = fewest == 0 ? px : std::min(fewest, px);
+    most = std::max(most, px);
+  }
+  script += fmt::format("set datafile separator whitespace\nset xrange [{}:{}]\n",
+                        std::max(1.0, fewest / 2), std::max(2.0, most * 2));
   script += R"(set output 'efficiency.png'
 set title 'Efficiency against problem size'
 set xlabel 'pixels'
