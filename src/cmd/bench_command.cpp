@@ -1,21 +1,17 @@
 #include "cmd/bench_command.h"
 
 #include <fmt/format.h>
-#include <poll.h>
-#include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <fstream>
-#include <list>
-#include <sstream>
-#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cmd/render_command.h"
 #include "core/job.h"
 #include "core/planner.h"
 #include "exec/interrupt.h"
-#include "exec/subprocess.h"
 #include "exec/temp_dir.h"
 #include "report/bench_report.h"
 
@@ -54,7 +50,8 @@ ChainsResult append_parts(const BenchRun& run, const std::vector<std::string>& p
     unsigned char h[24] = {};
     in.read(reinterpret_cast<char*>(h), sizeof h);
     auto be32 = [&](int at) {
-      return (h[at] << 24) | (h[at + 1] << 16) | (h[at + 2] << 8) | h[at + 3];
+      return static_cast<int>((uint32_t{h[at]} << 24) | (uint32_t{h[at + 1]} << 16) |
+                              (uint32_t{h[at + 2]} << 8) | h[at + 3]);
     };
     if (!in || be32(16) != run.width || be32(20) != run.height) {
       r.error = fmt::format("the appended image is {}x{}, not {}x{}", be32(16), be32(20),

@@ -183,7 +183,8 @@ int main(int argc, char** argv) try {
   bench->add_option("--scene", bench_request.scene, "scene (default: blob.pov of povray-examples)");
   bench->add_option("--sizes", bench_sizes, "image sizes WxH, comma-separated")
       ->delimiter(',');
-  bench->add_option("--nodes", bench_nodes, "node counts (local slots; under mpirun, worker ranks), comma-separated")
+  bench->add_option("--nodes", bench_nodes,
+                    "node counts (local slots; under mpirun, worker ranks), comma-separated")
       ->delimiter(',')
       ->check(CLI::Range(1, 4096));
   bench->add_option("--repeat", bench_request.repeat, "rounds of every combination (default 3)")

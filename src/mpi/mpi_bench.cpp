@@ -6,12 +6,11 @@
 #include <fstream>
 #include <map>
 
+#include "cmd/render_command.h"
 #include "core/job.h"
 #include "core/planner.h"
-#include "exec/interrupt.h"
 #include "exec/scene_pack.h"
 #include "mpi/mpi_master.h"
-#include "cmd/render_command.h"
 #include "report/run_report.h"
 
 namespace taskdist {
@@ -41,7 +40,7 @@ std::string MpiBenchEngine::describe() const {
   std::string hosts;
   for (const auto& n : nodes_) {
     hosts += fmt::format("{}{}", hosts.empty() ? "" : ", ", n.name());
-    if (n.cpus > 0) hosts += fmt::format(": {:.2f} of a core", n.cpus);
+    hosts += fmt::format(": {:.2f} of a core", n.cpus);
   }
   return fmt::format(
       "Nodes are worker ranks under MPI (one `taskdist` each, started by mpirun; the master, rank "
@@ -117,7 +116,6 @@ BenchSample MpiBenchEngine::run_paper(const BenchRun& run, const std::vector<Wor
     band_of[nodes[i].rank] = i;
   }
   s.seq1_s = since(start);
-  std::vector<std::string> parts(bands.size());
   std::vector<std::string> payloads(bands.size());
   std::string errors;
   for (const auto& [rank, i] : band_of) {
@@ -141,9 +139,10 @@ BenchSample MpiBenchEngine::run_paper(const BenchRun& run, const std::vector<Wor
   s.parallel_s = since(start) - s.seq1_s;
   // The paper's second sequential part: the parts, as the nodes left them, appended.
   const auto tail_start = Clock::now();
+  std::vector<std::string> parts;
   for (size_t i = 0; i < bands.size(); ++i) {
-    parts[i] = (run.dir / fmt::format("part{}.png", i)).string();
-    std::ofstream(parts[i], std::ios::binary) << payloads[i];
+    parts.push_back((run.dir / fmt::format("part{}.png", i)).string());
+    std::ofstream(parts.back(), std::ios::binary) << payloads[i];
     payloads[i].clear();
   }
   const ChainsResult tail = append_parts(run, parts);

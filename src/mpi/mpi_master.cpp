@@ -68,8 +68,7 @@ std::expected<std::vector<WorkerNode>, std::string> greet_workers(const MpiSessi
   std::vector<WorkerNode> nodes;
   for (auto& [rank, m] : *hellos) {
     nodes.push_back({rank, m.header.at("host").get<std::string>(), m.header.at("pid").get<int>(),
-                     m.header.at("slots").get<int>(), m.header.value("slot_speed", 1.0),
-                     m.header.value("cpus", 0.0)});
+                     m.header.at("slots").get<int>(), m.header.at("cpus").get<double>()});
   }
   return nodes;
 }
@@ -146,7 +145,7 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
     for (int i = 0; i < (one_per_node ? 1 : n.slots); ++i) {
       places.push_back({n.rank, i});
       layout.slot_nodes.push_back(n.rank);
-      layout.slot_speed.push_back(n.slot_speed);
+      layout.slot_speed.push_back(n.slot_speed());
     }
   }
   layout.slots = static_cast<int>(places.size());
@@ -165,8 +164,8 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
     double slowest = 1, fastest = 0;
     for (const auto& n : nodes) {
       worker_slots += one_per_node ? 1 : n.slots;
-      slowest = std::min(slowest, n.slot_speed);
-      fastest = std::max(fastest, n.slot_speed);
+      slowest = std::min(slowest, n.slot_speed());
+      fastest = std::max(fastest, n.slot_speed());
     }
     fmt::print(stderr, "taskdist: {} worker ranks, {} slots{}, {:.2f}-{:.2f} of a core each\n",
                nodes.size(), worker_slots,

@@ -5,10 +5,10 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
-#include <string>
-#include <vector>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "core/job.h"
 #include "mpi/channel.h"

@@ -3,6 +3,7 @@
 // engine. Waits by sleeping between non-blocking probes, never in a busy MPI call.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -22,9 +23,10 @@ struct WorkerNode {
   std::string host;
   int pid = 0;
   int slots = 1;
-  double slot_speed = 1;  ///< cores each slot can count on (measured by the node)
-  double cpus = 0;        ///< cores the node can use (its CPU quota, if any); 0: not said
+  double cpus = 1;  ///< cores the node can use (its CPU quota, if any), as the node measured them
   std::string name() const { return host + " (rank " + std::to_string(rank) + ")"; }
+  /// The share of a core each slot can count on: how the master sizes this node's bands.
+  double slot_speed() const { return std::min(1.0, cpus / slots); }
 };
 
 /// Where a scheduler slot lives: rank 0 means a local slot of the master.

@@ -182,7 +182,6 @@ class WorkerLoop {
   std::map<TaskId, Clock::time_point> progress_sent_;
 };
 
-
 // One job: unpack its scene, say whether this node can render it, then render bands until the
 // master ends the job.
 JobEnd serve_job(const Message& job_msg, Channel& channel, int slots) {
@@ -211,11 +210,9 @@ int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions&
   InterruptSignal::install();
   const double cpus = usable_cores();
   const int slots = options.slots > 0 ? options.slots : std::max(1, static_cast<int>(cpus));
-  // The share of a core each slot can count on tells the master how to size this node's bands.
-  const double slot_speed = std::min(1.0, cpus / slots);
+  // The cores this node can use tell the master how to size its bands (WorkerNode::slot_speed).
   channel.send(kMaster, Tag::kHello,
-               {{"host", session.host()}, {"pid", ::getpid()}, {"slots", slots},
-                {"slot_speed", slot_speed}, {"cpus", cpus}});
+               {{"host", session.host()}, {"pid", ::getpid()}, {"slots", slots}, {"cpus", cpus}});
   // Idle between jobs: one job for `taskdist render`, one per run for `taskdist bench`.
   double pause = 0.001;
   while (true) {

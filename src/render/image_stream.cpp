@@ -6,7 +6,6 @@
 namespace taskdist {
 namespace {
 
-constexpr size_t kTgaHeader = 18;
 constexpr size_t kBmpHeader = 54;  // file header (14) + BITMAPINFOHEADER (40)
 constexpr int kMaxSide = 1 << 20;
 
@@ -79,10 +78,7 @@ std::optional<std::string> ImageRowStream::parse_header() {
   return std::nullopt;
 }
 
-void ImageRowStream::on_row() {
-  const int y = bottom_up_ ? height_ - 1 - row_ : row_;
-  ++row_;
-  if (y < keep_.begin || y >= keep_.end) return;
+void ImageRowStream::deliver_row(int y) {
   const size_t c = static_cast<size_t>(channels_);
   uint8_t* out = bottom_up_ && !held_.empty()
                      ? held_.data() + static_cast<size_t>(y - keep_.begin) * row_bytes_
@@ -134,7 +130,8 @@ std::optional<std::string> ImageRowStream::feed(std::span<const uint8_t> data) {
     pos += take;
     if (filled_ == pixels_.size()) {
       filled_ = 0;
-      on_row();
+      ++row_;
+      if (wanted) deliver_row(y);
     }
   }
   return std::nullopt;

@@ -37,12 +37,13 @@ class ImageRowStream {
   std::optional<std::string> parse_header();
   std::optional<std::string> parse_tga();
   std::optional<std::string> parse_bmp();
-  void on_row();
+  /// Converts the row just read (image row `y`, one of `keep`) and hands it on, or holds it.
+  void deliver_row(int y);
 
   const RowRange keep_;
   RowSink sink_;
   std::vector<uint8_t> header_;
-  size_t header_size_ = 18;    // grows to 54 once the data is known to be a BMP
+  size_t header_size_ = 18;    // TGA's; grows to 54 once the data is known to be a BMP
   bool header_done_ = false;
   bool bottom_up_ = false;
   size_t skip_ = 0;            // bytes between the header and the first row, still to skip
