@@ -149,15 +149,6 @@ TEST(RenderTest, QuietPrintsNothing) {
   EXPECT_EQ(r.err, "");
 }
 
-std::vector<pid_t> descendants(pid_t pid) {
-  std::vector<pid_t> all;
-  for (pid_t c : children_of(pid)) {
-    all.push_back(c);
-    for (pid_t g : descendants(c)) all.push_back(g);
-  }
-  return all;
-}
-
 TEST(RenderTest, InterruptStopsEveryPovrayAndLeavesNothing) {
   const fs::path tmp = fresh_dir("sigint-tmp");
   const fs::path out_dir = fresh_dir("sigint-out");

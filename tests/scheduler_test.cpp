@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <queue>
+#include <set>
 
 namespace taskdist {
 namespace {
@@ -18,6 +19,7 @@ struct Simulation {
   std::function<bool(const Task&)> fails = [](const Task&) { return false; };
   FailureKind failure_kind = FailureKind::kRenderError;
   double cpu_share = -1;  // reported with the end of tracing
+  std::function<double(int)> slot_speed = [](int) { return 1.0; };  // tracing runs this fast
 
   struct Event {
     double time;
@@ -30,6 +32,8 @@ struct Simulation {
     double makespan = 0;
     bool aborted = false;
     std::vector<Task> finished;
+    std::vector<Task> started;
+    std::set<TaskId> stopped;  // losing copies of a band
     int max_parallel = 0;
   };
 
@@ -40,15 +44,15 @@ struct Simulation {
     int running = 0;
     while (true) {
       for (const Task& t : scheduler.dispatch(now)) {
-        double trace = 0;
-        for (int r = t.rows.begin; r < t.rows.end; ++r) trace += row_cost(r);
-        events.push({now + startup_s + trace, 0, t});
+        result.started.push_back(t);
+        events.push({now + startup_s + trace_time(t), 0, t});
         ++running;
         result.max_parallel = std::max(result.max_parallel, running);
       }
       if (scheduler.done() || events.empty()) break;
       Event e = events.top();
       events.pop();
+      if (result.stopped.contains(e.task.id)) continue;
       now = e.time;
       if (e.kind == 0) {
         scheduler.on_progress(e.task.id, 1.0, now, cpu_share);
@@ -64,13 +68,21 @@ struct Simulation {
         }
         continue;
       }
-      double trace = 0;
-      for (int r = e.task.rows.begin; r < e.task.rows.end; ++r) trace += row_cost(r);
-      scheduler.on_finished(e.task.id, {startup_s + trace + output_s, 0, trace}, now);
+      const double trace = trace_time(e.task);
+      for (TaskId loser : scheduler.on_finished(e.task.id, {startup_s + trace + output_s, 0, trace}, now)) {
+        result.stopped.insert(loser);
+        --running;
+      }
       result.finished.push_back(e.task);
     }
     result.makespan = now;
     return result;
+  }
+
+  double trace_time(const Task& t) const {
+    double trace = 0;
+    for (int r = t.rows.begin; r < t.rows.end; ++r) trace += row_cost(r);
+    return trace / slot_speed(t.slot);
   }
 };
 
@@ -150,18 +162,107 @@ TEST(SchedulerTest, RetriesTaskOnAnotherNodeAfterFailure) {
   EXPECT_FALSE(s.node_excluded(0));
 }
 
-TEST(SchedulerTest, NeverExcludesTheLastNode) {
-  // Given: one node whose first three bands fail. Expect: it keeps getting bands.
+TEST(SchedulerTest, StopsOnceEveryNodeIsExcluded) {
+  // Given: two nodes whose every band fails (not a scene error).
+  // Expect: each node is excluded after three failures in a row, and the job stops.
   SchedulerConfig c = config(960, 2, Policy::kDynamic);
-  c.slot_nodes = {5, 5};
+  c.slot_nodes = {5, 6};
+  c.max_attempts = 100;
   Simulation sim;
-  int failures = 0;
-  sim.fails = [&](const Task&) { return failures++ < 3; };
+  sim.fails = [](const Task&) { return true; };
+  Scheduler s(c);
+  auto result = sim.run(s);
+  EXPECT_TRUE(result.aborted);
+  EXPECT_TRUE(s.node_excluded(5));
+  EXPECT_TRUE(s.node_excluded(6));
+  EXPECT_TRUE(s.all_excluded());
+  // 3 failures on each node, and at most the band each slot had prestarted meanwhile.
+  EXPECT_GE(result.started.size(), 6u);
+  EXPECT_LE(result.started.size(), 8u);
+}
+
+TEST(SchedulerTest, ASuccessResetsTheCountOfFailuresInARow) {
+  // Given: one node that fails every other band. Expect: it is never excluded.
+  SchedulerConfig c = config(960, 1, Policy::kDynamic);
+  c.slot_nodes = {5};
+  c.sizing.first_wave_share = 0.1;
+  Simulation sim;
+  int n = 0;
+  sim.fails = [&](const Task&) { return n++ % 2 == 0; };
   Scheduler s(c);
   auto result = sim.run(s);
   EXPECT_FALSE(result.aborted);
   EXPECT_FALSE(s.node_excluded(5));
   expect_each_row_once(result.finished, 960);
+}
+
+TEST(SchedulerTest, ResumedJobRendersOnlyTheRowsNotDone) {
+  // Given: rows 0-99 and 300-499 already done (a journal). Expect: every other row exactly
+  // once, none of the done ones, under both policies.
+  for (Policy policy : {Policy::kDynamic, Policy::kStatic}) {
+    SchedulerConfig c = config(768, 3, policy);
+    c.done = {{0, 100}, {300, 500}};
+    Scheduler s(c);
+    EXPECT_EQ(s.rows_done(), 300);
+    auto result = Simulation{}.run(s);
+    EXPECT_TRUE(s.done());
+    std::vector<Task> all = result.finished;
+    all.push_back({0, 0, {0, 100}});
+    all.push_back({0, 0, {300, 500}});
+    expect_each_row_once(all, 768);
+  }
+  // Everything done: nothing to hand out.
+  SchedulerConfig c = config(480, 2, Policy::kDynamic);
+  c.done = {{0, 480}};
+  Scheduler s(c);
+  EXPECT_TRUE(s.done());
+  EXPECT_TRUE(s.dispatch(0).empty());
+}
+
+TEST(SchedulerTest, AnIdleSlotCopiesAStragglerAndTheFirstCopyWins) {
+  // Given: 2 slots, slot 1 tracing 20x slower than slot 0 (a sick node) and one band each.
+  // Expect: once slot 0 is idle and nothing is left, it renders a copy of slot 1's band, which
+  // finishes first; the original is stopped; every row is done once and the job ends far sooner.
+  SchedulerConfig c = config(960, 2, Policy::kDynamic);
+  c.slot_speed = {0.5, 0.5};  // capped: one wave, one band per slot
+  Simulation sim;
+  sim.slot_speed = [](int slot) { return slot == 1 ? 0.05 : 1.0; };
+  Scheduler s(c);
+  auto result = sim.run(s);
+  expect_each_row_once(result.finished, 960);
+  ASSERT_EQ(result.stopped.size(), 1u);
+  bool copy_won = false;
+  for (const Task& t : result.finished) copy_won |= t.duplicate_of != 0 && t.slot == 0;
+  EXPECT_TRUE(copy_won);
+  EXPECT_LT(result.makespan, 0.5 * (0.3 + 480 * 0.01 / 0.05));
+
+  // The static policy (the paper's) never copies.
+  SchedulerConfig st = config(960, 2, Policy::kStatic);
+  Scheduler s2(st);
+  auto r2 = sim.run(s2);
+  EXPECT_TRUE(r2.stopped.empty());
+  EXPECT_EQ(r2.started.size(), 2u);
+}
+
+TEST(SchedulerTest, AFailedCopyLeavesTheOtherRunning) {
+  // Given: a straggler copied onto slot 0, and the copy fails.
+  // Expect: nothing is retried (the original goes on) and the original's result counts.
+  SchedulerConfig c = config(960, 2, Policy::kDynamic);
+  c.slot_speed = {0.5, 0.5};
+  Scheduler s(c);
+  auto first = s.dispatch(0);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_TRUE(s.on_finished(first[0].id, {1, 0, 1}, 1.0).empty());
+  EXPECT_TRUE(s.dispatch(1.0).empty()) << "too early to copy";
+  auto copies = s.dispatch(3.0);
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(copies[0].duplicate_of, first[1].id);
+  EXPECT_EQ(copies[0].rows, first[1].rows);
+  EXPECT_EQ(s.on_failed(copies[0].id, {FailureKind::kCrashed, "killed", ""}, 4.0),
+            FailureAction::kDuplicateGoesOn);
+  EXPECT_TRUE(s.dispatch(4.0).empty()) << "no second copy on the node where one failed";
+  EXPECT_TRUE(s.on_finished(first[1].id, {5, 0, 5}, 5.0).empty());
+  EXPECT_TRUE(s.done());
 }
 
 TEST(SchedulerTest, PrestartsOnlyWhereTheBandHadACoreToItself) {

@@ -187,6 +187,15 @@ std::vector<pid_t> children_of(pid_t pid) {
   return kids;
 }
 
+std::vector<pid_t> descendants(pid_t pid) {
+  std::vector<pid_t> all;
+  for (pid_t c : children_of(pid)) {
+    all.push_back(c);
+    for (pid_t g : descendants(c)) all.push_back(g);
+  }
+  return all;
+}
+
 bool process_alive(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   if (!in) return false;

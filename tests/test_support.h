@@ -53,6 +53,8 @@ std::filesystem::path reference_render(const std::filesystem::path& scene, int w
 
 /// Direct children of `pid` (from /proc).
 std::vector<pid_t> children_of(pid_t pid);
+/// Children of `pid`, their children, and so on (from /proc).
+std::vector<pid_t> descendants(pid_t pid);
 /// True if the process exists and is not a zombie.
 bool process_alive(pid_t pid);
 

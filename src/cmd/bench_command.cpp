@@ -213,7 +213,7 @@ int run_bench(const BenchRequest& request, BenchEngine& engine) {
     fmt::print(stderr, "taskdist bench: cannot create '{}': {}\n", req.out.string(), ec.message());
     return kExitUsage;
   }
-  auto work = TempDir::create(TempDir::default_parent(), "taskdist-bench-");
+  auto work = TempDir::create_scratch("taskdist-bench-");
   if (!work) {
     fmt::print(stderr, "taskdist bench: {}\n", work.error());
     return kExitRenderFailed;

@@ -54,12 +54,23 @@ The master packs the scene's folder (the scene and the files beside it, at most 
 MiB) and sends it to every node, which renders from a private copy: no shared filesystem is
 needed. With --shared-dir every node uses the scene where it is. POV-Ray's standard includes
 come from each node's own install. --policy static gives each worker node one equal band.
-A lost node ends the whole job (Open MPI's behaviour): the bands already received are kept in
-OUT.png.taskdist-*/bands, and taskdist names the node it lost.
+A lost node ends the whole job (Open MPI's behaviour): taskdist names the node it lost.
+
+Nothing finished is lost: every band is written to the job folder (OUT.png.taskdist, or
+--job-dir), checksummed and synced, before it counts. If a run ends early (a node lost, the
+master killed, Ctrl-C, a full disk), the same command with --resume re-uses every whole band
+and renders only the rest; a damaged band file is rendered again. The folder is removed after
+success (--keep-job-dir keeps it). A band that fails for a reason other than the scene (crash,
+signal, --task-timeout, bad output) is retried on another worker, up to --retries times; a slot
+or node that fails --exclude-after bands in a row gets no more. When nothing is left to hand
+out, an idle slot renders a copy of the band that has run longest (at least 2 s); the first copy
+to finish wins (dynamic policy; --no-duplicates turns this off). A scene error stops the job at
+once.
 
 Exit codes: 0 success; 1 the render failed (scene error, POV-Ray failure, output I/O error);
-2 bad command line, option, scene or output path; 3 a worker node was lost; 130 interrupted
-by Ctrl-C (128+N for signal N). On failure or interruption no output file is left behind.)";
+2 bad command line, option, scene or output path, or a job folder that belongs to another run;
+3 a worker node was lost; 130 interrupted by Ctrl-C (128+N for signal N). On failure or
+interruption no output file is left behind (the job folder keeps the finished bands).)";
 
 constexpr const char* kBenchHelp = R"(Reproduce the paper's scaling study: every size x node count x policy x method, run
 interleaved (every combination once per round) so that machine noise hits all alike.
@@ -78,12 +89,15 @@ Exit codes: 0 the study completed; 1 writing the results failed; 2 bad option; 1
 
 // Our own flags, and those that take the next argument as their value.
 const std::set<std::string> kOwnFlags = {
-    "-o", "--output", "-j", "--jobs", "--policy", "--report", "--povray", "-q", "--quiet", "-h",
-    "--help", "--slots", "--master-slots", "--scene-dir", "--shared-dir", "--scene-limit"};
-const std::set<std::string> kFlagsWithValue = {"-o",           "--output",   "-j",
-                                               "--jobs",       "--policy",   "--report",
-                                               "--povray",     "--slots",    "--master-slots",
-                                               "--scene-dir",  "--scene-limit"};
+    "-o",           "--output",       "-j",          "--jobs",         "--policy",
+    "--report",     "--povray",       "-q",          "--quiet",        "-h",
+    "--help",       "--slots",        "--master-slots", "--scene-dir", "--shared-dir",
+    "--scene-limit", "--job-dir",     "--resume",    "--keep-job-dir", "--retries",
+    "--task-timeout", "--exclude-after", "--no-duplicates"};
+const std::set<std::string> kFlagsWithValue = {
+    "-o",        "--output",     "-j",           "--jobs",        "--policy",
+    "--report",  "--povray",     "--slots",      "--master-slots", "--scene-dir",
+    "--scene-limit", "--job-dir", "--retries",   "--task-timeout", "--exclude-after"};
 
 bool is_own_flag(const std::string& arg) {
   if (kOwnFlags.contains(arg)) return true;
@@ -154,6 +168,29 @@ int main(int argc, char** argv) try {
                      "master_peak_rss_bytes");
   render->add_option("--povray", request.povray, "POV-Ray executable (default: povray on PATH)");
   render->add_flag("-q,--quiet", request.quiet, "no progress line and no timing table");
+  render->add_option("--job-dir", request.job_dir,
+                     "the job folder, where finished bands are journaled (default: "
+                     "OUT.png.taskdist beside the output)");
+  render->add_flag("--resume", request.resume,
+                   "finish an interrupted run: re-use every whole band in the job folder (the "
+                   "job must be the same: scene files, options, size) and render the rest");
+  render->add_flag("--keep-job-dir", request.keep_job_dir,
+                   "keep the job folder after success (default: removed)");
+  render->add_option("--retries", request.retries,
+                     "tries again a band that failed for a reason other than the scene (crash, "
+                     "signal, timeout, bad output), on another worker if there is one (default 3)")
+      ->check(CLI::Range(0, 1000000));
+  render->add_option("--task-timeout", request.task_timeout_s,
+                     "seconds a band may run before it is stopped and retried (default: none)")
+      ->check(CLI::Range(0.0, 1e9));
+  render->add_option("--exclude-after", request.exclude_after,
+                     "a slot (locally) or node (under MPI) that fails this many bands in a row "
+                     "gets no more; the job stops once all are out (default 3)")
+      ->check(CLI::Range(1, 1000000));
+  bool no_duplicates = false;
+  render->add_flag("--no-duplicates", no_duplicates,
+                   "never copy a straggling band onto an idle slot at the end (default: an idle "
+                   "slot renders a copy of the band running longest, the first copy wins)");
   taskdist::ClusterOptions cluster;
   taskdist::WorkerOptions worker;
   std::string scene_dir;
@@ -266,6 +303,7 @@ int main(int argc, char** argv) try {
   }
 
   request.pov_args = pov;
+  request.duplicates = !no_duplicates;
   request.policy = policy == "static" ? taskdist::Policy::kStatic : taskdist::Policy::kDynamic;
   if (mpi) {
     taskdist::Channel channel;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 #include <map>
 #include <set>
@@ -10,7 +11,7 @@
 #include "exec/interrupt.h"
 #include "exec/local_runner.h"
 #include "exec/temp_dir.h"
-#include "image/band_file.h"
+#include "core/journal.h"
 #include "image/png_assembler.h"
 #include "render/povray_renderer.h"
 #include "report/progress_line.h"
@@ -21,8 +22,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout) {
+SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout,
+                                 const Journal& journal) {
   SchedulerConfig c;
+  c.max_attempts = job.retries + 1;
+  c.node_failure_limit = job.exclude_after;
+  c.duplicate_after_s = job.duplicates ? c.duplicate_after_s : -1;
+  for (const JournalBand& b : journal.reused()) c.done.push_back(b.rows);
   c.rows = job.height;
   c.width = job.width;
   c.slots = layout.slots;
@@ -31,6 +37,21 @@ SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout) {
   c.block = job.block_size;
   c.policy = job.policy;
   return c;
+}
+
+// A master killed outright (SIGKILL) leaves its temporary output "<OUT>.part-<pid>" behind;
+// a later run of the same output removes those whose process is gone.
+void remove_stale_parts(const std::filesystem::path& output) {
+  std::error_code ec;
+  const std::string prefix = output.filename().string() + ".part-";
+  for (const auto& e : std::filesystem::directory_iterator(output.parent_path(), ec)) {
+    const std::string name = e.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const std::string pid = name.substr(prefix.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (std::filesystem::exists("/proc/" + pid, ec)) continue;
+    std::filesystem::remove(e.path(), ec);
+  }
 }
 
 std::string rows_text(RowRange r) { return fmt::format("rows {}-{}", r.begin + 1, r.end); }
@@ -48,27 +69,36 @@ std::string indent(const std::string& text) {
 class RenderLoop {
  public:
   RenderLoop(const Job& job, const EngineLayout& layout, Clock::time_point start, Runner& runner,
-             PngAssembler& assembler, std::filesystem::path band_dir)
-      : start_(start), runner_(runner), assembler_(assembler), band_dir_(std::move(band_dir)),
-        scheduler_(scheduler_config(job, layout)),
-        progress_(stderr, job.quiet) {}
+             PngAssembler& assembler, Journal& journal)
+      : start_(start), task_timeout_s_(job.task_timeout_s), runner_(runner),
+        assembler_(assembler), journal_(journal),
+        scheduler_(scheduler_config(job, layout, journal)),
+        progress_(stderr, job.quiet) {
+    for (const JournalBand& b : journal.reused()) report_.reused.push_back(b.rows);
+  }
 
-  /// True if the run ended in a way worth keeping its finished bands for (a lost node, or a
-  /// launcher ending the job), and there are some.
-  bool keep_bands() const { return keep_bands_ && bands_saved_ > 0; }
-  int bands_saved() const { return bands_saved_; }
+  int rows_done() const { return scheduler_.rows_done(); }
+  int rows_total() const { return scheduler_.rows_total(); }
 
   /// Runs until every band is assembled (returns -1: the caller finishes the file) or the job
   /// must stop (returns the exit code).
   int run() {
+    if (report_.first_dispatch_s < 0) report_.first_dispatch_s = now();
     while (!scheduler_.done()) {
       for (const Task& task : scheduler_.dispatch(now())) start_task(task);
       if (scheduler_.in_flight() == 0 && !scheduler_.done()) {
+        progress_.finish();
+        if (scheduler_.all_excluded()) {
+          fmt::print(stderr, "taskdist: every worker failed {} bands in a row; stopped\n{}",
+                     failures_in_a_row_, failure_summary());
+          return kExitRenderFailed;
+        }
         fmt::print(stderr, "taskdist: internal error: no band running and {} rows left\n",
                    scheduler_.rows_total() - scheduler_.rows_done());
         return kExitRenderFailed;
       }
       auto event = runner_.wait(0.25);
+      if (!event) event = overdue_task();
       if (event) {
         if (int code = std::visit([this](auto& e) { return handle(e); }, *event); code >= 0) {
           progress_.finish();
@@ -88,13 +118,13 @@ class RenderLoop {
   double now() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
   void start_task(const Task& task) {
-    if (report_.first_dispatch_s < 0) report_.first_dispatch_s = now();
     TaskRecord rec;
     rec.id = task.id;
     rec.slot = task.slot;
     rec.where = runner_.slot_name(task.slot);
     rec.rows = task.rows;
     rec.attempt = task.attempt;
+    rec.duplicate_of = task.duplicate_of;
     rec.start_s = now();
     in_flight_[task.id] = InFlight{rec, 0};
     runner_.start(task);
@@ -108,6 +138,33 @@ class RenderLoop {
     return rec;
   }
 
+  // A band running longer than --task-timeout is stopped and counts as failed.
+  std::optional<RunnerEvent> overdue_task() {
+    if (task_timeout_s_ <= 0) return std::nullopt;
+    for (const auto& [id, t] : in_flight_) {
+      if (now() - t.record.start_s <= task_timeout_s_) continue;
+      runner_.cancel(id);
+      return TaskFailed{id, {FailureKind::kCrashed,
+                             fmt::format("ran longer than --task-timeout {:g} s; stopped",
+                                         task_timeout_s_),
+                             {}}};
+    }
+    return std::nullopt;
+  }
+
+  std::string failure_summary() const {
+    std::string out;
+    for (const auto& [name, tally] : failures_) {
+      out += fmt::format("  {}: {} failed band{}{}; last: {}\n", name, tally.count,
+                         tally.count == 1 ? "" : "s",
+                         std::ranges::find(report_.excluded, name) != report_.excluded.end()
+                             ? " (excluded)"
+                             : "",
+                         tally.last);
+    }
+    return out;
+  }
+
   int handle(TaskProgress& e) {
     scheduler_.on_progress(e.id, e.fraction, now(), e.cpu_share);
     if (auto it = in_flight_.find(e.id); it != in_flight_.end()) it->second.traced = e.fraction;
@@ -115,17 +172,22 @@ class RenderLoop {
   }
 
   int handle(TaskFinished& e) {
-    scheduler_.on_finished(e.id, e.timing, now());
+    if (!in_flight_.contains(e.id)) return -1;  // a losing copy that ended as it was stopped
+    const std::vector<TaskId> losers = scheduler_.on_finished(e.id, e.timing, now());
     TaskRecord rec = close_record(e.id, "ok");
     rec.timing = e.timing;
     rec.bytes = e.band.deflated.size();
     report_.tasks.push_back(rec);
-    // On disk before it is used: a run that dies (a lost node ends an MPI job) keeps it.
-    auto err = write_band_file(band_dir_, e.band);
-    if (!err) {
-      ++bands_saved_;
-      err = assembler_.add(std::move(e.band));
+    for (TaskId loser : losers) {
+      runner_.cancel(loser);
+      report_.tasks.push_back(close_record(
+          loser, "stopped: the copy on " + runner_.slot_name(rec.slot) + " finished first"));
     }
+    // In the journal before it is used: a run that dies keeps it, and --resume re-uses it.
+    auto file = journal_.record(e.band);
+    std::optional<std::string> err;
+    if (!file) err = file.error();
+    else err = assembler_.add(std::move(e.band), *file);
     if (err) {
       runner_.abort();
       fmt::print(stderr, "taskdist: {}\n", *err);
@@ -135,20 +197,29 @@ class RenderLoop {
   }
 
   int handle(TaskFailed& e) {
+    if (!in_flight_.contains(e.id)) return -1;  // a losing copy that ended as it was stopped
     TaskRecord rec = close_record(e.id, e.failure.message);
     report_.tasks.push_back(rec);
     const FailureAction action = scheduler_.on_failed(e.id, e.failure, now());
     progress_.finish();
-    if (action == FailureAction::kRetried) {
-      fmt::print(stderr, "taskdist: band {} failed on {} ({}); retrying\n",
-                 rows_text(rec.rows), runner_.slot_name(rec.slot), e.failure.message);
+    const int node = scheduler_.node_of(rec.slot);
+    const std::string node_name = runner_.node_name(rec.slot);
+    if (e.failure.kind != FailureKind::kSceneError) {
+      failures_[node_name].count += 1;
+      failures_[node_name].last = e.failure.message;
+    }
+    if (scheduler_.node_excluded(node) && !excluded_reported_.contains(node)) {
+      excluded_reported_.insert(node);
+      report_.excluded.push_back(node_name);
+      fmt::print(stderr, "taskdist: {} failed {} bands in a row; it gets no more bands\n",
+                 node_name, failures_in_a_row_);
+    }
+    if (action == FailureAction::kRetried || action == FailureAction::kDuplicateGoesOn) {
+      fmt::print(stderr, "taskdist: band {} failed on {} ({}); {}\n", rows_text(rec.rows),
+                 runner_.slot_name(rec.slot), e.failure.message,
+                 action == FailureAction::kRetried ? "retrying"
+                                                   : "its copy on another slot goes on");
       if (!e.failure.detail.empty()) fmt::print(stderr, "{}\n", indent(e.failure.detail));
-      const int node = scheduler_.node_of(rec.slot);
-      if (scheduler_.node_excluded(node) && !excluded_reported_.contains(node)) {
-        excluded_reported_.insert(node);
-        fmt::print(stderr, "taskdist: {} failed {} bands in a row; its node gets no more bands\n",
-                   runner_.slot_name(rec.slot), SchedulerConfig{}.node_failure_limit);
-      }
       return -1;
     }
     runner_.abort();
@@ -159,10 +230,13 @@ class RenderLoop {
       fmt::print(stderr,
                  "taskdist: stopped: this error is the same for every band; fix the scene or "
                  "the options and run again\n");
+    } else if (scheduler_.all_excluded()) {
+      fmt::print(stderr, "taskdist: every worker failed {} bands in a row; stopped\n{}",
+                 failures_in_a_row_, failure_summary());
     } else {
       fmt::print(stderr, "taskdist: band {} failed {} times; last: {}\n{}\n", rows_text(rec.rows),
                  rec.attempt, e.failure.message, indent(e.failure.detail));
-      fmt::print(stderr, "taskdist: stopped; no output was written\n");
+      fmt::print(stderr, "taskdist: stopped; failures by worker:\n{}", failure_summary());
     }
     return kExitRenderFailed;
   }
@@ -170,9 +244,6 @@ class RenderLoop {
   int handle(Interrupted& e) {
     runner_.abort();
     progress_.finish();
-    // Ctrl-C is the user's own decision; another signal (a launcher ending the job) keeps the
-    // finished bands.
-    keep_bands_ = e.signal != SIGINT;
     fmt::print(stderr, "taskdist: interrupted by signal {}; stopped all bands, wrote no image\n",
                e.signal);
     return e.signal == SIGINT ? kExitInterrupted : 128 + e.signal;
@@ -181,7 +252,6 @@ class RenderLoop {
   int handle(WorkerLost& e) {
     runner_.abort();
     progress_.finish();
-    keep_bands_ = true;
     fmt::print(stderr, "taskdist: lost worker node {}: {}\n", e.node, e.message);
     fmt::print(stderr, "taskdist: stopped with {} of {} rows done; wrote no image\n",
                scheduler_.rows_done(), scheduler_.rows_total());
@@ -194,14 +264,20 @@ class RenderLoop {
     progress_.update({rows, scheduler_.rows_total(), scheduler_.in_flight(), now()});
   }
 
+  struct FailureTally {
+    int count = 0;
+    std::string last;
+  };
+
   const Clock::time_point start_;
+  const double task_timeout_s_;
   Runner& runner_;
   PngAssembler& assembler_;
-  const std::filesystem::path band_dir_;
+  Journal& journal_;
   std::set<int> excluded_reported_;
-  int bands_saved_ = 0;
-  bool keep_bands_ = false;
+  std::map<std::string, FailureTally> failures_;  // by node name
   Scheduler scheduler_;
+  const int failures_in_a_row_ = scheduler_.failure_limit();
   ProgressLine progress_;
   RunReport report_;
   struct InFlight {
@@ -215,54 +291,74 @@ class RenderLoop {
 
 int run_render(const Job& job, Clock::time_point program_start) {
   InterruptSignal::install();
-  auto scratch = TempDir::create(TempDir::default_parent(), "taskdist-");
+  auto scratch = TempDir::create_scratch("taskdist-");
   if (!scratch) {
     fmt::print(stderr, "taskdist: {}\n", scratch.error());
     return kExitRenderFailed;
   }
   LocalRunner runner(render_settings_for(job), scratch->path());
-  return run_render_with(job, program_start, runner, {.slots = job.slots, .slot_nodes = {}, .slot_speed = {}});
+  // Each local slot is its own failure domain: a slot that keeps failing is taken out alone.
+  EngineLayout layout{.slots = job.slots, .slot_nodes = {}, .slot_speed = {}};
+  for (int slot = 0; slot < job.slots; ++slot) layout.slot_nodes.push_back(slot);
+  return run_render_with(job, program_start, runner, layout);
 }
 
 int run_render_with(const Job& job, Clock::time_point program_start, Runner& runner,
                     const EngineLayout& layout) {
-  // Finished bands land next to the output (same filesystem): early ones wait there, and they
-  // survive a run that dies.
-  auto job_dir = TempDir::create(job.output.parent_path(), job.output.filename().string() +
-                                                               ".taskdist-");
-  if (!job_dir) {
-    fmt::print(stderr, "taskdist: {}\n", job_dir.error());
+  // Finished bands land in the job folder (beside the output by default) before they count:
+  // early ones wait there, and a run that dies keeps them for --resume.
+  auto journal = Journal::open(job);
+  if (!journal) {
+    fmt::print(stderr, "taskdist: {}\n", journal.error());
     return kExitUsage;
   }
-  const auto band_dir = job_dir->path() / "bands";
-  const auto spill_dir = job_dir->path() / "waiting";
-  std::error_code ec;
-  std::filesystem::create_directory(band_dir, ec);
-  std::filesystem::create_directory(spill_dir, ec);
+  for (const auto& note : journal->notes()) fmt::print(stderr, "taskdist: {}\n", note);
+  remove_stale_parts(job.output);
   auto assembler = PngAssembler::create({.width = job.width, .height = job.height,
                                          .alpha = job.alpha, .output = job.output,
-                                         .spill_dir = spill_dir});
+                                         .spill_dir = journal->spill_dir()});
   if (!assembler) {
     fmt::print(stderr, "taskdist: {}\n", assembler.error());
     return kExitUsage;
   }
-  RenderLoop loop(job, layout, program_start, runner, **assembler, band_dir);
-  if (int code = loop.run(); code >= 0) {
+  auto stop = [&](int code, int rows_done, int rows_total) {
     (*assembler)->discard();
-    if (loop.keep_bands()) {
-      std::filesystem::remove_all(spill_dir, ec);
-      fmt::print(stderr, "taskdist: the {} bands received are safe in {}\n", loop.bands_saved(),
-                 band_dir.string());
-      job_dir->release();
+    if (journal->bands() == 0) {
+      journal->remove();
+    } else {
+      fmt::print(stderr,
+                 "taskdist: {} finished bands ({} of {} rows) are kept in {}; run the same "
+                 "command with --resume to render only the rest\n",
+                 journal->bands(), rows_done, rows_total, journal->dir().string());
     }
     return code;
+  };
+  for (const JournalBand& b : journal->reused()) {
+    if (auto err = (*assembler)->add_stored(b.rows, b.file)) {
+      fmt::print(stderr, "taskdist: {}\n", *err);
+      return stop(kExitRenderFailed, 0, job.height);
+    }
   }
+  if (!job.quiet && !journal->reused().empty()) {
+    fmt::print(stderr, "taskdist: resuming: {} bands from {} are re-used\n",
+               journal->reused().size(), journal->dir().string());
+  }
+  RenderLoop loop(job, layout, program_start, runner, **assembler, *journal);
+  if (int code = loop.run(); code >= 0) return stop(code, loop.rows_done(), loop.rows_total());
   if (auto err = (*assembler)->finish()) {
     fmt::print(stderr, "taskdist: {}\n", *err);
-    return kExitRenderFailed;
+    return stop(kExitRenderFailed, loop.rows_done(), loop.rows_total());
   }
-  job_dir->remove();
+  if (job.keep_job_dir) {
+    if (!job.quiet) {
+      fmt::print(stderr, "taskdist: the job folder {} is kept (--keep-job-dir)\n",
+                 journal->dir().string());
+    }
+  } else {
+    journal->remove();
+  }
   RunReport& report = loop.report();
+  std::error_code ec;
   report.output_bytes = std::filesystem::file_size(job.output, ec);
   report.end_s = std::chrono::duration<double>(Clock::now() - program_start).count();
   report.master_peak_rss_bytes = peak_rss_bytes();

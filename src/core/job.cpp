@@ -213,6 +213,20 @@ std::expected<Job, std::string> build_job(const JobRequest& request) {
                                 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   job.policy = request.policy;
   if (!request.report.empty()) job.report = fs::absolute(request.report);
+  job.job_dir = request.job_dir.empty() ? fs::path(job.output.string() + ".taskdist")
+                                        : fs::absolute(request.job_dir).lexically_normal();
+  if (!fs::is_directory(job.job_dir.parent_path(), ec)) {
+    return Error("the folder of --job-dir '" + job.job_dir.string() + "' does not exist");
+  }
+  job.resume = request.resume;
+  job.keep_job_dir = request.keep_job_dir;
+  if (request.retries < 0) return Error("--retries must be 0 or more");
+  job.retries = request.retries;
+  if (!(request.task_timeout_s >= 0)) return Error("--task-timeout must be 0 (none) or more seconds");
+  job.task_timeout_s = request.task_timeout_s;
+  if (request.exclude_after < 1) return Error("--exclude-after must be at least 1");
+  job.exclude_after = request.exclude_after;
+  job.duplicates = request.duplicates;
   job.quiet = request.quiet;
 
   auto povray = find_executable(request.povray);

@@ -25,6 +25,13 @@ struct JobRequest {
   std::string report;                 ///< --report; empty: none
   bool quiet = false;
   std::string povray = "povray";      ///< the POV-Ray executable (name on PATH, or a path)
+  std::string job_dir;                ///< --job-dir; empty: OUT.png.taskdist beside the output
+  bool resume = false;
+  bool keep_job_dir = false;
+  int retries = 3;
+  double task_timeout_s = 0;          ///< 0: none
+  int exclude_after = 3;
+  bool duplicates = true;
 };
 
 /// A validated job. Paths are absolute.
@@ -45,6 +52,14 @@ struct Job {
   std::optional<std::filesystem::path> report;
   bool quiet = false;
   std::filesystem::path povray;       ///< resolved executable
+  /// Finished bands are journaled here (checksummed, synced) for --resume.
+  std::filesystem::path job_dir;
+  bool resume = false;                ///< re-use the bands of an earlier run of the same job
+  bool keep_job_dir = false;          ///< keep the journal after success
+  int retries = 3;                    ///< a failed band is tried again this often
+  double task_timeout_s = 0;          ///< a band running longer is stopped and retried; 0: never
+  int exclude_after = 3;              ///< a slot/node failing this many bands in a row is out
+  bool duplicates = true;             ///< copy stragglers onto idle slots at the end
 };
 
 /// Validates `request`. The error is one sentence for the user, naming the bad flag, option,

@@ -61,6 +61,8 @@ class Runner {
   virtual int running() const = 0;
   /// How messages name a slot, e.g. "slot 2" or "node3 (rank 3) slot 1".
   virtual std::string slot_name(int slot) const { return "slot " + std::to_string(slot + 1); }
+  /// How messages name the failure domain of a slot: the slot itself locally, its node under MPI.
+  virtual std::string node_name(int slot) const { return slot_name(slot); }
 };
 
 }  // namespace taskdist

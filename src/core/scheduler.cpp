@@ -12,24 +12,53 @@ bool any_capped(const SchedulerConfig& c) {
                              [&](double s) { return s < c.prestart_min_cpu_share; });
 }
 
-std::vector<RowRange> one_wave_plan(const SchedulerConfig& c) {
-  if (c.policy == Policy::kStatic) return static_plan(c.rows, c.slots, c.block);
+// `rows`: the rows still to render (all of them, unless the job resumes).
+std::vector<RowRange> one_wave_plan(const SchedulerConfig& c, int rows) {
+  if (rows == 0) return {};
+  if (c.policy == Policy::kStatic) return static_plan(rows, c.slots, c.block);
   if (c.policy == Policy::kDynamic && static_cast<int>(c.slot_speed.size()) == c.slots &&
       any_capped(c)) {
     std::vector<double> weights;
     for (double s : c.slot_speed) weights.push_back(std::max(s, 0.01));
-    return weighted_plan(c.rows, weights, c.block);
+    return weighted_plan(rows, weights, c.block);
   }
   return {};
+}
+
+std::vector<RowRange> rows_not_done(int rows, const std::vector<RowRange>& done) {
+  std::vector<RowRange> todo;
+  int at = 0;
+  for (const RowRange& d : done) {
+    if (d.begin > at) todo.push_back({at, std::min(d.begin, rows)});
+    at = std::max(at, d.end);
+  }
+  if (at < rows) todo.push_back({at, rows});
+  return todo;
+}
+
+int count_rows(const std::vector<RowRange>& ranges) {
+  int n = 0;
+  for (const RowRange& r : ranges) n += r.count();
+  return n;
 }
 
 }  // namespace
 
 Scheduler::Scheduler(SchedulerConfig config)
     : config_(config),
-      static_bands_(one_wave_plan(config)),
+      todo_(rows_not_done(config.rows, config.done)),
+      todo_rows_(count_rows(todo_)),
+      static_bands_(one_wave_plan(config, todo_rows_)),
       static_taken_(static_bands_.size(), false),
-      slot_tasks_(static_cast<size_t>(std::max(1, config.slots))) {}
+      slot_tasks_(static_cast<size_t>(std::max(1, config.slots))),
+      rows_done_(config.rows - todo_rows_) {}
+
+bool Scheduler::all_excluded() const {
+  for (int slot = 0; slot < config_.slots; ++slot) {
+    if (!excluded_nodes_.contains(node_of(slot))) return false;
+  }
+  return true;
+}
 
 bool Scheduler::in_tail(const Running& r) const {
   // Tracing is done: POV-Ray is writing its full-size output and shutting down (fixed sleeps).
@@ -60,6 +89,7 @@ std::optional<Scheduler::Retry> Scheduler::take_retry(int slot) {
     Retry retry = std::move(*it);
     retry_queue_.erase(it);
     retry.task.attempt += 1;
+    retry.task.duplicate_of = 0;
     return retry;
   }
   return std::nullopt;
@@ -74,6 +104,75 @@ bool Scheduler::slot_has_room(int slot) const {
 }
 
 std::optional<RowRange> Scheduler::take_rows(int slot, double now) {
+  if (pieces_.empty()) {
+    const auto band = take_virtual_rows(slot, now);
+    if (!band) return std::nullopt;
+    // Rows [begin, end) of the stacked rows still to do -> pieces of the real image.
+    int offset = 0;
+    for (const RowRange& t : todo_) {
+      const int lo = std::max(band->begin, offset);
+      const int hi = std::min(band->end, offset + t.count());
+      if (lo < hi) pieces_.push_back({t.begin + lo - offset, t.begin + hi - offset});
+      offset += t.count();
+    }
+  }
+  if (pieces_.empty()) return std::nullopt;
+  const RowRange piece = pieces_.front();
+  pieces_.pop_front();
+  return piece;
+}
+
+bool Scheduler::nothing_left_to_hand_out() const {
+  return pieces_.empty() && retry_queue_.empty() && batch_.empty() &&
+         (static_bands_.empty() ? next_row_ >= todo_rows_
+                                : std::ranges::all_of(static_taken_, [](bool t) { return t; }));
+}
+
+std::vector<Task> Scheduler::straggler_copies(double now) {
+  std::vector<Task> copies;
+  if (config_.policy != Policy::kDynamic || config_.duplicate_after_s < 0 ||
+      !nothing_left_to_hand_out()) {
+    return copies;
+  }
+  // Bands that may be copied, longest-running first: one copy per band, none of a band that has
+  // finished tracing (only its output is left) or that is young.
+  std::vector<const Running*> candidates;
+  for (const auto& [id, r] : running_) {
+    if (r.copies.empty() && r.fraction < 1.0 && now - r.started >= config_.duplicate_after_s) {
+      candidates.push_back(&r);
+    }
+  }
+  std::ranges::sort(candidates, {}, [](const Running* r) { return r->started; });
+  for (int slot = 0; slot < config_.slots && !candidates.empty(); ++slot) {
+    const int node = node_of(slot);
+    if (!slot_tasks_[static_cast<size_t>(slot)].empty() || excluded_nodes_.contains(node)) {
+      continue;
+    }
+    // Preferably a band running on another node; never one that failed on this node.
+    auto fits = [&](const Running* r, bool other_node) {
+      return !r->failed_on.contains(node) && (!other_node || node_of(r->task.slot) != node);
+    };
+    auto it = std::ranges::find_if(candidates, [&](const Running* r) { return fits(r, true); });
+    if (it == candidates.end()) {
+      it = std::ranges::find_if(candidates, [&](const Running* r) { return fits(r, false); });
+    }
+    if (it == candidates.end()) continue;
+    const Running& original = **it;
+    candidates.erase(it);
+    Task copy = original.task;
+    copy.id = next_id_++;
+    copy.slot = slot;
+    copy.duplicate_of = original.task.id;
+    Running state{copy, now, 0, -1, -1, original.failed_on, {original.task.id}};
+    running_.at(original.task.id).copies.push_back(copy.id);
+    running_[copy.id] = std::move(state);
+    slot_tasks_[static_cast<size_t>(slot)].push_back(copy.id);
+    copies.push_back(copy);
+  }
+  return copies;
+}
+
+std::optional<RowRange> Scheduler::take_virtual_rows(int slot, double now) {
   if (!static_bands_.empty()) {
     // Band i belongs to slot i; a slot without a band of its own takes none.
     const auto i = static_cast<size_t>(slot);
@@ -85,8 +184,8 @@ std::optional<RowRange> Scheduler::take_rows(int slot, double now) {
   }
   if (batch_.empty()) {
     DynamicState state;
-    state.total_rows = config_.rows;
-    state.remaining = config_.rows - next_row_;
+    state.total_rows = todo_rows_;
+    state.remaining = todo_rows_ - next_row_;
     state.slots = config_.slots;
     state.block = config_.block;
     state.model = model_with_running(now);
@@ -130,11 +229,12 @@ std::vector<Task> Scheduler::dispatch(double now) {
       Task& task = next.task;
       task.id = next_id_++;
       task.slot = slot;
-      running_[task.id] = Running{task, 0, -1, -1, std::move(next.failed_on)};
+      running_[task.id] = Running{task, now, 0, -1, -1, std::move(next.failed_on), {}};
       slot_tasks_[static_cast<size_t>(slot)].push_back(task.id);
       started.push_back(task);
     }
   }
+  for (const Task& copy : straggler_copies(now)) started.push_back(copy);
   return started;
 }
 
@@ -154,10 +254,15 @@ void Scheduler::finish_running(TaskId id) {
   running_.erase(it);
 }
 
-void Scheduler::on_finished(TaskId id, const TaskTiming& timing, double /*now*/) {
+std::vector<TaskId> Scheduler::on_finished(TaskId id, const TaskTiming& timing, double /*now*/) {
   const RowRange rows = running_.at(id).task.rows;
   node_failures_[node_of(running_.at(id).task.slot)] = 0;
+  std::vector<TaskId> losers;
+  for (TaskId copy : running_.at(id).copies) {
+    if (running_.contains(copy)) losers.push_back(copy);
+  }
   finish_running(id);
+  for (TaskId copy : losers) finish_running(copy);
   rows_done_ += rows.count();
   if (timing.trace_s >= 0 && rows.count() > 0) {
     traced_seconds_ += timing.trace_s;
@@ -165,21 +270,28 @@ void Scheduler::on_finished(TaskId id, const TaskTiming& timing, double /*now*/)
     const double overhead = std::max(0.0, timing.wall_s - timing.trace_s);
     model_.overhead_s = model_.overhead_s > 0 ? 0.5 * (model_.overhead_s + overhead) : overhead;
   }
+  return losers;
 }
 
 FailureAction Scheduler::on_failed(TaskId id, const TaskFailure& failure, double /*now*/) {
   Task task = running_.at(id).task;
   std::set<int> failed_on = std::move(running_.at(id).failed_on);
+  const std::vector<TaskId> copies = running_.at(id).copies;
   finish_running(id);
-  if (failure.kind == FailureKind::kSceneError || task.attempt >= config_.max_attempts) {
-    return FailureAction::kAbortJob;
-  }
+  if (failure.kind == FailureKind::kSceneError) return FailureAction::kAbortJob;
   const int node = node_of(task.slot);
   failed_on.insert(node);
-  if (++node_failures_[node] >= config_.node_failure_limit &&
-      other_node_available({node})) {
-    excluded_nodes_.insert(node);
+  if (++node_failures_[node] >= config_.node_failure_limit) excluded_nodes_.insert(node);
+  bool copy_goes_on = false;
+  for (TaskId c : copies) {
+    auto it = running_.find(c);
+    if (it == running_.end()) continue;
+    std::erase(it->second.copies, id);
+    it->second.failed_on.insert(node);
+    copy_goes_on = true;
   }
+  if (copy_goes_on) return FailureAction::kDuplicateGoesOn;
+  if (task.attempt >= config_.max_attempts || all_excluded()) return FailureAction::kAbortJob;
   retry_queue_.push_back({task, std::move(failed_on)});
   return FailureAction::kRetried;
 }

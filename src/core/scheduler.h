@@ -36,27 +36,46 @@ struct SchedulerConfig {
   /// hidden there and every extra band costs a whole start-up and output: the dynamic policy
   /// then cuts one wave covering the image, each slot's band proportional to its speed.
   std::vector<double> slot_speed;
-  /// A node whose bands failed this often in a row gets no more bands (while others remain).
+  /// A node whose bands failed this often in a row gets no more bands; once every node is
+  /// out, the job stops.
   int node_failure_limit = 3;
+  /// Rows already rendered (a resumed job's journal): sorted, not overlapping. Only the rest is
+  /// handed out; the policies split the rest as if it were one image.
+  std::vector<RowRange> done;
+  /// Dynamic policy: once nothing is left to hand out, an idle slot renders a copy of the band
+  /// that has run longest (at least this long; < 0: never); the first copy to finish wins.
+  double duplicate_after_s = 2.0;
 };
 
 /// What the loop must do after a failure.
-enum class FailureAction { kRetried, kAbortJob };
+enum class FailureAction {
+  kRetried,           ///< the band waits for another try
+  kDuplicateGoesOn,   ///< a copy of the band is still running: nothing to retry
+  kAbortJob,          ///< a scene error, a band out of attempts, or every node excluded
+};
 
 class Scheduler {
  public:
   explicit Scheduler(SchedulerConfig config);
 
   /// Tasks to start now, each with its slot. Call after every event.
+  /// A copy of a straggling band has `duplicate_of` set to the original's id.
   std::vector<Task> dispatch(double now);
   /// `cpu_share`: CPU per thread the band got while tracing (< 0: unknown); see in_tail().
   void on_progress(TaskId id, double fraction, double now, double cpu_share = -1);
-  void on_finished(TaskId id, const TaskTiming& timing, double now);
+  /// Returns the copies of the band still running, which the caller must stop (no event follows
+  /// for them in the scheduler).
+  std::vector<TaskId> on_finished(TaskId id, const TaskTiming& timing, double now);
   /// A scene error aborts the job; anything else is retried up to max_attempts.
   FailureAction on_failed(TaskId id, const TaskFailure& failure, double now);
+  /// True if `id` is running (not finished, failed or stopped as a losing copy).
+  bool running(TaskId id) const { return running_.contains(id); }
 
   /// True once `node` failed node_failure_limit bands in a row and was taken out of the job.
   bool node_excluded(int node) const { return excluded_nodes_.contains(node); }
+  int failure_limit() const { return config_.node_failure_limit; }
+  /// True once no node may render any more (all excluded).
+  bool all_excluded() const;
   /// The node of `slot` (see SchedulerConfig::slot_nodes).
   int node_of(int slot) const;
 
@@ -68,10 +87,12 @@ class Scheduler {
  private:
   struct Running {
     Task task;
+    double started = 0;
     double fraction = 0;
     double first_progress = -1;  // time of the first progress report
     double cpu_share = -1;
     std::set<int> failed_on;     // nodes where earlier attempts at this band failed
+    std::vector<TaskId> copies;  // other running copies of the same band
   };
 
   struct Retry {
@@ -84,16 +105,24 @@ class Scheduler {
   bool other_node_available(const std::set<int>& nodes) const;
   bool in_tail(const Running& r) const;
   std::optional<RowRange> take_rows(int slot, double now);
+  std::optional<RowRange> take_virtual_rows(int slot, double now);
+  bool nothing_left_to_hand_out() const;
+  std::vector<Task> straggler_copies(double now);
   CostModel model_with_running(double now) const;
   void finish_running(TaskId id);
 
   // Constant after construction.
   const SchedulerConfig config_;
+  // The rows still to render (complement of config_.done). The policies plan in a "virtual"
+  // image of just these rows, stacked; take_rows maps a virtual band back to real pieces.
+  const std::vector<RowRange> todo_;
+  const int todo_rows_;
   // Static, or dynamic on capped slots: band i for slot i, one wave over the image. Empty: the
   // dynamic policy's batches.
   const std::vector<RowRange> static_bands_;
 
-  int next_row_ = 0;                     // dynamic: first row not in any batch yet
+  std::deque<RowRange> pieces_;          // real pieces of a virtual band, not handed out yet
+  int next_row_ = 0;                     // dynamic: first virtual row not in any batch yet
   std::deque<RowRange> batch_;           // dynamic: bands of the current batch not handed out
   std::vector<bool> static_taken_;       // static: band i handed out
   std::deque<Retry> retry_queue_;        // failed bands waiting for another try

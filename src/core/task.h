@@ -22,6 +22,7 @@ struct Task {
   int slot = 0;
   RowRange rows;
   int attempt = 1;
+  TaskId duplicate_of = 0;  ///< a copy of a straggling band: the original's id
 };
 
 /// How long a finished task took, as the renderer measured it.

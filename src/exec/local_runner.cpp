@@ -91,7 +91,22 @@ std::optional<RunnerEvent> LocalRunner::wait(double timeout_s) {
 
 void LocalRunner::cancel(TaskId id) {
   auto it = renders_.find(id);
-  if (it == renders_.end()) return;
+  if (it == renders_.end()) {
+    // Ended already: drop its end if wait() has not returned it yet.
+    const auto n = std::erase_if(ready_, [id](const RunnerEvent& e) {
+      return std::visit(
+          [id](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, TaskFinished> || std::is_same_v<T, TaskFailed>) {
+              return v.id == id;
+            }
+            return false;
+          },
+          e);
+    });
+    unreported_ -= static_cast<int>(n);
+    return;
+  }
   it->second.render->stop(kStopGraceSeconds);
   remove_work_dir(it->second.work_dir);
   renders_.erase(it);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,10 +50,14 @@ std::expected<Subprocess, std::string> Subprocess::spawn(const std::vector<std::
   }
   envp.push_back(nullptr);
 
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) return std::unexpected(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
     // Child: only async-signal-safe calls from here on.
+    // If taskdist dies outright (SIGKILL), its renderers go with it instead of running on.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     ::setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);

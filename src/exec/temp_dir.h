@@ -14,6 +14,9 @@ class TempDir {
                                                     const std::string& prefix);
   /// The parent for scratch files: $TMPDIR, or /tmp.
   static std::filesystem::path default_parent();
+  /// Creates `<default_parent>/<prefix><pid>-XXXXXX`, after removing the scratch directories
+  /// `<prefix><pid>-*` of processes that are gone (a run killed outright leaves its own behind).
+  static std::expected<TempDir, std::string> create_scratch(const std::string& prefix);
 
   TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
   TempDir& operator=(TempDir&& other) noexcept;

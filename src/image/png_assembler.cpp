@@ -1,5 +1,7 @@
 #include "image/png_assembler.h"
 
+#include "image/band_file.h"
+
 #include <unistd.h>
 #include <zlib.h>
 
@@ -90,11 +92,32 @@ std::optional<std::string> PngAssembler::write_band(const EncodedBand& band) {
   return std::nullopt;
 }
 
-std::optional<std::string> PngAssembler::add(EncodedBand band) {
+std::optional<std::string> PngAssembler::add_stored(RowRange rows,
+                                                   const std::filesystem::path& band_file) {
+  if (rows.begin == next_row_) {
+    auto band = read_band_file(band_file);
+    if (!band) return band.error();
+    return add(std::move(*band), band_file);
+  }
+  Waiting w;
+  w.band.rows = rows;
+  w.spill_file = band_file;
+  w.stored = true;
+  waiting_.emplace(rows.begin, std::move(w));
+  return std::nullopt;
+}
+
+std::optional<std::string> PngAssembler::add(EncodedBand band,
+                                            const std::filesystem::path& band_file) {
   if (band.rows.begin != next_row_) {
-    // Early: wait, in memory while the budget allows, else in a spill file.
+    // Early: wait, in memory while the budget allows, else in its band file or a spill file.
     Waiting w;
-    if (held_bytes_ + band.deflated.size() > options_.memory_budget) {
+    if (held_bytes_ + band.deflated.size() > options_.memory_budget && !band_file.empty()) {
+      w.spill_file = band_file;
+      w.stored = true;
+      band.deflated.clear();
+      band.deflated.shrink_to_fit();
+    } else if (held_bytes_ + band.deflated.size() > options_.memory_budget) {
       w.spill_file = options_.spill_dir / ("band-" + std::to_string(band.rows.begin) + ".deflate");
       std::ofstream out(w.spill_file, std::ios::binary);
       out.write(band.deflated.data(), static_cast<std::streamsize>(band.deflated.size()));
@@ -114,7 +137,11 @@ std::optional<std::string> PngAssembler::add(EncodedBand band) {
   for (auto it = waiting_.find(next_row_); it != waiting_.end(); it = waiting_.find(next_row_)) {
     Waiting w = std::move(it->second);
     waiting_.erase(it);
-    if (!w.spill_file.empty()) {
+    if (w.stored) {
+      auto stored = read_band_file(w.spill_file);
+      if (!stored) return stored.error();
+      w.band = std::move(*stored);
+    } else if (!w.spill_file.empty()) {
       std::ifstream in(w.spill_file, std::ios::binary);
       w.band.deflated.assign(std::istreambuf_iterator<char>(in), {});
       std::error_code ec;
@@ -158,7 +185,7 @@ void PngAssembler::discard() {
   std::error_code ec;
   std::filesystem::remove(temp_path_, ec);
   for (auto& [row, w] : waiting_) {
-    if (!w.spill_file.empty()) std::filesystem::remove(w.spill_file, ec);
+    if (!w.spill_file.empty() && !w.stored) std::filesystem::remove(w.spill_file, ec);
   }
   waiting_.clear();
   held_bytes_ = 0;

@@ -32,9 +32,13 @@ class PngAssembler {
   PngAssembler(const PngAssembler&) = delete;
   PngAssembler& operator=(const PngAssembler&) = delete;
 
-  /// Takes a band; writes it and every waiting band that has become contiguous.
+  /// Takes a band; writes it and every waiting band that has become contiguous. `band_file`: the
+  /// band is also in that band file (band_file.h), where it waits instead of a spill file.
   /// REQUIRES: bands cover [0, height) without overlap.
-  std::optional<std::string> add(EncodedBand band);
+  std::optional<std::string> add(EncodedBand band, const std::filesystem::path& band_file = {});
+  /// Takes the band in `band_file` (rows `rows`), read only when its turn comes: a resumed job's
+  /// journal costs no memory.
+  std::optional<std::string> add_stored(RowRange rows, const std::filesystem::path& band_file);
   /// Closes the zlib stream and the file, syncs it and renames it to the output name.
   /// REQUIRES: rows_written() == height.
   std::optional<std::string> finish();
@@ -55,6 +59,7 @@ class PngAssembler {
   struct Waiting {
     EncodedBand band;                   // `deflated` empty if spilled
     std::filesystem::path spill_file;   // non-empty if spilled
+    bool stored = false;                // spill_file is a band file of the journal: keep it
   };
 
   // Constant after construction.

@@ -152,7 +152,7 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
   std::unique_ptr<LocalRunner> local;
   std::optional<TempDir> scratch;
   if (options.master_slots > 0) {
-    auto dir = TempDir::create(TempDir::default_parent(), "taskdist-");
+    auto dir = TempDir::create_scratch("taskdist-");
     if (!dir) return fail(kExitRenderFailed, dir.error());
     scratch.emplace(std::move(*dir));
     Job local_job = job;

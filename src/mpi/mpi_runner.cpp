@@ -37,6 +37,11 @@ std::string MpiRunner::slot_name(int slot) const {
   return fmt::format("{} slot {}", where, p.local + 1);
 }
 
+std::string MpiRunner::node_name(int slot) const {
+  const SlotPlace& p = slots_.at(static_cast<size_t>(slot));
+  return p.rank == 0 ? master_host_ + " (master)" : node(p.rank)->name();
+}
+
 void MpiRunner::start(const Task& task) {
   ++unreported_;
   const SlotPlace& place = slots_.at(static_cast<size_t>(task.slot));

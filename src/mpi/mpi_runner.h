@@ -49,6 +49,7 @@ class MpiRunner : public Runner {
   void abort() override;
   int running() const override { return unreported_; }
   std::string slot_name(int slot) const override;
+  std::string node_name(int slot) const override;
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -73,7 +73,7 @@ void run_paper_band(const Message& m, Channel& channel) {
   const auto& h = m.header;
   nlohmann::json reply;
   std::string part_bytes;
-  auto dir = TempDir::create(TempDir::default_parent(), "taskdist-paper-");
+  auto dir = TempDir::create_scratch("taskdist-paper-");
   std::string error;
   if (!dir) {
     error = dir.error();
@@ -185,7 +185,7 @@ class WorkerLoop {
 // One job: unpack its scene, say whether this node can render it, then render bands until the
 // master ends the job.
 JobEnd serve_job(const Message& job_msg, Channel& channel, int slots) {
-  auto scratch = TempDir::create(TempDir::default_parent(), "taskdist-node-");
+  auto scratch = TempDir::create_scratch("taskdist-node-");
   if (!scratch) {
     channel.send(kMaster, Tag::kReady, {{"error", scratch.error()}});
     return {};

@@ -111,8 +111,10 @@ std::expected<std::unique_ptr<BandRender>, std::string> BandRender::start(
     const RenderSettings& settings, const Task& task, const std::filesystem::path& work_dir) {
   // POV_TEMP_DIR: where POV-Ray pages a large image buffer (/tmp/pov<PID>), left behind when the
   // process is killed; the task's own directory is removed after the task.
+  // TASKDIST_SLOT (1-based, the node's own slot under MPI) lets a wrapper script tell slots apart.
   auto process = Subprocess::spawn(povray_argv(settings, task.rows), work_dir,
-                                   {"POV_TEMP_DIR=" + work_dir.string() + "/"});
+                                   {"POV_TEMP_DIR=" + work_dir.string() + "/",
+                                    "TASKDIST_SLOT=" + std::to_string(task.slot + 1)});
   if (!process) return std::unexpected(process.error());
   return std::unique_ptr<BandRender>(new BandRender(settings, task, std::move(*process)));
 }

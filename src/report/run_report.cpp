@@ -29,8 +29,12 @@ std::string timing_table(const Job& job, const RunReport& r) {
   auto row = [&](const char* name, double s) {
     return fmt::format("  {:<24} {:>9.3f} s {:>6.1f} %\n", name, s, 100.0 * s / total);
   };
-  int ok = 0;
-  for (const auto& t : r.tasks) ok += t.outcome == "ok";
+  int ok = 0, failed = 0, stopped = 0;
+  for (const auto& t : r.tasks) {
+    ok += t.outcome == "ok";
+    stopped += t.outcome.starts_with("stopped");
+  }
+  failed = static_cast<int>(r.tasks.size()) - ok - stopped;
   std::string out = "\n";
   out += row("first sequential part", r.seq1_s());
   out += row("parallel part", r.parallel_s());
@@ -43,6 +47,19 @@ std::string timing_table(const Job& job, const RunReport& r) {
                      job.slots == 1 ? "" : "s", job.scene.filename().string(),
                      job.output.string(), r.output_bytes / 1024.0,
                      r.master_peak_rss_bytes / 1048576.0);
+  if (!r.reused.empty()) {
+    int rows = 0;
+    for (const auto& b : r.reused) rows += b.count();
+    out += fmt::format("  resumed: {} bands ({} rows) taken from the journal, not rendered again\n",
+                       r.reused.size(), rows);
+  }
+  if (failed > 0 || stopped > 0) {
+    out += fmt::format("  {} band{} failed and {} retried; {} losing cop{} of straggling bands "
+                       "stopped\n",
+                       failed, failed == 1 ? "" : "s", failed == 1 ? "was" : "were", stopped,
+                       stopped == 1 ? "y" : "ies");
+  }
+  for (const auto& name : r.excluded) out += fmt::format("  excluded: {}\n", name);
   return out;
 }
 
@@ -57,6 +74,7 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
                      {"last_row", t.rows.end - 1},
                      {"rows", t.rows.count()},
                      {"attempt", t.attempt},
+                     {"duplicate_of", t.duplicate_of},
                      {"start_s", t.start_s},
                      {"end_s", t.end_s},
                      {"povray_wall_s", t.timing.wall_s},
@@ -65,6 +83,10 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
                      {"povray_peak_rss_bytes", t.timing.peak_rss_bytes},
                      {"bytes", t.bytes},
                      {"outcome", t.outcome}});
+  }
+  nlohmann::json reused = nlohmann::json::array();
+  for (const auto& b : r.reused) {
+    reused.push_back({{"first_row", b.begin}, {"last_row", b.end - 1}, {"rows", b.count()}});
   }
   nlohmann::json doc = {
       {"scene", job.scene.string()},
@@ -82,6 +104,8 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
       {"output_bytes", r.output_bytes},
       {"master_peak_rss_bytes", r.master_peak_rss_bytes},
       {"tasks", tasks},
+      {"reused", reused},
+      {"excluded", r.excluded},
   };
   std::ofstream out(path);
   out << doc.dump(2) << '\n';

@@ -19,6 +19,7 @@ struct TaskRecord {
   std::string where;    ///< the slot as the runner names it, e.g. "node3 (rank 3) slot 1"
   RowRange rows;
   int attempt = 1;
+  TaskId duplicate_of = 0;  ///< a copy of a straggling band: the original's id
   double start_s = 0;   ///< since the job started
   double end_s = 0;
   TaskTiming timing;
@@ -34,6 +35,8 @@ struct RunReport {
   std::vector<TaskRecord> tasks;
   uint64_t output_bytes = 0;
   uint64_t master_peak_rss_bytes = 0;
+  std::vector<RowRange> reused;        ///< bands of an earlier run taken from the journal
+  std::vector<std::string> excluded;   ///< slots or nodes that got no more bands
 
   double seq1_s() const { return first_dispatch_s; }
   double parallel_s() const { return last_arrival_s - first_dispatch_s; }

@@ -1,0 +1,270 @@
+#include "core/journal.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "image/band_file.h"
+
+namespace fs = std::filesystem;
+
+namespace taskdist {
+namespace {
+
+using Error = std::unexpected<std::string>;
+using nlohmann::json;
+
+constexpr int kJournalVersion = 1;
+// Scene files are hashed by content up to this many bytes in all; beyond, by size and time.
+constexpr uint64_t kHashContentLimit = 256ull << 20;
+
+class Fnv1a {
+ public:
+  void add(const void* data, size_t size) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < size; ++i) hash_ = (hash_ ^ p[i]) * 0x100000001b3ull;
+  }
+  std::string hex() const { return fmt::format("{:016x}", hash_); }
+
+ private:
+  uint64_t hash_ = 0xcbf29ce484222325ull;
+};
+
+std::string hash_file(const fs::path& path, uint64_t& content_budget) {
+  std::error_code ec;
+  const uint64_t size = fs::file_size(path, ec);
+  Fnv1a h;
+  if (!ec && size <= content_budget) {
+    content_budget -= size;
+    std::ifstream in(path, std::ios::binary);
+    char buf[1 << 16];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) h.add(buf, static_cast<size_t>(in.gcount()));
+    return h.hex();
+  }
+  const auto time = fs::last_write_time(path, ec).time_since_epoch().count();
+  return fmt::format("size {} time {}", size, time);
+}
+
+// Every regular file under the scene's folder, but not the job's own output and journal.
+json scene_file_hashes(const Job& job) {
+  json files = json::object();
+  uint64_t budget = kHashContentLimit;
+  std::error_code ec;
+  const std::string output_name = job.output.filename().string();
+  for (auto it = fs::recursive_directory_iterator(
+           job.scene_dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (p == job.job_dir || p == job.output.parent_path() / (output_name + ".taskdist")) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file(ec)) continue;
+    if (p.parent_path() == job.output.parent_path() &&
+        p.filename().string().starts_with(output_name)) {
+      continue;  // the output and its temporary files
+    }
+    files[p.lexically_relative(job.scene_dir).string()] = hash_file(p, budget);
+  }
+  return files;
+}
+
+json identity(const Job& job) {
+  return {{"taskdist_journal", kJournalVersion},
+          {"scene", job.scene.string()},
+          {"width", job.width},
+          {"height", job.height},
+          {"alpha", job.alpha},
+          {"pov_options", job.pov_options},
+          {"scene_files", scene_file_hashes(job)}};
+}
+
+// Why the journal's job differs from `now`, in words; empty if it does not.
+std::string difference(const json& then, const json& now) {
+  if (then.value("taskdist_journal", 0) != kJournalVersion) return "written by another version";
+  if (then.value("scene", "") != now["scene"]) {
+    return fmt::format("its scene is {}", then.value("scene", "?"));
+  }
+  if (then.value("width", 0) != now["width"] || then.value("height", 0) != now["height"]) {
+    return fmt::format("its size is {}x{}, not {}x{}", then.value("width", 0),
+                       then.value("height", 0), now["width"].get<int>(),
+                       now["height"].get<int>());
+  }
+  if (then.value("alpha", false) != now["alpha"]) return "+UA (alpha) differs";
+  if (then.value("pov_options", json::array()) != now["pov_options"]) {
+    return fmt::format("its POV-Ray options were: {}",
+                       then.value("pov_options", json::array()).dump());
+  }
+  const json old_files = then.value("scene_files", json::object());
+  const json& new_files = now["scene_files"];
+  for (const auto& [name, hash] : new_files.items()) {
+    if (!old_files.contains(name)) return fmt::format("the scene file {} is new", name);
+    if (old_files[name] != hash) return fmt::format("the scene file {} has changed", name);
+  }
+  for (const auto& [name, hash] : old_files.items()) {
+    if (!new_files.contains(name)) return fmt::format("the scene file {} is gone", name);
+  }
+  return {};
+}
+
+std::optional<std::string> write_synced(const fs::path& path, const std::string& text) {
+  const fs::path temp = path.string() + ".part";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  const int err = errno;
+  if (fd >= 0) ::close(fd);
+  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return fmt::format("cannot write '{}': {}", path.string(), std::strerror(ok ? errno : err));
+  }
+  return std::nullopt;
+}
+
+void sync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+std::string job_identity_json(const Job& job) { return identity(job).dump(2); }
+
+std::expected<Journal, std::string> Journal::open(const Job& job) {
+  const fs::path& dir = job.job_dir;
+  std::error_code ec;
+  const bool existed = fs::exists(dir, ec);
+  const fs::path job_file = dir / "job.json";
+  if (existed && !fs::is_directory(dir, ec)) {
+    return Error(fmt::format("'{}' (the job folder) is not a folder; remove it or give another "
+                             "--job-dir",
+                             dir.string()));
+  }
+  if (existed && !fs::exists(job_file, ec) && !fs::is_empty(dir, ec)) {
+    return Error(fmt::format("'{}' exists and is not a taskdist job folder; remove it or give "
+                             "another --job-dir",
+                             dir.string()));
+  }
+  fs::create_directories(dir / "bands", ec);
+  if (!ec) fs::create_directories(dir / "waiting", ec);
+  if (ec) {
+    return Error(fmt::format("cannot create the job folder '{}': {}", dir.string(), ec.message()));
+  }
+  const int lock_fd = ::open((dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    return Error(fmt::format("another taskdist is working on '{}' (its lock is held); wait for "
+                             "it to end, or give another -o or --job-dir",
+                             dir.string()));
+  }
+  Journal journal(dir, lock_fd);
+  const json now = identity(job);
+  if (fs::exists(job_file, ec)) {
+    std::ifstream in(job_file);
+    const json then = json::parse(in, nullptr, /*allow_exceptions=*/false);
+    const std::string diff = then.is_object() ? difference(then, now) : "its job.json is damaged";
+    if (!diff.empty()) {
+      journal.lock_fd_ = -1;
+      ::close(lock_fd);
+      return Error(fmt::format("'{}' holds a run of another job ({}); remove the folder, or "
+                               "give another -o or --job-dir",
+                               dir.string(), diff));
+    }
+    if (!job.resume) {
+      int bands = 0;
+      for (const auto& e : fs::directory_iterator(dir / "bands", ec)) {
+        bands += e.path().extension() == ".tdb";
+      }
+      journal.lock_fd_ = -1;
+      ::close(lock_fd);
+      return Error(fmt::format("'{}' holds an earlier run of this job ({} finished band{}); add "
+                               "--resume to re-use them and render the rest, or remove the "
+                               "folder to start over",
+                               dir.string(), bands, bands == 1 ? "" : "s"));
+    }
+    if (auto err = journal.scan_bands(job)) return Error(*err);
+    return journal;
+  }
+  if (job.resume) {
+    journal.notes_.push_back(
+        fmt::format("nothing to resume in '{}': rendering every band", dir.string()));
+  }
+  if (auto err = write_synced(job_file, now.dump(2) + "\n")) return Error(*err);
+  sync_dir(dir);
+  return journal;
+}
+
+std::optional<std::string> Journal::scan_bands(const Job& job) {
+  std::error_code ec;
+  const uint64_t row_bytes = 1 + static_cast<uint64_t>(job.width) * (job.alpha ? 4 : 3);
+  std::vector<JournalBand> found;
+  for (const auto& e : fs::directory_iterator(band_dir(), ec)) {
+    const fs::path& p = e.path();
+    if (p.extension() != ".tdb") {
+      fs::remove(p, ec);  // a band that was being written when the run died
+      continue;
+    }
+    auto band = read_band_file(p);
+    std::string problem;
+    if (!band) {
+      problem = band.error();
+    } else if (band->rows.begin < 0 || band->rows.end > job.height ||
+               band->raw_bytes != row_bytes * static_cast<uint64_t>(band->rows.count())) {
+      problem = fmt::format("'{}' does not fit a {}x{} image", p.string(), job.width, job.height);
+    }
+    if (!problem.empty()) {
+      notes_.push_back(problem + "; removed, its rows are rendered again");
+      fs::remove(p, ec);
+      continue;
+    }
+    found.push_back({band->rows, p});
+  }
+  std::ranges::sort(found, {}, [](const JournalBand& b) { return b.rows.begin; });
+  int covered = 0;
+  for (auto& b : found) {
+    if (b.rows.begin < covered) {
+      notes_.push_back(fmt::format("'{}' overlaps another band; removed", b.file.string()));
+      fs::remove(b.file, ec);
+      continue;
+    }
+    covered = b.rows.end;
+    reused_.push_back(std::move(b));
+  }
+  fs::remove_all(spill_dir(), ec);
+  fs::create_directories(spill_dir(), ec);
+  return std::nullopt;
+}
+
+Journal::Journal(Journal&& other) noexcept
+    : dir_(std::move(other.dir_)), lock_fd_(other.lock_fd_), reused_(std::move(other.reused_)),
+      notes_(std::move(other.notes_)), recorded_(other.recorded_) {
+  other.lock_fd_ = -1;
+}
+
+Journal::~Journal() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+std::expected<fs::path, std::string> Journal::record(const EncodedBand& band) {
+  if (auto err = write_band_file(band_dir(), band)) return Error(*err);
+  sync_dir(band_dir());
+  ++recorded_;
+  return band_dir() / band_file_name(band.rows);
+}
+
+void Journal::remove() {
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_fd_ = -1;
+}
+
+}  // namespace taskdist

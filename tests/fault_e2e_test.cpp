@@ -1,0 +1,485 @@
+// Fault injection with the real taskdist and the real povray: killed renderers, a worker that
+// always fails, a hung renderer, a straggler, a killed master and --resume, a damaged journal, a
+// full disk. Every image is compared pixel by pixel with one full povray render.
+//
+// The master-kill loops run TASKDIST_FAULT_RUNS times each (default 3 here; bench/faults.sh
+// runs them 10 times and more).
+#include <gtest/gtest.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "exec/subprocess.h"
+#include "image/band_file.h"
+#include "test_support.h"
+
+namespace taskdist {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace taskdist::testing;
+using Clock = std::chrono::steady_clock;
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(read_file(p)); }
+
+int fault_runs() {
+  const char* v = std::getenv("TASKDIST_FAULT_RUNS");
+  return v ? std::max(1, std::atoi(v)) : 3;
+}
+
+std::mt19937 seeded_rng(const char* what) {
+  const unsigned seed = static_cast<unsigned>(
+      std::getenv("TASKDIST_FAULT_SEED") ? std::atoi(std::getenv("TASKDIST_FAULT_SEED"))
+                                         : std::random_device{}());
+  std::cout << what << ": seed " << seed << " (TASKDIST_FAULT_SEED to repeat)\n";
+  return std::mt19937(seed);
+}
+
+// A command running in the background, its stdout and stderr going to files.
+class Background {
+ public:
+  Background(const std::vector<std::string>& argv, const fs::path& dir, const std::string& name)
+      : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
+    std::vector<std::string> sh = {"/bin/sh", "-c", "exec \"$@\" >\"$0.out\" 2>\"$0.err\"",
+                                   (dir / name).string()};
+    sh.insert(sh.end(), argv.begin(), argv.end());
+    auto p = Subprocess::spawn(sh, dir);
+    if (!p) ADD_FAILURE() << p.error();
+    else process_.emplace(std::move(*p));
+  }
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
+  std::optional<ExitStatus> poll() { return process_ ? process_->try_reap() : std::nullopt; }
+  ExitStatus wait(double timeout_s = 300) {
+    const auto end = Clock::now() + std::chrono::duration<double>(timeout_s);
+    while (Clock::now() < end) {
+      if (auto s = poll()) return *s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "timed out after " << timeout_s << " s";
+    process_->signal_group(SIGKILL);
+    return process_->reap();
+  }
+  std::string err() const { return read_file(err_); }
+
+ private:
+  fs::path out_, err_;
+  std::optional<Subprocess> process_;
+};
+
+int exit_code(const ExitStatus& s) { return s.exited ? s.code : 128 + s.signal; }
+
+std::vector<std::string> render_argv(int width, int height, const fs::path& out,
+                                     std::vector<std::string> extra) {
+  std::vector<std::string> argv = {taskdist_binary().string(), "render", blob_scene().string(),
+                                   "+W" + std::to_string(width), "+H" + std::to_string(height),
+                                   "+A0.3", "-o", out.string(), "--quiet"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return argv;
+}
+
+// Rows of the bands in a report: rendered (outcome ok), and taken from the journal.
+std::vector<RowRange> rendered_rows(const nlohmann::json& report) {
+  std::vector<RowRange> rows;
+  for (const auto& t : report["tasks"]) {
+    if (t["outcome"] == "ok") {
+      rows.push_back({t["first_row"].get<int>(), t["last_row"].get<int>() + 1});
+    }
+  }
+  return rows;
+}
+
+std::vector<RowRange> reused_rows(const nlohmann::json& report) {
+  std::vector<RowRange> rows;
+  for (const auto& b : report["reused"]) {
+    rows.push_back({b["first_row"].get<int>(), b["last_row"].get<int>() + 1});
+  }
+  return rows;
+}
+
+bool overlap(RowRange a, RowRange b) { return a.begin < b.end && b.begin < a.end; }
+
+// Whole bands in a job folder's journal.
+std::vector<RowRange> journaled_rows(const fs::path& job_dir) {
+  std::vector<RowRange> rows;
+  std::error_code ec;
+  for (const auto& f : fs::directory_iterator(job_dir / "bands", ec)) {
+    if (f.path().extension() != ".tdb") continue;
+    if (auto band = read_band_file(f.path())) rows.push_back(band->rows);
+  }
+  return rows;
+}
+
+// A povray wrapper whose first call (only) runs `action` in the shell, its pid in `dir`/once/pid.
+fs::path misbehaving_once(const fs::path& dir, const std::string& action) {
+  return write_script(dir, "povray-misbehaving-once",
+                      fmt::format("if mkdir '{0}/once' 2>/dev/null; then\n"
+                                  "  echo $$ > '{0}/once/pid'; {1}\n"
+                                  "fi\n"
+                                  "exec povray \"$@\"\n",
+                                  dir.string(), action));
+}
+
+// Runs argv; returns its result and wall time in seconds.
+std::pair<RunResult, double> timed_run(const std::vector<std::string>& argv) {
+  const auto start = Clock::now();
+  RunResult r = run(argv);
+  return {r, std::chrono::duration<double>(Clock::now() - start).count()};
+}
+
+TEST(FaultTest, SurvivesTwentyRandomKillsOfItsPovrayProcesses) {
+  // Given: a render whose povray processes are killed (SIGKILL), each at a random moment of its
+  // life, until 20 have died. Expect: every band is retried; the image is pixel-identical.
+  const Image reference = decode_png(reference_render(blob_scene(), 1024, 768, {"+A0.3"}));
+  const fs::path dir = fresh_dir("fault-kills");
+  const fs::path out = dir / "out.png";
+  auto rng = seeded_rng("povray kills");
+  std::uniform_real_distribution<double> delay(0.05, 0.6);
+  Background taskdist(render_argv(1024, 768, out,
+                                  {"-j", "2", "--retries", "100", "--exclude-after", "100",
+                                   "--report", (dir / "run.json").string()}),
+                      dir, "taskdist");
+  std::map<pid_t, Clock::time_point> doomed;  // povray pid -> when to kill it
+  int kills = 0;
+  std::optional<ExitStatus> status;
+  while (!(status = taskdist.poll())) {
+    const auto now = Clock::now();
+    for (pid_t p : children_of(taskdist.pid())) {
+      if (kills + static_cast<int>(doomed.size()) >= 20) break;
+      if (!doomed.contains(p)) {
+        doomed[p] = now + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(delay(rng)));
+      }
+    }
+    for (auto it = doomed.begin(); it != doomed.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      const auto kids = children_of(taskdist.pid());
+      if (std::ranges::find(kids, it->first) != kids.end() && process_alive(it->first)) {
+        ::kill(it->first, SIGKILL);  // a child of the taskdist this test started
+        ++kills;
+      }
+      it = doomed.erase(it);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(exit_code(*status), 0) << taskdist.err();
+  EXPECT_EQ(kills, 20) << "the render ended before 20 kills: make it longer";
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+  const auto report = read_json(dir / "run.json");
+  int killed = 0;
+  for (const auto& t : report["tasks"]) {
+    killed += t["outcome"].get<std::string>().find("signal 9") != std::string::npos;
+  }
+  EXPECT_GE(killed, kills - 2) << "nearly every kill is a failed band in the report "
+                                  "(a kill may land as povray exits)";
+  EXPECT_FALSE(fs::exists(dir / "out.png.taskdist")) << "the job folder goes after success";
+  std::cout << "kills survived: " << kills << ", failed bands in the report: " << killed << "\n";
+}
+
+TEST(FaultTest, AWorkerWhoseRendererAlwaysFailsIsExcludedAndNamed) {
+  // Given: 3 slots; slot 2's renderer always fails (not a scene error).
+  // Expect: slot 2 is excluded after 3 failures, the job completes on the others, pixel-identical,
+  // and both the terminal and the report name it.
+  const Image reference = decode_png(reference_render(blob_scene(), 640, 480, {"+A0.3"}));
+  const fs::path dir = fresh_dir("fault-bad-slot");
+  const fs::path wrapper = write_script(dir, "povray-failing-on-slot-2",
+                                        "if [ \"$TASKDIST_SLOT\" = 2 ]; then\n"
+                                        "  echo 'injected failure on slot 2' >&2; exit 1\n"
+                                        "fi\n"
+                                        "exec povray \"$@\"\n");
+  const fs::path out = dir / "out.png";
+  const RunResult r = run(render_argv(640, 480, out,
+                                      {"-j", "3", "--povray", wrapper.string(), "--report",
+                                       (dir / "run.json").string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+  EXPECT_NE(r.err.find("slot 2 failed 3 bands in a row; it gets no more bands"), std::string::npos)
+      << r.err;
+  const auto report = read_json(dir / "run.json");
+  EXPECT_EQ(report["excluded"], nlohmann::json::array({"slot 2"}));
+  int failed_on_2 = 0;
+  for (const auto& t : report["tasks"]) {
+    if (t["where"] == "slot 2") {
+      EXPECT_NE(t["outcome"], "ok");
+      ++failed_on_2;
+    }
+  }
+  EXPECT_EQ(failed_on_2, 3);
+}
+
+TEST(FaultTest, WhenEveryWorkerIsExcludedTheJobStopsWithASummary) {
+  const fs::path dir = fresh_dir("fault-all-bad");
+  const fs::path wrapper = write_script(dir, "povray-failing",
+                                        "echo \"disk on fire (slot $TASKDIST_SLOT)\" >&2; exit 3\n");
+  const fs::path out = dir / "out.png";
+  const RunResult r = run(render_argv(320, 240, out, {"-j", "2", "--povray", wrapper.string()}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("every worker failed 3 bands in a row; stopped"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("slot 1: 3 failed bands (excluded)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("slot 2: 3 failed bands (excluded)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(dir / "out.png.taskdist")) << "no band finished: nothing to keep";
+}
+
+TEST(FaultTest, AHungRendererIsStoppedByTheTaskTimeoutAndItsBandRetried) {
+  const Image reference = decode_png(reference_render(blob_scene(), 640, 480, {"+A0.3"}));
+  const fs::path dir = fresh_dir("fault-hung");
+  // The first band to start hangs; every later one renders.
+  const fs::path wrapper = misbehaving_once(dir, "exec sleep 600");
+  const fs::path out = dir / "out.png";
+  const auto [r, took] = timed_run(render_argv(
+      640, 480, out,
+      {"-j", "2", "--povray", wrapper.string(), "--task-timeout", "4", "--no-duplicates"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+  EXPECT_NE(r.err.find("ran longer than --task-timeout 4 s; stopped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("retrying"), std::string::npos) << r.err;
+  EXPECT_LT(took, 60);
+  const pid_t hung = std::stoi(read_file(dir / "once" / "pid"));
+  EXPECT_FALSE(process_alive(hung)) << "the hung renderer was stopped";
+}
+
+TEST(FaultTest, AnIdleSlotCopiesAStragglerAndTheFirstCopyWins) {
+  // Given: the first band's renderer sleeps 60 s before it starts (a sick node); 2 slots.
+  // Expect: once the rest is done, the idle slot renders a copy of that band; the copy wins,
+  // the straggler is stopped, and the job ends long before 60 s, pixel-identical.
+  const Image reference = decode_png(reference_render(blob_scene(), 640, 480, {"+A0.3"}));
+  const fs::path dir = fresh_dir("fault-straggler");
+  const fs::path wrapper = misbehaving_once(dir, "sleep 60");
+  const fs::path out = dir / "out.png";
+  const auto [r, took] = timed_run(render_argv(
+      640, 480, out, {"-j", "2", "--povray", wrapper.string(), "--report",
+                      (dir / "run.json").string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+  EXPECT_LT(took, 40);
+  const auto report = read_json(dir / "run.json");
+  int stopped = 0, copies_won = 0;
+  for (const auto& t : report["tasks"]) {
+    stopped += t["outcome"].get<std::string>().starts_with("stopped: the copy on");
+    copies_won += t["outcome"] == "ok" && t["duplicate_of"].get<int>() != 0;
+  }
+  EXPECT_EQ(stopped, 1) << report.dump(1);
+  EXPECT_EQ(copies_won, 1) << report.dump(1);
+  const pid_t slow = std::stoi(read_file(dir / "once" / "pid"));
+  EXPECT_FALSE(process_alive(slow)) << "the straggler was stopped";
+}
+
+// Kills the master (SIGKILL) at a random moment, then resumes; checks the image, that no
+// journaled band is rendered again, and that nothing of the killed run is left running.
+// `launch(extra)` starts a run; `master(b)` finds the master's pid in it.
+void kill_and_resume(const std::string& name, int width, int height,
+                     const std::function<std::vector<std::string>(const fs::path&,
+                                                                  std::vector<std::string>)>& argv,
+                     const std::function<pid_t(const Background&)>& master, double kill_from_s,
+                     double kill_by_s) {
+  const Image reference = decode_png(reference_render(blob_scene(), width, height, {"+A0.3"}));
+  auto rng = seeded_rng(name.c_str());
+  std::uniform_real_distribution<double> when(kill_from_s, kill_by_s);
+  int reused_total = 0, rendered_total = 0;
+  for (int run_no = 0; run_no < fault_runs(); ++run_no) {
+    SCOPED_TRACE(fmt::format("run {}", run_no + 1));
+    const fs::path dir = fresh_dir(name);
+    const fs::path out = dir / "out.png";
+    Background first(argv(out, {}), dir, "first");
+    // One run in three is killed at any moment in [kill_from_s, kill_by_s] (often before a band
+    // is done); the others at a random moment within a second after the first band is journaled.
+    const bool after_a_band = run_no % 3 != 0;
+    const auto started = Clock::now();
+    std::optional<ExitStatus> status;
+    while (after_a_band && !(status = first.poll()) &&
+           journaled_rows(dir / "out.png.taskdist").empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const double wait = after_a_band ? when(rng) / kill_by_s : when(rng);
+    const auto deadline = Clock::now() + std::chrono::duration<double>(wait);
+    while (!status && !(status = first.poll()) && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const double kill_at = std::chrono::duration<double>(Clock::now() - started).count();
+    std::vector<pid_t> left;
+    if (!status) {
+      const pid_t m = master(first);
+      ASSERT_GT(m, 0);
+      left = descendants(first.pid());
+      ::kill(m, SIGKILL);  // the master this test started
+      status = first.wait();
+    }
+    std::cout << fmt::format("{} run {}: master killed at {:.2f} s\n", name, run_no + 1, kill_at);
+    if (exit_code(*status) == 0) continue;  // finished before the kill: nothing to resume
+    const std::vector<RowRange> journaled = journaled_rows(dir / "out.png.taskdist");
+    EXPECT_FALSE(fs::exists(out));
+    const RunResult r = run(argv(out, {"--resume", "--report", (dir / "resumed.json").string()}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+    const auto report = read_json(dir / "resumed.json");
+    const auto reused = reused_rows(report);
+    EXPECT_EQ(reused.size(), journaled.size()) << "every journaled band is re-used";
+    for (RowRange j : journaled) EXPECT_NE(std::ranges::find(reused, j), reused.end());
+    const auto rendered = rendered_rows(report);
+    for (RowRange a : rendered) {
+      for (RowRange b : reused) {
+        EXPECT_FALSE(overlap(a, b)) << "rows " << a.begin << "-" << a.end
+                                    << " were journaled and rendered again";
+      }
+    }
+    EXPECT_FALSE(fs::exists(dir / "out.png.taskdist"));
+    for (const auto& e : fs::directory_iterator(dir)) {
+      EXPECT_FALSE(e.path().filename().string().starts_with("out.png.part-"))
+          << "the killed run's temporary output is cleared: " << e.path();
+    }
+    for (pid_t p : left) {
+      for (int i = 0; i < 100 && process_alive(p); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      EXPECT_FALSE(process_alive(p)) << "process " << p << " of the killed run lives on";
+    }
+    reused_total += static_cast<int>(reused.size());
+    rendered_total += static_cast<int>(rendered.size());
+  }
+  std::cout << fmt::format("{}: {} runs, bands re-used {}, bands rendered after resume {}\n", name,
+                           fault_runs(), reused_total, rendered_total);
+}
+
+TEST(FaultTest, AKilledMasterResumesWithoutRenderingAJournaledBandAgain) {
+  kill_and_resume(
+      "kill-local", 1600, 1200,
+      [](const fs::path& out, std::vector<std::string> extra) {
+        extra.insert(extra.begin(), {"-j", "2"});
+        return render_argv(1600, 1200, out, extra);
+      },
+      [](const Background& b) { return b.pid(); }, 1.0, 4.0);
+}
+
+pid_t rank_zero_of(const Background& mpirun) {
+  for (int i = 0; i < 200; ++i) {
+    for (pid_t p : descendants(mpirun.pid())) {
+      const std::string env = read_file(fmt::format("/proc/{}/environ", p));
+      if (env.find(std::string("OMPI_COMM_WORLD_RANK=0") + '\0') != std::string::npos &&
+          read_file(fmt::format("/proc/{}/comm", p)).starts_with("taskdist")) {
+        return p;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+TEST(FaultTest, AKilledMpiMasterResumesWithoutRenderingAJournaledBandAgain) {
+  kill_and_resume(
+      "kill-mpi", 1600, 1200,
+      [](const fs::path& out, std::vector<std::string> extra) {
+        std::vector<std::string> argv = {"env", "OMPI_ALLOW_RUN_AS_ROOT=1",
+                                         "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "mpirun",
+                                         "--oversubscribe", "-np", "3"};
+        for (auto& a : render_argv(1600, 1200, out, {"--slots", "1"})) argv.push_back(a);
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return argv;
+      },
+      rank_zero_of, 1.5, 5.0);
+}
+
+TEST(FaultTest, ADamagedBandInTheJournalIsRenderedAgain) {
+  const Image reference = decode_png(reference_render(blob_scene(), 640, 480, {"+A0.3"}));
+  const fs::path dir = fresh_dir("fault-damaged");
+  const fs::path out = dir / "out.png";
+  RunResult r = run(render_argv(640, 480, out, {"-j", "2", "--keep-job-dir"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path job_dir = dir / "out.png.taskdist";
+  const auto bands = journaled_rows(job_dir);
+  ASSERT_GE(bands.size(), 2u);
+  const RowRange victim = bands[1];
+  const fs::path victim_file = job_dir / "bands" / band_file_name(victim);
+  {
+    std::fstream f(victim_file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-10, std::ios::end);
+    f.put('\x42');
+  }
+  fs::remove(out);
+  r = run(render_argv(640, 480, out, {"-j", "2", "--resume", "--report",
+                                      (dir / "resumed.json").string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+  EXPECT_NE(r.err.find(victim_file.string() + "' is damaged (checksum); removed, its rows are "
+                                              "rendered again"),
+            std::string::npos)
+      << r.err;
+  const auto report = read_json(dir / "resumed.json");
+  EXPECT_EQ(reused_rows(report).size(), bands.size() - 1);
+  int rows = 0;
+  for (RowRange a : rendered_rows(report)) {
+    EXPECT_TRUE(a.begin >= victim.begin && a.end <= victim.end) << "only the damaged rows";
+    rows += a.count();
+  }
+  EXPECT_EQ(rows, victim.count());
+}
+
+TEST(FaultTest, AFullDiskIsAClearErrorTheJournalStaysWholeAndResumeFinishes) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  const Image reference = decode_png(reference_render(blob_scene(), 640, 480, {"+A0.3"}));
+  const fs::path dir = fresh_dir("fault-full");
+  const fs::path small = dir / "small";
+  fs::create_directories(small);
+  // The image is ~50 KiB and its journal about as much: 64 KiB cannot hold both.
+  ASSERT_EQ(::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=64k"), 0) << std::strerror(errno);
+  struct Unmount {
+    fs::path p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } unmount{small};
+  const fs::path out = small / "out.png";
+  RunResult r = run(render_argv(640, 480, out, {"-j", "2"}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  // The journal is whole: every file in it is a band that reads back with its checksum.
+  int bands = 0;
+  for (const auto& f : fs::directory_iterator(small / "out.png.taskdist" / "bands")) {
+    auto band = read_band_file(f.path());
+    EXPECT_TRUE(band) << band.error();
+    ++bands;
+  }
+  EXPECT_GE(bands, 1);
+  ASSERT_EQ(::mount("tmpfs", small.c_str(), "tmpfs", MS_REMOUNT, "size=4m"), 0)
+      << std::strerror(errno);
+  r = run(render_argv(640, 480, out, {"-j", "2", "--resume", "--report",
+                                      (dir / "resumed.json").string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+  EXPECT_EQ(static_cast<int>(read_json(dir / "resumed.json")["reused"].size()), bands);
+}
+
+TEST(FaultTest, AJobFolderOfAnotherRunIsRefusedAndLeftAlone) {
+  const fs::path dir = fresh_dir("fault-other-job");
+  const fs::path out = dir / "out.png";
+  RunResult r = run(render_argv(320, 240, out, {"--keep-job-dir"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run(render_argv(320, 240, out, {}));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("holds an earlier run of this job ("), std::string::npos) << r.err;
+  r = run(render_argv(400, 300, out, {"--resume"}));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("its size is 320x240, not 400x300"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "out.png.taskdist" / "job.json"));
+}
+
+}  // namespace
+}  // namespace taskdist
