@@ -44,3 +44,35 @@ TEST(BandFileTest, RoundTripsAndDetectsDamage) {
 
 }  // namespace
 }  // namespace taskdist
+
+namespace taskdist {
+namespace {
+
+TEST(BandCheckTest, AcceptsAWholeBandAndNamesEveryKindOfDamage) {
+  BandEncoder enc(5, 3, 6);
+  std::vector<uint8_t> row(15);
+  for (int r = 0; r < 4; ++r) {
+    for (size_t i = 0; i < row.size(); ++i) row[i] = static_cast<uint8_t>(r * 31 + i * 7);
+    enc.add_row(row);
+  }
+  const EncodedBand good = enc.finish({10, 14});
+  EXPECT_EQ(check_band(good, 5, 3), std::nullopt);
+  EXPECT_NE(check_band(good, 6, 3), std::nullopt) << "rows of another width";
+
+  EncodedBand flipped = good;
+  flipped.deflated[flipped.deflated.size() / 2] ^= 0x10;
+  EXPECT_NE(check_band(flipped, 5, 3), std::nullopt);
+
+  EncodedBand cut = good;
+  cut.deflated.resize(cut.deflated.size() / 2);
+  const auto cut_error = check_band(cut, 5, 3);
+  ASSERT_NE(cut_error, std::nullopt);
+  EXPECT_NE(cut_error->find("not 64"), std::string::npos) << *cut_error;
+
+  EncodedBand wrong_sum = good;
+  wrong_sum.adler ^= 1;
+  EXPECT_EQ(check_band(wrong_sum, 5, 3), "its checksum (Adler-32) does not match");
+}
+
+}  // namespace
+}  // namespace taskdist

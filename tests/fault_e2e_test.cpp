@@ -257,6 +257,21 @@ TEST(FaultTest, AHungRendererIsStoppedByTheTaskTimeoutAndItsBandRetried) {
   EXPECT_FALSE(process_alive(hung)) << "the hung renderer was stopped";
 }
 
+TEST(FaultTest, ABandWhoseOutputArrivesDamagedIsRetried) {
+  // Given: the first band's image reaches taskdist cut short (the first 3000 bytes only), and
+  // its renderer exits 0. Expect: the band counts as failed and is rendered again.
+  const Image reference = decode_png(reference_render(blob_scene(), 640, 480, {"+A0.3"}));
+  const fs::path dir = fresh_dir("fault-damaged-output");
+  const fs::path wrapper =
+      misbehaving_once(dir, "povray \"$@\" | head -c 3000; exit 0");
+  const fs::path out = dir / "out.png";
+  const RunResult r = run(render_argv(640, 480, out, {"-j", "2", "--povray", wrapper.string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+  EXPECT_NE(r.err.find("povray output was incomplete"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("retrying"), std::string::npos) << r.err;
+}
+
 TEST(FaultTest, AnIdleSlotCopiesAStragglerAndTheFirstCopyWins) {
   // Given: the first band's renderer sleeps 60 s before it starts (a sick node); 2 slots.
   // Expect: once the rest is done, the idle slot renders a copy of that band; the copy wins,

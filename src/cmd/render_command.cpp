@@ -70,7 +70,8 @@ class RenderLoop {
  public:
   RenderLoop(const Job& job, const EngineLayout& layout, Clock::time_point start, Runner& runner,
              PngAssembler& assembler, Journal& journal)
-      : start_(start), task_timeout_s_(job.task_timeout_s), runner_(runner),
+      : start_(start), task_timeout_s_(job.task_timeout_s), width_(job.width),
+        channels_(job.alpha ? 4 : 3), runner_(runner),
         assembler_(assembler), journal_(journal),
         scheduler_(scheduler_config(job, layout, journal)),
         progress_(stderr, job.quiet) {
@@ -173,6 +174,10 @@ class RenderLoop {
 
   int handle(TaskFinished& e) {
     if (!in_flight_.contains(e.id)) return -1;  // a losing copy that ended as it was stopped
+    if (auto damage = check_band(e.band, width_, channels_)) {
+      TaskFailed failed{e.id, {FailureKind::kRenderError, "the band arrived damaged: " + *damage, {}}};
+      return handle(failed);
+    }
     const std::vector<TaskId> losers = scheduler_.on_finished(e.id, e.timing, now());
     TaskRecord rec = close_record(e.id, "ok");
     rec.timing = e.timing;
@@ -271,6 +276,8 @@ class RenderLoop {
 
   const Clock::time_point start_;
   const double task_timeout_s_;
+  const int width_;
+  const int channels_;
   Runner& runner_;
   PngAssembler& assembler_;
   Journal& journal_;

@@ -1,6 +1,8 @@
 #include "image/band_encoder.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace taskdist {
 
@@ -42,6 +44,47 @@ void BandEncoder::deflate_bytes(const uint8_t* data, size_t size, int flush) {
     if (rc == Z_STREAM_ERROR) throw std::runtime_error("zlib deflate failed");
     band_.deflated.append(reinterpret_cast<const char*>(chunk), sizeof(chunk) - zs_.avail_out);
   } while (zs_.avail_out == 0 || zs_.avail_in > 0);
+}
+
+std::optional<std::string> check_band(const EncodedBand& band, int width, int channels) {
+  const uint64_t row_bytes = 1 + static_cast<uint64_t>(width) * static_cast<uint64_t>(channels);
+  const uint64_t expected = row_bytes * static_cast<uint64_t>(std::max(0, band.rows.count()));
+  if (band.raw_bytes != expected) {
+    return "the band holds " + std::to_string(band.raw_bytes) + " bytes of rows, not " +
+           std::to_string(expected);
+  }
+  z_stream zs{};
+  if (inflateInit2(&zs, -15) != Z_OK) return "zlib inflateInit2 failed";
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(band.deflated.data()));
+  zs.avail_in = static_cast<uInt>(band.deflated.size());
+  std::vector<uint8_t> chunk(std::max<uint64_t>(row_bytes, 64 * 1024));
+  uint64_t total = 0;
+  uint32_t adler = 1;
+  std::optional<std::string> error;
+  while (!error) {
+    zs.next_out = chunk.data();
+    zs.avail_out = static_cast<uInt>(chunk.size());
+    const int rc = inflate(&zs, Z_SYNC_FLUSH);
+    const size_t got = chunk.size() - zs.avail_out;
+    for (size_t i = 0; i < got; ++i) {  // the filter type byte of each row: 0..4
+      if ((total + i) % row_bytes == 0 && chunk[i] > 4) error = "a row has an invalid filter type";
+    }
+    adler = static_cast<uint32_t>(adler32(adler, chunk.data(), static_cast<uInt>(got)));
+    total += got;
+    if (rc == Z_STREAM_END || (rc == Z_BUF_ERROR && zs.avail_in == 0) ||
+        (rc == Z_OK && zs.avail_in == 0 && got < chunk.size())) {
+      break;
+    }
+    if (rc != Z_OK) error = std::string("its deflate stream is damaged (") +
+                            (zs.msg ? zs.msg : "zlib error") + ")";
+  }
+  inflateEnd(&zs);
+  if (error) return error;
+  if (total != expected) {
+    return "it inflates to " + std::to_string(total) + " bytes, not " + std::to_string(expected);
+  }
+  if (adler != band.adler) return "its checksum (Adler-32) does not match";
+  return std::nullopt;
 }
 
 EncodedBand BandEncoder::finish(RowRange rows) {

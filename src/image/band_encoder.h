@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +23,11 @@ struct EncodedBand {
   uint32_t adler = 1;       ///< Adler-32 of the filtered (uncompressed) bytes
   uint64_t raw_bytes = 0;   ///< number of filtered (uncompressed) bytes
 };
+
+/// Checks a band that arrived from a worker before it is used: its deflate stream inflates to
+/// exactly rows x (1 + width x channels) bytes with the stated Adler-32, every row starting with
+/// a valid PNG filter type. The error says what is wrong (a damaged band is rendered again).
+std::optional<std::string> check_band(const EncodedBand& band, int width, int channels);
 
 /// Filters and deflates rows one at a time; memory is one row plus zlib's state.
 /// Not thread-safe; one encoder per band.
