@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/one_line.h"
 #include "core/pov_options.h"
 
 namespace fs = std::filesystem;
@@ -14,7 +15,11 @@ namespace fs = std::filesystem;
 namespace taskdist {
 namespace {
 
-using Error = std::unexpected<std::string>;
+// Every error leaves build_job as one line: the user's bytes it quotes (a newline in an
+// argument, a NUL or a CR in an INI file) are escaped.
+struct Error : std::unexpected<std::string> {
+  explicit Error(const std::string& message) : std::unexpected<std::string>(one_line(message)) {}
+};
 
 struct Collected {
   std::optional<std::string> width, height, input_file;
@@ -128,7 +133,10 @@ std::optional<std::string> check_output(const fs::path& output) {
 
 std::optional<fs::path> find_executable(const std::string& name) {
   if (name.find('/') != std::string::npos) {
-    if (::access(name.c_str(), X_OK) == 0) return fs::absolute(name);
+    std::error_code ec;  // a folder is searchable (X_OK), not runnable
+    if (::access(name.c_str(), X_OK) == 0 && !fs::is_directory(name, ec)) {
+      return fs::absolute(name);
+    }
     return std::nullopt;
   }
   const char* path = std::getenv("PATH");

@@ -38,6 +38,10 @@ constexpr const char* kInputReason =
 constexpr const char* kDisplayReason = "bands render without a display window";
 constexpr const char* kContinueReason = "taskdist does not continue interrupted POV-Ray renders";
 constexpr const char* kPauseReason = "bands run unattended and cannot pause for a key press";
+constexpr const char* kSpaceReason =
+    "POV-Ray would read it as several options (it splits each one at white space); give each "
+    "option separately, as an argument or an INI line of its own";
+constexpr const char* kNulReason = "it holds a NUL byte, which cannot reach POV-Ray";
 
 PovOption classify_switch(std::string_view arg) {
   const bool plus = arg[0] == '+';
@@ -84,17 +88,21 @@ PovOption classify_switch(std::string_view arg) {
   return make(PovOptionKind::kPassThrough);
 }
 
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
 PovOption classify_setting(std::string_view arg) {
   const size_t eq = arg.find('=');
-  std::string key = upper(arg.substr(0, eq));
-  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
-  std::string_view raw = arg.substr(eq + 1);
-  while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.front()))) raw.remove_prefix(1);
-  while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.back()))) raw.remove_suffix(1);
-  std::string value(raw);
-  auto make = [&](PovOptionKind kind) {
-    return PovOption{kind, std::string(arg), value, ini_true(value), {}};
-  };
+  const std::string_view key_as_given = trim(arg.substr(0, eq));
+  const std::string key = upper(key_as_given);
+  std::string value(trim(arg.substr(eq + 1)));
+  // Handed on as Key=Value: POV-Ray refuses "Key = Value" as one command-line argument.
+  const std::string text =
+      eq == std::string_view::npos ? std::string(arg) : std::string(key_as_given) + "=" + value;
+  auto make = [&](PovOptionKind kind) { return PovOption{kind, text, value, ini_true(value), {}}; };
   if (key == "WIDTH") return make(PovOptionKind::kWidth);
   if (key == "HEIGHT") return make(PovOptionKind::kHeight);
   if (key == "WORK_THREADS") return make(PovOptionKind::kThreads);
@@ -132,8 +140,18 @@ bool looks_like_pov_option(std::string_view arg) {
 }
 
 PovOption classify_pov_option(std::string_view arg) {
-  if (arg.size() >= 2 && (arg[0] == '+' || arg[0] == '-')) return classify_switch(arg);
-  return classify_setting(arg);
+  if (arg.find('\0') != std::string_view::npos) return refused(arg, kNulReason);
+  PovOption opt = arg.size() >= 2 && (arg[0] == '+' || arg[0] == '-') ? classify_switch(arg)
+                                                                      : classify_setting(arg);
+  // POV-Ray splits each argument at white space once more: "+UA +SC40" would reach it as two
+  // options, the second one refused. The paths (+L, Input_File_Name) are quoted, not handed on.
+  const bool handed_on =
+      opt.kind == PovOptionKind::kPassThrough || opt.kind == PovOptionKind::kAlpha ||
+      opt.kind == PovOptionKind::kMaxImageBuffer || opt.kind == PovOptionKind::kBlockSize;
+  if (handed_on && std::ranges::any_of(opt.text, [](unsigned char c) { return std::isspace(c); })) {
+    return refused(arg, kSpaceReason);
+  }
+  return opt;
 }
 
 std::string pov_path_option(std::string_view prefix, const std::string& path) {

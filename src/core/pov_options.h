@@ -24,7 +24,7 @@ enum class PovOptionKind {
 
 struct PovOption {
   PovOptionKind kind = PovOptionKind::kPassThrough;
-  std::string text;    ///< the option as given
+  std::string text;    ///< the option as handed on: as given, a setting as Key=Value
   std::string value;   ///< the value part, for the kinds that carry one
   bool enabled = true; ///< for switches: '+' or an INI value of on/true/yes/1
   std::string reason;  ///< for kRefused: a sentence for the user
@@ -33,7 +33,8 @@ struct PovOption {
 /// True if `arg` looks like a POV-Ray option: "+X...", "-X...", or "Key=Value".
 bool looks_like_pov_option(std::string_view arg);
 
-/// Classifies a command-line switch ("+W800") or an INI-style setting ("Width=800").
+/// Classifies a command-line switch ("+W800") or an INI-style setting ("Width=800"). Refuses an
+/// option with a NUL byte, and one handed on with white space in it (POV-Ray would split it).
 PovOption classify_pov_option(std::string_view arg);
 
 /// Parses a size value (width or height): a whole number in [1, kMaxDimension].

@@ -6,6 +6,9 @@
 #include <fstream>
 #include <optional>
 #include <system_error>
+#include <vector>
+
+#include "core/one_line.h"
 
 namespace taskdist {
 namespace {
@@ -13,6 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kMagic = "TDSCENE1";
+using Links = std::vector<std::pair<std::string, std::string>>;  // name, target
 enum class EntryType : char { kFile = 'f', kDir = 'd', kLink = 'l' };
 
 void put_u64(std::string& out, uint64_t v) {
@@ -67,6 +71,40 @@ bool is_contained(const fs::path& p) {
     }
   }
   return true;
+}
+
+// True if `p`, resolved through every link, lies outside `root` (canonical). A path that cannot
+// be resolved (a loop of links) leads nowhere, as the system cannot follow it either.
+bool leads_outside(const fs::path& p, const fs::path& root) {
+  std::error_code ec;
+  const fs::path resolved = fs::weakly_canonical(p, ec);
+  if (ec) return false;
+  const fs::path rel = resolved.lexically_relative(root);
+  return rel.empty() || *rel.begin() == "..";
+}
+
+// A link's target is checked as text when it is made, but it may pass through links made
+// before or after it: beside a link "q" to ".", a link to "q/.." leaves the folder although
+// "q/.." reads as inside. Once the entries are written, the links that lead outside `dest` are
+// removed and refused.
+std::optional<std::string> check_links(const Links& links, const fs::path& dest) {
+  std::error_code ec;
+  const fs::path root = fs::canonical(dest, ec);
+  if (ec) return fmt::format("cannot resolve '{}': {}", dest.string(), ec.message());
+  std::optional<std::string> refusal;
+  std::vector<fs::path> escaping;
+  for (const auto& [name, target] : links) {
+    if (!leads_outside(dest / name, root)) continue;
+    escaping.push_back(dest / name);
+    if (!refusal) {
+      refusal = fmt::format(
+          "refused scene entry '{}': a link to '{}', which leads outside the scene folder "
+          "through another link",
+          name, target);
+    }
+  }
+  for (const fs::path& link : escaping) fs::remove(link, ec);
+  return refusal;
 }
 
 std::optional<std::string> read_file(const fs::path& path, std::string& out) {
@@ -148,7 +186,12 @@ std::expected<ScenePack, std::string> pack_scene_dir(const fs::path& root, uint6
   return pack;
 }
 
-std::optional<std::string> unpack_scene(const std::string& bytes, const fs::path& dest) {
+namespace {
+
+// Writes the entries of `bytes` below `dest` until the first refusal; `links` gets the name
+// and target of every link made.
+std::optional<std::string> unpack_entries(const std::string& bytes, const fs::path& dest,
+                                          Links& links) {
   Reader in(bytes);
   if (!in.skip(kMagic)) return "the scene pack is damaged (no header)";
   std::error_code ec;
@@ -172,6 +215,9 @@ std::optional<std::string> unpack_scene(const std::string& bytes, const fs::path
       }
     }
     const fs::path target = dest / rel;
+    if (fs::is_symlink(fs::symlink_status(target, ec))) {
+      return fmt::format("refused scene entry '{}': it would be written through a link", *name);
+    }
     fs::create_directories(target.parent_path(), ec);
     if (ec) return fmt::format("cannot create '{}': {}", target.parent_path().string(), ec.message());
     switch (static_cast<EntryType>(*type)) {
@@ -183,7 +229,8 @@ std::optional<std::string> unpack_scene(const std::string& bytes, const fs::path
         out.write(data->data(), static_cast<std::streamsize>(data->size()));
         out.close();
         if (!out) return fmt::format("cannot write '{}'", target.string());
-        fs::permissions(target, static_cast<fs::perms>(*mode | 0600u), ec);
+        // What pack_scene_dir keeps: never setuid, setgid, sticky or writable by others.
+        fs::permissions(target, static_cast<fs::perms>((*mode & 0755u) | 0600u), ec);
         break;
       }
       case EntryType::kLink: {
@@ -193,6 +240,7 @@ std::optional<std::string> unpack_scene(const std::string& bytes, const fs::path
                              *name, *data);
         }
         fs::create_symlink(link_target, target, ec);
+        if (!ec) links.emplace_back(*name, *data);
         break;
       }
       default:
@@ -200,6 +248,19 @@ std::optional<std::string> unpack_scene(const std::string& bytes, const fs::path
     }
     if (ec) return fmt::format("cannot create '{}': {}", target.string(), ec.message());
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> unpack_scene(const std::string& bytes, const fs::path& dest) {
+  Links links;
+  auto err = unpack_entries(bytes, dest, links);
+  // After a refusal too: no link that leads outside is left behind.
+  auto link_err = check_links(links, dest);
+  if (!err) err = std::move(link_err);
+  // Names in a damaged or hostile pack may hold any byte: the message stays one line.
+  if (err) return one_line(*err);
   return std::nullopt;
 }
 

@@ -36,9 +36,10 @@ class ScenePackWriter {
 std::expected<ScenePack, std::string> pack_scene_dir(const std::filesystem::path& root,
                                                      uint64_t limit_bytes);
 
-/// Unpacks `bytes` into `dest` (an existing, empty directory). Refuses, with a sentence naming
-/// the entry, absolute paths, "..", links whose target is absolute or leaves `dest`, and entries
-/// that would be written through a link; stops at the first refusal.
+/// Unpacks `bytes` into `dest` (an existing, empty directory). Refuses, with a one-line sentence
+/// naming the entry, absolute paths, "..", links whose target is absolute or leaves `dest` (also
+/// through other links: those are removed), and entries that would be written through a link;
+/// stops at the first refusal. Files get at most mode 0755, as pack_scene_dir keeps them.
 std::optional<std::string> unpack_scene(const std::string& bytes,
                                         const std::filesystem::path& dest);
 
