@@ -41,7 +41,8 @@ file) set the size (default 320x240, at most 65535 each); every other option (+A
 are lower case (-o -j -q -h): write POV-Ray's minus switches in upper case (-J, -UA).
 Refused, because they would break the split: +SR/+ER/+SC/+EC, +O (use -o), +F (the output is
 always an 8-bit PNG, RGBA with +UA), animation options (+KFI/+KFF/+KI/+KF/+SF/+EF/+KC), +I,
-+D, +C, +P.
++D, +C, +P; and an option with a space in it (POV-Ray would split it again: "+UA +SC40"),
+except a library path (+L).
 
 Each band runs the unmodified povray in a private temporary directory with +WT1 (one thread;
 +WT<n> sets another count, the same for every band); the scene's folder is on POV-Ray's
