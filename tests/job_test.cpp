@@ -105,5 +105,18 @@ TEST(JobTest, MissingPovrayNamesThePackage) {
   EXPECT_NE(job.error().find("apt-get install povray"), std::string::npos) << job.error();
 }
 
+TEST(JobTest, OptionsMustBeUtf8) {
+  const fs::path dir = fresh_dir("job");
+  JobRequest r = request_for(write(dir / "s.pov", "sphere{0,1}"));
+  r.pov_args = {"Declare=Name=\"h\xc3\xa9llo\""};  // UTF-8: fine
+  EXPECT_TRUE(build_job(r));
+  r.pov_args = {"-P\x8cI"};
+  auto job = build_job(r);
+  ASSERT_FALSE(job);
+  EXPECT_NE(job.error().find("is not valid UTF-8 text"), std::string::npos) << job.error();
+  r.pov_args = {"+W\xe2\x82"};  // cut short
+  EXPECT_FALSE(build_job(r));
+}
+
 }  // namespace
 }  // namespace taskdist

@@ -94,11 +94,12 @@ const std::set<std::string> kOwnFlags = {
     "--report",     "--povray",       "-q",          "--quiet",        "-h",
     "--help",       "--slots",        "--master-slots", "--scene-dir", "--shared-dir",
     "--scene-limit", "--job-dir",     "--resume",    "--keep-job-dir", "--retries",
-    "--task-timeout", "--exclude-after", "--no-duplicates"};
+    "--task-timeout", "--exclude-after", "--no-duplicates", "--serve", "--linger"};
 const std::set<std::string> kFlagsWithValue = {
     "-o",        "--output",     "-j",           "--jobs",        "--policy",
     "--report",  "--povray",     "--slots",      "--master-slots", "--scene-dir",
-    "--scene-limit", "--job-dir", "--retries",   "--task-timeout", "--exclude-after"};
+    "--scene-limit", "--job-dir", "--retries",   "--task-timeout", "--exclude-after",
+    "--serve",   "--linger"};
 
 bool is_own_flag(const std::string& arg) {
   if (kOwnFlags.contains(arg)) return true;
@@ -188,6 +189,13 @@ int main(int argc, char** argv) try {
                      "a slot (locally) or node (under MPI) that fails this many bands in a row "
                      "gets no more; the job stops once all are out (default 3)")
       ->check(CLI::Range(1, 1000000));
+  render->add_option("--serve", request.serve,
+                     "[ADDR:]PORT: a live web view of the render (the image filling in, a "
+                     "timeline of tasks per worker, progress, the phases), on 127.0.0.1 unless an "
+                     "address is given; 0: any free port; the URL is printed");
+  render->add_option("--linger", request.linger_s,
+                     "seconds the live view stays up after the render (default 0)")
+      ->check(CLI::Range(0.0, 1e9));
   bool no_duplicates = false;
   render->add_flag("--no-duplicates", no_duplicates,
                    "never copy a straggling band onto an idle slot at the end (default: an idle "

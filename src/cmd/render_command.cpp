@@ -6,6 +6,7 @@
 #include <csignal>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "core/scheduler.h"
 #include "exec/interrupt.h"
@@ -16,6 +17,7 @@
 #include "render/povray_renderer.h"
 #include "report/progress_line.h"
 #include "report/run_report.h"
+#include "web/live_view.h"
 
 namespace taskdist {
 namespace {
@@ -69,8 +71,8 @@ std::string indent(const std::string& text) {
 class RenderLoop {
  public:
   RenderLoop(const Job& job, const EngineLayout& layout, Clock::time_point start, Runner& runner,
-             PngAssembler& assembler, Journal& journal)
-      : start_(start), task_timeout_s_(job.task_timeout_s), width_(job.width),
+             PngAssembler& assembler, Journal& journal, RenderObserver& observer)
+      : observer_(observer), start_(start), task_timeout_s_(job.task_timeout_s), width_(job.width),
         channels_(job.alpha ? 4 : 3), runner_(runner),
         assembler_(assembler), journal_(journal),
         scheduler_(scheduler_config(job, layout, journal)),
@@ -128,6 +130,7 @@ class RenderLoop {
     rec.duplicate_of = task.duplicate_of;
     rec.start_s = now();
     in_flight_[task.id] = InFlight{rec, 0};
+    observer_.on_task(rec, "running");
     runner_.start(task);
   }
 
@@ -183,16 +186,22 @@ class RenderLoop {
     rec.timing = e.timing;
     rec.bytes = e.band.deflated.size();
     report_.tasks.push_back(rec);
+    observer_.on_task(rec, "ok");
     for (TaskId loser : losers) {
       runner_.cancel(loser);
       report_.tasks.push_back(close_record(
           loser, "stopped: the copy on " + runner_.slot_name(rec.slot) + " finished first"));
+      observer_.on_task(report_.tasks.back(), "stopped");
     }
     // In the journal before it is used: a run that dies keeps it, and --resume re-uses it.
     auto file = journal_.record(e.band);
     std::optional<std::string> err;
-    if (!file) err = file.error();
-    else err = assembler_.add(std::move(e.band), *file);
+    if (!file) {
+      err = file.error();
+    } else {
+      observer_.on_band(rec.rows, *file);
+      err = assembler_.add(std::move(e.band), *file);
+    }
     if (err) {
       runner_.abort();
       fmt::print(stderr, "taskdist: {}\n", *err);
@@ -205,6 +214,7 @@ class RenderLoop {
     if (!in_flight_.contains(e.id)) return -1;  // a losing copy that ended as it was stopped
     TaskRecord rec = close_record(e.id, e.failure.message);
     report_.tasks.push_back(rec);
+    observer_.on_task(rec, "failed");
     const FailureAction action = scheduler_.on_failed(e.id, e.failure, now());
     progress_.finish();
     const int node = scheduler_.node_of(rec.slot);
@@ -267,6 +277,7 @@ class RenderLoop {
     double rows = scheduler_.rows_done();
     for (const auto& [id, t] : in_flight_) rows += t.traced * t.record.rows.count();
     progress_.update({rows, scheduler_.rows_total(), scheduler_.in_flight(), now()});
+    observer_.on_progress(rows, scheduler_.rows_total(), now());
   }
 
   struct FailureTally {
@@ -274,6 +285,7 @@ class RenderLoop {
     std::string last;
   };
 
+  RenderObserver& observer_;
   const Clock::time_point start_;
   const double task_timeout_s_;
   const int width_;
@@ -310,8 +322,22 @@ int run_render(const Job& job, Clock::time_point program_start) {
   return run_render_with(job, program_start, runner, layout);
 }
 
-int run_render_with(const Job& job, Clock::time_point program_start, Runner& runner,
-                    const EngineLayout& layout) {
+namespace {
+
+class NoObserver : public RenderObserver {
+ public:
+  void on_start(const Job&, const std::vector<std::string>&) override {}
+  void on_task(const TaskRecord&, std::string_view) override {}
+  void on_band(RowRange, const std::filesystem::path&) override {}
+  void on_progress(double, int, double) override {}
+  void on_end(const RunReport&, int, const std::string&) override {}
+};
+
+int run_job(const Job& job, Clock::time_point program_start, Runner& runner,
+            const EngineLayout& layout, RenderObserver& observer) {
+  std::vector<std::string> slot_names;
+  for (int slot = 0; slot < layout.slots; ++slot) slot_names.push_back(runner.slot_name(slot));
+  observer.on_start(job, slot_names);
   // Finished bands land in the job folder (beside the output by default) before they count:
   // early ones wait there, and a run that dies keeps them for --resume.
   auto journal = Journal::open(job);
@@ -329,6 +355,8 @@ int run_render_with(const Job& job, Clock::time_point program_start, Runner& run
     return kExitUsage;
   }
   auto stop = [&](int code, int rows_done, int rows_total) {
+    observer.on_end({}, code, fmt::format("{} of {} rows done; see taskdist's messages",
+                                          rows_done, rows_total));
     (*assembler)->discard();
     if (journal->bands() == 0) {
       journal->remove();
@@ -341,6 +369,7 @@ int run_render_with(const Job& job, Clock::time_point program_start, Runner& run
     return code;
   };
   for (const JournalBand& b : journal->reused()) {
+    observer.on_band(b.rows, b.file);
     if (auto err = (*assembler)->add_stored(b.rows, b.file)) {
       fmt::print(stderr, "taskdist: {}\n", *err);
       return stop(kExitRenderFailed, 0, job.height);
@@ -350,12 +379,18 @@ int run_render_with(const Job& job, Clock::time_point program_start, Runner& run
     fmt::print(stderr, "taskdist: resuming: {} bands from {} are re-used\n",
                journal->reused().size(), journal->dir().string());
   }
-  RenderLoop loop(job, layout, program_start, runner, **assembler, *journal);
+  RenderLoop loop(job, layout, program_start, runner, **assembler, *journal, observer);
   if (int code = loop.run(); code >= 0) return stop(code, loop.rows_done(), loop.rows_total());
   if (auto err = (*assembler)->finish()) {
     fmt::print(stderr, "taskdist: {}\n", *err);
     return stop(kExitRenderFailed, loop.rows_done(), loop.rows_total());
   }
+  RunReport& report = loop.report();
+  std::error_code ec;
+  report.output_bytes = std::filesystem::file_size(job.output, ec);
+  report.end_s = std::chrono::duration<double>(Clock::now() - program_start).count();
+  report.master_peak_rss_bytes = peak_rss_bytes();
+  observer.on_end(report, kExitOk, {});
   if (job.keep_job_dir) {
     if (!job.quiet) {
       fmt::print(stderr, "taskdist: the job folder {} is kept (--keep-job-dir)\n",
@@ -364,11 +399,6 @@ int run_render_with(const Job& job, Clock::time_point program_start, Runner& run
   } else {
     journal->remove();
   }
-  RunReport& report = loop.report();
-  std::error_code ec;
-  report.output_bytes = std::filesystem::file_size(job.output, ec);
-  report.end_s = std::chrono::duration<double>(Clock::now() - program_start).count();
-  report.master_peak_rss_bytes = peak_rss_bytes();
   Job shown = job;  // the engine's slots, not the local default
   shown.slots = layout.slots;
   if (!job.quiet) fmt::print("{}", timing_table(shown, report));
@@ -379,6 +409,38 @@ int run_render_with(const Job& job, Clock::time_point program_start, Runner& run
     }
   }
   return kExitOk;
+}
+
+}  // namespace
+
+int run_render_with(const Job& job, Clock::time_point program_start, Runner& runner,
+                    const EngineLayout& layout, RenderObserver* observer) {
+  if (observer) return run_job(job, program_start, runner, layout, *observer);
+  if (job.serve.empty()) {
+    NoObserver none;
+    return run_job(job, program_start, runner, layout, none);
+  }
+  auto view = LiveView::start(job.serve);
+  if (!view) {
+    fmt::print(stderr, "taskdist: {}\n", view.error());
+    return kExitUsage;
+  }
+  fmt::print(stderr, "taskdist: watch it at {}\n", (*view)->url());
+  const int code =
+      run_job(job, program_start, runner, layout, (*view)->panel(0, "render"));
+  (*view)->close_stream();
+  linger(job.linger_s, (*view)->url());
+  return code;
+}
+
+void linger(double seconds, const std::string& url) {
+  if (seconds <= 0) return;
+  fmt::print(stderr, "taskdist: the page stays at {} for {:g} s (Ctrl-C to leave now)\n", url,
+             seconds);
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < end && InterruptSignal::received() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 }  // namespace taskdist

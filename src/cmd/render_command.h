@@ -7,6 +7,7 @@
 
 #include "core/job.h"
 #include "core/runner.h"
+#include "report/render_events.h"
 
 namespace taskdist {
 
@@ -22,6 +23,9 @@ inline constexpr int kExitInterrupted = 130; ///< SIGINT (128 + signal number fo
 /// on stderr.
 int run_render(const Job& job, std::chrono::steady_clock::time_point program_start);
 
+/// Keeps serving a live view after the job (`--linger`) until `seconds` pass or Ctrl-C.
+void linger(double seconds, const std::string& url);
+
 /// How the runner's slots are laid out: their number and the node of each (for retries on
 /// another node and for excluding a failing one); empty `slot_nodes`: all on one node.
 struct EngineLayout {
@@ -31,7 +35,10 @@ struct EngineLayout {
 };
 
 /// Runs `job` on `runner` (any engine): schedules, assembles, reports. Returns the exit code.
+/// `observer` (e.g. a panel of a live view) hears every event; without one, `job.serve` starts
+/// the job's own live view.
 int run_render_with(const Job& job, std::chrono::steady_clock::time_point program_start,
-                    Runner& runner, const EngineLayout& layout);
+                    Runner& runner, const EngineLayout& layout,
+                    RenderObserver* observer = nullptr);
 
 }  // namespace taskdist

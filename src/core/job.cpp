@@ -33,10 +33,26 @@ bool parse_positive_int(std::string_view s, int* out) {
   return true;
 }
 
+bool valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    const size_t n = b < 0x80 ? 0 : (b & 0xe0) == 0xc0 ? 1 : (b & 0xf0) == 0xe0 ? 2
+                   : (b & 0xf8) == 0xf0 ? 3 : 4;  // continuation bytes that must follow
+    if (n == 4 || n > s.size() - i - 1) return false;
+    for (size_t k = 0; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[++i]) & 0xc0) != 0x80) return false;
+    }
+  }
+  return true;
+}
+
 // Applies one classified option to the job. `where` names its origin for error messages
 // ("option '+W0'" or "scene.ini:3"). `base` resolves relative library paths.
 std::optional<std::string> apply_option(const PovOption& opt, const std::string& where,
                                         const fs::path& base, Job& job, Collected& seen) {
+  if (!valid_utf8(opt.text)) {
+    return where + " is not valid UTF-8 text; taskdist passes options to every node as UTF-8";
+  }
   switch (opt.kind) {
     case PovOptionKind::kRefused:
       return where + " is not accepted: " + opt.reason;
@@ -235,6 +251,9 @@ std::expected<Job, std::string> build_job(const JobRequest& request) {
   if (request.exclude_after < 1) return Error("--exclude-after must be at least 1");
   job.exclude_after = request.exclude_after;
   job.duplicates = request.duplicates;
+  job.serve = request.serve;
+  if (!(request.linger_s >= 0)) return Error("--linger must be 0 or more seconds");
+  job.linger_s = request.linger_s;
   job.quiet = request.quiet;
 
   auto povray = find_executable(request.povray);

@@ -32,6 +32,8 @@ struct JobRequest {
   double task_timeout_s = 0;          ///< 0: none
   int exclude_after = 3;
   bool duplicates = true;
+  std::string serve;                  ///< --serve [ADDR:]PORT; empty: no live view
+  double linger_s = 0;                ///< --linger
 };
 
 /// A validated job. Paths are absolute.
@@ -60,6 +62,8 @@ struct Job {
   double task_timeout_s = 0;          ///< a band running longer is stopped and retried; 0: never
   int exclude_after = 3;              ///< a slot/node failing this many bands in a row is out
   bool duplicates = true;             ///< copy stragglers onto idle slots at the end
+  std::string serve;                  ///< live view on [ADDR:]PORT; empty: none
+  double linger_s = 0;                ///< seconds the live view stays after the job
 };
 
 /// Validates `request`. The error is one sentence for the user, naming the bad flag, option,

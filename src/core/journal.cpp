@@ -75,14 +75,20 @@ json scene_file_hashes(const Job& job) {
   return files;
 }
 
+// Bytes that are not UTF-8 (a path, an option) become U+FFFD, the same each time: the journal
+// compares what it wrote with what it would write now.
+std::string dump_text(const json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
 json identity(const Job& job) {
-  return {{"taskdist_journal", kJournalVersion},
+  return json::parse(dump_text(json{{"taskdist_journal", kJournalVersion},
           {"scene", job.scene.string()},
           {"width", job.width},
           {"height", job.height},
           {"alpha", job.alpha},
           {"pov_options", job.pov_options},
-          {"scene_files", scene_file_hashes(job)}};
+          {"scene_files", scene_file_hashes(job)}}));
 }
 
 // Why the journal's job differs from `now`, in words; empty if it does not.
@@ -99,7 +105,7 @@ std::string difference(const json& then, const json& now) {
   if (then.value("alpha", false) != now["alpha"]) return "+UA (alpha) differs";
   if (then.value("pov_options", json::array()) != now["pov_options"]) {
     return fmt::format("its POV-Ray options were: {}",
-                       then.value("pov_options", json::array()).dump());
+                       dump_text(then.value("pov_options", json::array())));
   }
   const json old_files = then.value("scene_files", json::object());
   const json& new_files = now["scene_files"];
@@ -136,7 +142,7 @@ void sync_dir(const fs::path& dir) {
 
 }  // namespace
 
-std::string job_identity_json(const Job& job) { return identity(job).dump(2); }
+std::string job_identity_json(const Job& job) { return dump_text(identity(job), 2); }
 
 std::expected<Journal, std::string> Journal::open(const Job& job) {
   const fs::path& dir = job.job_dir;
@@ -197,7 +203,7 @@ std::expected<Journal, std::string> Journal::open(const Job& job) {
     journal.notes_.push_back(
         fmt::format("nothing to resume in '{}': rendering every band", dir.string()));
   }
-  if (auto err = write_synced(job_file, now.dump(2) + "\n")) return Error(*err);
+  if (auto err = write_synced(job_file, dump_text(now, 2) + "\n")) return Error(*err);
   sync_dir(dir);
   return journal;
 }

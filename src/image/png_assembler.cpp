@@ -21,7 +21,50 @@ void put_u32(uint8_t* p, uint32_t v) {
   p[3] = static_cast<uint8_t>(v);
 }
 
+// The bytes of one PNG chunk: length, type, data, CRC-32.
+std::string chunk_bytes(const char type[4], const void* data, size_t size) {
+  uint8_t head[8];
+  put_u32(head, static_cast<uint32_t>(size));
+  std::memcpy(head + 4, type, 4);
+  uLong crc = crc32(0, head + 4, 4);
+  if (size > 0) crc = crc32(crc, static_cast<const Bytef*>(data), static_cast<uInt>(size));
+  uint8_t tail[4];
+  put_u32(tail, static_cast<uint32_t>(crc));
+  std::string out(reinterpret_cast<const char*>(head), 8);
+  out.append(static_cast<const char*>(data), size);
+  out.append(reinterpret_cast<const char*>(tail), 4);
+  return out;
+}
+
+constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+constexpr uint8_t kSrgbPerceptual = 0;  // POV-Ray's own PNGs say their pixels are sRGB
+constexpr uint8_t kZlibHeader[2] = {0x78, 0x01};  // CMF 0x78, FLG 0x01: check bits
+
+std::string ihdr_bytes(int width, int height, bool alpha) {
+  uint8_t ihdr[13];
+  put_u32(ihdr, static_cast<uint32_t>(width));
+  put_u32(ihdr + 4, static_cast<uint32_t>(height));
+  ihdr[8] = 8;                  // bits per channel
+  ihdr[9] = alpha ? 6 : 2;      // RGBA or RGB
+  ihdr[10] = ihdr[11] = ihdr[12] = 0;   // deflate, adaptive filtering, no interlace
+  return chunk_bytes("IHDR", ihdr, sizeof ihdr);
+}
+
 }  // namespace
+
+std::string band_png(const EncodedBand& band, int width, bool alpha) {
+  std::string png(reinterpret_cast<const char*>(kSignature), sizeof kSignature);
+  png += ihdr_bytes(width, band.rows.count(), alpha);
+  png += chunk_bytes("sRGB", &kSrgbPerceptual, 1);
+  std::string idat(reinterpret_cast<const char*>(kZlibHeader), 2);
+  idat += band.deflated;
+  uint8_t trailer[6] = {0x03, 0x00};  // an empty final block, then the Adler-32
+  put_u32(trailer + 2, band.adler);
+  idat.append(reinterpret_cast<const char*>(trailer), sizeof trailer);
+  png += chunk_bytes("IDAT", idat.data(), idat.size());
+  png += chunk_bytes("IEND", nullptr, 0);
+  return png;
+}
 
 PngAssembler::PngAssembler(const Options& options)
     : options_(options),
@@ -40,21 +83,12 @@ std::expected<std::unique_ptr<PngAssembler>, std::string> PngAssembler::create(
   std::unique_ptr<PngAssembler> a(new PngAssembler(options));
   a->file_ = std::fopen(a->temp_path_.c_str(), "wbx");
   if (!a->file_) return std::unexpected(*a->io_error("create output file"));
-  static const uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (auto err = a->write_bytes(kSignature, sizeof kSignature)) return std::unexpected(*err);
-  uint8_t ihdr[13];
-  put_u32(ihdr, static_cast<uint32_t>(options.width));
-  put_u32(ihdr + 4, static_cast<uint32_t>(options.height));
-  ihdr[8] = 8;                          // bits per channel
-  ihdr[9] = options.alpha ? 6 : 2;      // RGBA or RGB
-  ihdr[10] = ihdr[11] = ihdr[12] = 0;   // deflate, adaptive filtering, no interlace
-  if (auto err = a->write_chunk("IHDR", ihdr, sizeof ihdr)) return std::unexpected(*err);
-  // POV-Ray's own PNGs say their pixels are sRGB; so do ours.
-  const uint8_t srgb = 0;  // perceptual rendering intent
-  if (auto err = a->write_chunk("sRGB", &srgb, 1)) return std::unexpected(*err);
-  // The zlib header of the one stream that the bands continue (CMF 0x78, FLG 0x01: check bits).
-  const uint8_t zlib_header[2] = {0x78, 0x01};
-  if (auto err = a->write_chunk("IDAT", zlib_header, 2)) return std::unexpected(*err);
+  const std::string ihdr = ihdr_bytes(options.width, options.height, options.alpha);
+  if (auto err = a->write_bytes(ihdr.data(), ihdr.size())) return std::unexpected(*err);
+  if (auto err = a->write_chunk("sRGB", &kSrgbPerceptual, 1)) return std::unexpected(*err);
+  // The zlib header of the one stream that the bands continue.
+  if (auto err = a->write_chunk("IDAT", kZlibHeader, 2)) return std::unexpected(*err);
   return a;
 }
 
@@ -65,16 +99,8 @@ std::optional<std::string> PngAssembler::write_bytes(const void* data, size_t si
 
 std::optional<std::string> PngAssembler::write_chunk(const char type[4], const void* data,
                                                      size_t size) {
-  uint8_t head[8];
-  put_u32(head, static_cast<uint32_t>(size));
-  std::memcpy(head + 4, type, 4);
-  uLong crc = crc32(0, head + 4, 4);
-  if (size > 0) crc = crc32(crc, static_cast<const Bytef*>(data), static_cast<uInt>(size));
-  uint8_t tail[4];
-  put_u32(tail, static_cast<uint32_t>(crc));
-  if (auto err = write_bytes(head, 8)) return err;
-  if (auto err = write_bytes(data, size)) return err;
-  return write_bytes(tail, 4);
+  const std::string chunk = chunk_bytes(type, data, size);
+  return write_bytes(chunk.data(), chunk.size());
 }
 
 std::optional<std::string> PngAssembler::write_band(const EncodedBand& band) {

@@ -15,6 +15,10 @@
 
 namespace taskdist {
 
+/// A band as a PNG of its own (width x its rows), without recompressing: its rows are filtered
+/// with Sub, which never looks at the row above, so a band stands alone. For the live view.
+std::string band_png(const EncodedBand& band, int width, bool alpha);
+
 class PngAssembler {
  public:
   struct Options {

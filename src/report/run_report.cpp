@@ -108,7 +108,7 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
       {"excluded", r.excluded},
   };
   std::ofstream out(path);
-  out << doc.dump(2) << '\n';
+  out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   if (!out) return "cannot write report '" + path.string() + "'";
   return std::nullopt;
 }
