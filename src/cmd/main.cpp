@@ -15,6 +15,7 @@
 
 
 #include "cmd/bench_command.h"
+#include "cmd/race_command.h"
 #include "cmd/render_command.h"
 #include "exec/cpu_quota.h"
 #include "mpi/channel.h"
@@ -88,18 +89,34 @@ the paper's own speedups), fig10_shares.png, efficiency.png, and report.md.
 
 Exit codes: 0 the study completed; 1 writing the results failed; 2 bad option; 130 interrupted.)";
 
+constexpr const char* kRaceHelp = R"(The festival demo: one worker renders each image alone while the others render the same
+image together, at the same time. With --serve, a web page shows both side by side, filling in,
+each with a running clock, then both times and the speedup; it holds them (--hold) and starts
+the next scene of the playlist (--loop: forever, until Ctrl-C).
+
+  taskdist race SCENE.pov... [POV-Ray options...] [--solo N] [--team N] [--hold S] [--loop]
+                [--serve [ADDR:]PORT] [-o DIR]
+
+On one machine, the solo side is --solo local slots (default 1) and the team side --team slots
+(default: the other cores). Every race writes DIR/SCENE-solo.png, DIR/SCENE-team.png and
+DIR/SCENE-race.png (both side by side with their times, via ImageMagick), and prints a line
+with both times, the speedup and taskdist's memory (RSS).
+
+Exit codes: 0 the playlist ran through; 1 a render failed; 2 bad option or scene; 130 Ctrl-C.)";
+
 // Our own flags, and those that take the next argument as their value.
 const std::set<std::string> kOwnFlags = {
     "-o",           "--output",       "-j",          "--jobs",         "--policy",
     "--report",     "--povray",       "-q",          "--quiet",        "-h",
     "--help",       "--slots",        "--master-slots", "--scene-dir", "--shared-dir",
     "--scene-limit", "--job-dir",     "--resume",    "--keep-job-dir", "--retries",
-    "--task-timeout", "--exclude-after", "--no-duplicates", "--serve", "--linger"};
+    "--task-timeout", "--exclude-after", "--no-duplicates", "--serve", "--linger",
+    "--solo",       "--team",         "--hold",      "--loop"};
 const std::set<std::string> kFlagsWithValue = {
     "-o",        "--output",     "-j",           "--jobs",        "--policy",
     "--report",  "--povray",     "--slots",      "--master-slots", "--scene-dir",
     "--scene-limit", "--job-dir", "--retries",   "--task-timeout", "--exclude-after",
-    "--serve",   "--linger"};
+    "--serve",   "--linger",     "--solo",       "--team",        "--hold"};
 
 bool is_own_flag(const std::string& arg) {
   if (kOwnFlags.contains(arg)) return true;
@@ -246,6 +263,27 @@ int main(int argc, char** argv) try {
   bench->add_option("--convert", bench_request.convert,
                     "ImageMagick convert, for the paper's method (default /usr/bin/convert)");
 
+  auto* race = app.add_subcommand("race", kRaceHelp);
+  taskdist::RaceRequest race_request;
+  int race_solo = 1, race_team = 0;
+  race->add_option("scenes", race_request.scenes, "the playlist: .pov or .ini files")->required();
+  race->add_option("--solo", race_solo, "slots on the solo side (local engine; default 1)")
+      ->check(CLI::Range(1, 4096));
+  race->add_option("--team", race_team,
+                   "slots on the team side (local engine; default: the other cores, at least 1)")
+      ->check(CLI::Range(1, 4096));
+  race->add_option("--hold", race_request.hold_s,
+                   "seconds the result stays before the next scene (default 8)")
+      ->check(CLI::Range(0.0, 1e6));
+  race->add_flag("--loop", race_request.loop, "play the list forever, until Ctrl-C");
+  race->add_option("--serve", race_request.serve,
+                   "[ADDR:]PORT of the live view (127.0.0.1 unless an address is given; 0: any "
+                   "free port)");
+  race->add_option("-o,--output", race_request.out_dir,
+                   "folder for both images of each race and the side-by-side PNG (default "
+                   "taskdist-race)");
+  race->add_option("--povray", race_request.povray, "POV-Ray executable (default: povray)");
+
   // Under a launcher (mpirun, srun) every rank runs this same command line.
   std::optional<taskdist::MpiSession> mpi;
   if (taskdist::launcher_rank()) {
@@ -255,7 +293,7 @@ int main(int argc, char** argv) try {
   const bool worker_rank = mpi && mpi->rank() != 0;
 
   std::vector<std::string> ours, pov;
-  if (!args.empty() && args[0] == "render") {
+  if (!args.empty() && (args[0] == "render" || args[0] == "race")) {
     ours.push_back(args[0]);
     split_args({args.begin() + 1, args.end()}, ours, pov);
   } else {
@@ -309,6 +347,18 @@ int main(int argc, char** argv) try {
       ::_exit(code);  // interrupted: the ranks are being torn down
     }
     return leave(code);
+  }
+
+  if (race->parsed()) {
+    race_request.pov_args = pov;
+    if (mpi) {
+      fmt::print(stderr, "taskdist race: under MPI, not yet: run it on one machine\n");
+      return taskdist::kExitUsage;
+    }
+    const int cores = taskdist::default_slots();
+    if (race_team == 0) race_team = std::max(1, cores - race_solo);
+    auto engine = taskdist::make_local_race_engine(race_solo, race_team);
+    return taskdist::run_race(race_request, *engine);
   }
 
   request.pov_args = pov;

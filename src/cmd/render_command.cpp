@@ -324,15 +324,6 @@ int run_render(const Job& job, Clock::time_point program_start) {
 
 namespace {
 
-class NoObserver : public RenderObserver {
- public:
-  void on_start(const Job&, const std::vector<std::string>&) override {}
-  void on_task(const TaskRecord&, std::string_view) override {}
-  void on_band(RowRange, const std::filesystem::path&) override {}
-  void on_progress(double, int, double) override {}
-  void on_end(const RunReport&, int, const std::string&) override {}
-};
-
 int run_job(const Job& job, Clock::time_point program_start, Runner& runner,
             const EngineLayout& layout, RenderObserver& observer) {
   std::vector<std::string> slot_names;

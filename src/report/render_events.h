@@ -28,4 +28,14 @@ class RenderObserver {
   virtual void on_end(const RunReport& report, int exit_code, const std::string& message) = 0;
 };
 
+/// Hears nothing.
+class NoObserver : public RenderObserver {
+ public:
+  void on_start(const Job&, const std::vector<std::string>&) override {}
+  void on_task(const TaskRecord&, std::string_view) override {}
+  void on_band(RowRange, const std::filesystem::path&) override {}
+  void on_progress(double, int, double) override {}
+  void on_end(const RunReport&, int, const std::string&) override {}
+};
+
 }  // namespace taskdist

@@ -91,6 +91,7 @@ function showImage(p, url, y, then) {
 
 function endPanel(p, ev) {
   p.done = true; p.total = ev.total_s;
+  if (Object.values(panels).every(q => q.done)) document.getElementById("subtitle").textContent = "finished " + p.ev.scene;
   p.clock.textContent = fmt(ev.total_s);
   if (!ev.ok) { p.status.textContent = "stopped: " + ev.message; drawTimeline(p); return; }
   p.fill.style.width = "100%";

@@ -1,0 +1,211 @@
+#include "cmd/race_command.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <fstream>
+#include <thread>
+
+#include "cmd/render_command.h"
+#include "exec/command_chains.h"
+#include "exec/interrupt.h"
+#include "exec/local_runner.h"
+#include "exec/temp_dir.h"
+#include "render/povray_renderer.h"
+#include "web/live_view.h"
+
+namespace fs = std::filesystem;
+
+namespace taskdist {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string slots_text(int n) { return n == 1 ? "slot" : fmt::format("{} slots", n); }
+
+class LocalRaceEngine : public RaceEngine {
+ public:
+  LocalRaceEngine(int solo, int team) : solo_(solo), team_(team) {}
+  std::string solo_label() const override { return slots_text(solo_); }
+  std::string team_label() const override { return slots_text(team_); }
+
+  int run(const Job& job, bool team, Clock::time_point start, RenderObserver& observer) override {
+    Job side = job;
+    side.slots = team ? team_ : solo_;
+    auto scratch = TempDir::create_scratch("taskdist-");
+    if (!scratch) {
+      fmt::print(stderr, "taskdist race: {}\n", scratch.error());
+      return kExitRenderFailed;
+    }
+    LocalRunner runner(render_settings_for(side), scratch->path());
+    EngineLayout layout{.slots = side.slots, .slot_nodes = {}, .slot_speed = {}};
+    for (int slot = 0; slot < side.slots; ++slot) layout.slot_nodes.push_back(slot);
+    return run_render_with(side, start, runner, layout, &observer);
+  }
+
+ private:
+  const int solo_;
+  const int team_;
+};
+
+uint64_t rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    unsigned long long kib = 0;
+    if (std::sscanf(line.c_str(), "VmRSS: %llu kB", &kib) == 1) return kib * 1024;
+  }
+  return 0;
+}
+
+// Sleeps `seconds`; false if interrupted meanwhile.
+bool hold(double seconds) {
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < end) {
+    if (InterruptSignal::received() != 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return InterruptSignal::received() == 0;
+}
+
+// The two images side by side with both times below (ImageMagick), for people without a browser.
+std::string write_race_png(const fs::path& solo, const fs::path& team, const fs::path& out,
+                           const std::string& caption, int width) {
+  const int points = std::max(14, width / 18);
+  const CommandChain chain = {{"/usr/bin/convert", fs::absolute(solo).string(),
+                               fs::absolute(team).string(), "+append", "(",
+                               "-background", "black", "-fill", "white", "-pointsize",
+                               std::to_string(points), "-size",
+                               fmt::format("{}x{}", 2 * width, points * 2), "-gravity", "center",
+                               "label:" + caption, ")", "-append", fs::absolute(out).string()}};
+  return run_chains({chain}, out.parent_path()).error;
+}
+
+struct Side {
+  int code = -1;
+  double seconds = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<RaceEngine> make_local_race_engine(int solo, int team) {
+  return std::make_unique<LocalRaceEngine>(solo, team);
+}
+
+int run_race(const RaceRequest& request, RaceEngine& engine) {
+  InterruptSignal::install();
+  if (request.scenes.empty()) {
+    fmt::print(stderr, "taskdist race: give at least one scene\n");
+    return kExitUsage;
+  }
+  std::error_code ec;
+  fs::create_directories(request.out_dir, ec);
+  if (ec || !fs::is_directory(request.out_dir)) {
+    fmt::print(stderr, "taskdist race: cannot create the output folder '{}': {}\n",
+               request.out_dir, ec.message());
+    return kExitUsage;
+  }
+  // Every scene is checked before the first race starts.
+  struct Entry {
+    Job solo, team;
+    std::string name;
+  };
+  std::vector<Entry> playlist;
+  for (const auto& scene : request.scenes) {
+    JobRequest jr;
+    jr.scene = scene;
+    jr.pov_args = request.pov_args;
+    jr.povray = request.povray;
+    jr.quiet = true;
+    jr.duplicates = false;  // a race compares one worker with many, copies would blur it
+    const std::string stem = fs::path(scene).stem().string();
+    Entry e;
+    for (bool team : {false, true}) {
+      jr.output = (fs::path(request.out_dir) / (stem + (team ? "-team.png" : "-solo.png"))).string();
+      auto job = build_job(jr);
+      if (!job) {
+        fmt::print(stderr, "taskdist race: {}\n", job.error());
+        return kExitUsage;
+      }
+      (team ? e.team : e.solo) = std::move(*job);
+    }
+    e.name = fs::path(scene).filename().string();
+    playlist.push_back(std::move(e));
+  }
+  std::unique_ptr<LiveView> view;
+  if (!request.serve.empty()) {
+    auto started = LiveView::start(request.serve);
+    if (!started) {
+      fmt::print(stderr, "taskdist race: {}\n", started.error());
+      return kExitUsage;
+    }
+    view = std::move(*started);
+    fmt::print(stderr, "taskdist race: watch it at {}\n", view->url());
+  }
+  const std::string solo_label = engine.solo_label(), team_label = engine.team_label();
+  fmt::print("taskdist race: one {} against {}\n", solo_label, team_label);
+  std::fflush(stdout);
+  for (int round = 1;; ++round) {
+    const Entry& e = playlist[static_cast<size_t>(round - 1) % playlist.size()];
+    for (const Job* job : {&e.solo, &e.team}) fs::remove_all(job->job_dir, ec);  // ours, earlier
+    if (view) {
+      view->reset({{"title", fmt::format("race {}: {} — one {} against {}", round, e.name,
+                                         solo_label, team_label)}});
+    }
+    std::array<Side, 2> sides;
+    const auto start = Clock::now();
+    std::vector<std::thread> threads;
+    for (int team = 0; team < 2; ++team) {
+      threads.emplace_back([&, team] {
+        const Job& job = team ? e.team : e.solo;
+        NoObserver observer;
+        RenderObserver& target =
+            view ? view->panel(team, team ? "team of " + team_label : "one " + solo_label)
+                 : static_cast<RenderObserver&>(observer);
+        sides[team].code = engine.run(job, team == 1, start, target);
+        sides[team].seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (int team = 0; team < 2; ++team) {
+      if (sides[team].code != 0) {
+        fmt::print(stderr, "taskdist race: the {} side's render of {} failed (exit {})\n",
+                   team ? "team" : "solo", e.name, sides[team].code);
+        if (view) view->close_stream();
+        return sides[team].code;
+      }
+    }
+    const double speedup = sides[0].seconds / std::max(sides[1].seconds, 1e-9);
+    const fs::path race_png = fs::path(request.out_dir) / (fs::path(e.name).stem().string() + "-race.png");
+    const std::string caption = fmt::format("{}: one {} {:.2f} s    {} {:.2f} s    speedup {:.2f}x",
+                                            e.name, solo_label, sides[0].seconds, team_label,
+                                            sides[1].seconds, speedup);
+    if (view) {
+      view->publish({{"type", "race"},
+                     {"round", round},
+                     {"scene", e.name},
+                     {"solo_label", solo_label},
+                     {"team_label", team_label},
+                     {"solo_s", sides[0].seconds},
+                     {"team_s", sides[1].seconds},
+                     {"speedup", speedup},
+                     {"image", race_png.filename().string()}});
+    }
+    const std::string png_error = write_race_png(e.solo.output, e.team.output, race_png, caption,
+                                                 e.solo.width);
+    fmt::print("race {}: {} -> {}; taskdist RSS {:.1f} MiB\n", round, caption,
+               png_error.empty() ? race_png.string() : "no picture (" + png_error + ")",
+               rss_bytes() / 1048576.0);
+    std::fflush(stdout);
+    const bool last = !request.loop && round == static_cast<int>(playlist.size());
+    if (!hold(request.hold_s) || last) break;
+  }
+  if (view) view->close_stream();
+  if (InterruptSignal::received() != 0) {
+    fmt::print(stderr, "taskdist race: stopped by signal {}\n", InterruptSignal::received());
+    return InterruptSignal::received() == 2 ? kExitInterrupted : 128 + InterruptSignal::received();
+  }
+  return kExitOk;
+}
+
+}  // namespace taskdist
