@@ -30,13 +30,6 @@ namespace fs = std::filesystem;
 using namespace taskdist::testing;
 using Clock = std::chrono::steady_clock;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(read_file(p)); }
-
 int fault_runs() {
   const char* v = std::getenv("TASKDIST_FAULT_RUNS");
   return v ? std::max(1, std::atoi(v)) : 3;
@@ -49,39 +42,6 @@ std::mt19937 seeded_rng(const char* what) {
   std::cout << what << ": seed " << seed << " (TASKDIST_FAULT_SEED to repeat)\n";
   return std::mt19937(seed);
 }
-
-// A command running in the background, its stdout and stderr going to files.
-class Background {
- public:
-  Background(const std::vector<std::string>& argv, const fs::path& dir, const std::string& name)
-      : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
-    std::vector<std::string> sh = {"/bin/sh", "-c", "exec \"$@\" >\"$0.out\" 2>\"$0.err\"",
-                                   (dir / name).string()};
-    sh.insert(sh.end(), argv.begin(), argv.end());
-    auto p = Subprocess::spawn(sh, dir);
-    if (!p) ADD_FAILURE() << p.error();
-    else process_.emplace(std::move(*p));
-  }
-  pid_t pid() const { return process_ ? process_->pid() : -1; }
-  std::optional<ExitStatus> poll() { return process_ ? process_->try_reap() : std::nullopt; }
-  ExitStatus wait(double timeout_s = 300) {
-    const auto end = Clock::now() + std::chrono::duration<double>(timeout_s);
-    while (Clock::now() < end) {
-      if (auto s = poll()) return *s;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ADD_FAILURE() << "timed out after " << timeout_s << " s";
-    process_->signal_group(SIGKILL);
-    return process_->reap();
-  }
-  std::string err() const { return read_file(err_); }
-
- private:
-  fs::path out_, err_;
-  std::optional<Subprocess> process_;
-};
-
-int exit_code(const ExitStatus& s) { return s.exited ? s.code : 128 + s.signal; }
 
 std::vector<std::string> render_argv(int width, int height, const fs::path& out,
                                      std::vector<std::string> extra) {

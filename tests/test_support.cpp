@@ -196,6 +196,37 @@ std::vector<pid_t> descendants(pid_t pid) {
   return all;
 }
 
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(read_file(p)); }
+
+Background::Background(const std::vector<std::string>& argv, const fs::path& dir,
+                       const std::string& name)
+    : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
+  std::vector<std::string> sh = {"/bin/sh", "-c", "exec \"$@\" >\"$0.out\" 2>\"$0.err\"",
+                                 (dir / name).string()};
+  sh.insert(sh.end(), argv.begin(), argv.end());
+  auto p = Subprocess::spawn(sh, dir);
+  if (!p) ADD_FAILURE() << p.error();
+  else process_.emplace(std::move(*p));
+}
+
+ExitStatus Background::wait(double timeout_s) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (std::chrono::steady_clock::now() < end) {
+    if (auto s = poll()) return *s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ADD_FAILURE() << "timed out after " << timeout_s << " s";
+  process_->signal_group(SIGKILL);
+  return process_->reap();
+}
+
+int exit_code(const ExitStatus& s) { return s.exited ? s.code : 128 + s.signal; }
+
 bool process_alive(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   if (!in) return false;

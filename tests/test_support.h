@@ -10,7 +10,38 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "exec/subprocess.h"
+
 namespace taskdist::testing {
+
+/// The whole file; empty if it cannot be read.
+std::string read_file(const std::filesystem::path& p);
+nlohmann::json read_json(const std::filesystem::path& p);
+
+/// A command running in the background, its stdout and stderr going to `dir`/`name`.out/.err.
+/// Killed (its process group) if the test ends first.
+class Background {
+ public:
+  Background(const std::vector<std::string>& argv, const std::filesystem::path& dir,
+             const std::string& name);
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
+  std::optional<ExitStatus> poll() { return process_ ? process_->try_reap() : std::nullopt; }
+  /// Waits for the end (fails the test and kills it after `timeout_s`).
+  ExitStatus wait(double timeout_s = 300);
+  std::string out() const { return read_file(out_); }
+  std::string err() const { return read_file(err_); }
+
+ private:
+  std::filesystem::path out_, err_;
+  std::optional<Subprocess> process_;
+};
+
+/// 128+N for a process killed by signal N.
+int exit_code(const ExitStatus& s);
+
 
 struct Image {
   int width = 0;

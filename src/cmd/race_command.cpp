@@ -9,9 +9,7 @@
 #include "cmd/render_command.h"
 #include "exec/command_chains.h"
 #include "exec/interrupt.h"
-#include "exec/local_runner.h"
-#include "exec/temp_dir.h"
-#include "render/povray_renderer.h"
+#include "report/run_report.h"
 #include "web/live_view.h"
 
 namespace fs = std::filesystem;
@@ -32,31 +30,13 @@ class LocalRaceEngine : public RaceEngine {
   int run(const Job& job, bool team, Clock::time_point start, RenderObserver& observer) override {
     Job side = job;
     side.slots = team ? team_ : solo_;
-    auto scratch = TempDir::create_scratch("taskdist-");
-    if (!scratch) {
-      fmt::print(stderr, "taskdist race: {}\n", scratch.error());
-      return kExitRenderFailed;
-    }
-    LocalRunner runner(render_settings_for(side), scratch->path());
-    EngineLayout layout{.slots = side.slots, .slot_nodes = {}, .slot_speed = {}};
-    for (int slot = 0; slot < side.slots; ++slot) layout.slot_nodes.push_back(slot);
-    return run_render_with(side, start, runner, layout, &observer);
+    return run_render(side, start, &observer);
   }
 
  private:
   const int solo_;
   const int team_;
 };
-
-uint64_t rss_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    unsigned long long kib = 0;
-    if (std::sscanf(line.c_str(), "VmRSS: %llu kB", &kib) == 1) return kib * 1024;
-  }
-  return 0;
-}
 
 // Sleeps `seconds`; false if interrupted meanwhile.
 bool hold(double seconds) {

@@ -308,7 +308,7 @@ class RenderLoop {
 
 }  // namespace
 
-int run_render(const Job& job, Clock::time_point program_start) {
+int run_render(const Job& job, Clock::time_point program_start, RenderObserver* observer) {
   InterruptSignal::install();
   auto scratch = TempDir::create_scratch("taskdist-");
   if (!scratch) {
@@ -319,7 +319,7 @@ int run_render(const Job& job, Clock::time_point program_start) {
   // Each local slot is its own failure domain: a slot that keeps failing is taken out alone.
   EngineLayout layout{.slots = job.slots, .slot_nodes = {}, .slot_speed = {}};
   for (int slot = 0; slot < job.slots; ++slot) layout.slot_nodes.push_back(slot);
-  return run_render_with(job, program_start, runner, layout);
+  return run_render_with(job, program_start, runner, layout, observer);
 }
 
 namespace {

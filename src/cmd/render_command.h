@@ -18,10 +18,11 @@ inline constexpr int kExitUsage = 2;         ///< bad command line, options or f
 inline constexpr int kExitNodeLost = 3;      ///< a worker node was lost (cluster engine)
 inline constexpr int kExitInterrupted = 130; ///< SIGINT (128 + signal number for others)
 
-/// Runs `job`; `program_start` is when the process started (the first sequential part counts
-/// from there). Returns the exit code. Prints the timing table on stdout, progress and errors
-/// on stderr.
-int run_render(const Job& job, std::chrono::steady_clock::time_point program_start);
+/// Runs `job` on the local engine (job.slots slots); `program_start` is when the process started
+/// (the first sequential part counts from there). Returns the exit code. Prints the timing table
+/// on stdout, progress and errors on stderr. `observer`: see run_render_with.
+int run_render(const Job& job, std::chrono::steady_clock::time_point program_start,
+               RenderObserver* observer = nullptr);
 
 /// Keeps serving a live view after the job (`--linger`) until `seconds` pass or Ctrl-C.
 void linger(double seconds, const std::string& url);

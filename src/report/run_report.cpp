@@ -4,19 +4,30 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace taskdist {
 
-uint64_t peak_rss_bytes() {
-  // VmHWM can be reset (reset_peak_rss); getrusage's maximum cannot.
+namespace {
+// A "Name: N kB" line of /proc/self/status, in bytes; 0 if absent.
+uint64_t status_bytes(const char* name) {
   std::ifstream status("/proc/self/status");
   std::string line;
+  const std::string prefix = std::string(name) + ":";
   while (std::getline(status, line)) {
-    unsigned long long kib = 0;
-    if (std::sscanf(line.c_str(), "VmHWM: %llu kB", &kib) == 1) return kib * 1024;
+    if (line.starts_with(prefix)) return std::strtoull(line.c_str() + prefix.size(), nullptr, 10) * 1024;
   }
+  return 0;
+}
+}  // namespace
+
+uint64_t rss_bytes() { return status_bytes("VmRSS"); }
+
+uint64_t peak_rss_bytes() {
+  // VmHWM can be reset (reset_peak_rss); getrusage's maximum cannot.
+  if (const uint64_t hwm = status_bytes("VmHWM"); hwm > 0) return hwm;
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
   return static_cast<uint64_t>(u.ru_maxrss) * 1024;

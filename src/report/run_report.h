@@ -49,6 +49,8 @@ std::string timing_table(const Job& job, const RunReport& report);
 /// Writes the JSON report; the error names the file.
 std::optional<std::string> write_json_report(const Job& job, const RunReport& report,
                                              const std::filesystem::path& path);
+/// Resident memory of this process now, in bytes.
+uint64_t rss_bytes();
 /// Peak resident memory of this process, in bytes, since it started or since reset_peak_rss().
 uint64_t peak_rss_bytes();
 /// Starts measuring the peak anew (Linux /proc/self/clear_refs), e.g. before each run of a bench

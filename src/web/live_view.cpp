@@ -143,11 +143,12 @@ std::expected<std::unique_ptr<LiveView>, std::string> LiveView::start(const std:
 }
 
 LiveView::~LiveView() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
   changed_.notify_all();
+  // Pages get what is left (the "closing" event) before the server goes.
+  changed_.wait_for(lock, std::chrono::seconds(2), [&] { return open_streams_ == 0; });
+  lock.unlock();
   if (server_) server_->stop();
   if (thread_.joinable()) thread_.join();
 }
@@ -193,7 +194,6 @@ std::vector<std::string> LiveView::events_after(uint64_t* cursor, double wait_s)
     return stopping_ || *cursor < first_seq_ + events_.size();
   });
   std::vector<std::string> out;
-  if (stopping_) return out;
   // A page that was behind a reset starts from the reset.
   if (*cursor < first_seq_) *cursor = first_seq_;
   for (uint64_t i = *cursor - first_seq_; i < events_.size(); ++i) out.push_back(events_[i]);
@@ -229,17 +229,25 @@ void LiveView::install_routes() {
   s.Get("/events", [this](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-cache");
     auto cursor = std::make_shared<uint64_t>(0);
+    {
+      std::lock_guard lock(mutex_);
+      ++open_streams_;
+    }
     res.set_chunked_content_provider(
-        "text/event-stream", [this, cursor](size_t, httplib::DataSink& sink) {
+        "text/event-stream",
+        [this, cursor](size_t, httplib::DataSink& sink) {
           const auto events = events_after(cursor.get(), 1.0);
-          if (stopping()) {
-            sink.done();
-            return false;
-          }
           std::string text;
           for (const auto& e : events) text += "data: " + e + "\n\n";
           if (text.empty()) text = ": still here\n\n";  // finds pages that went away
-          return sink.write(text.data(), text.size());
+          if (!sink.write(text.data(), text.size())) return false;
+          if (stopping()) sink.done();  // everything was sent
+          return true;
+        },
+        [this](bool) {
+          std::lock_guard lock(mutex_);
+          --open_streams_;
+          changed_.notify_all();
         });
   });
   s.Get(R"(/band/(\d+)/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {

@@ -68,6 +68,7 @@ class LiveView {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   bool stopping_ = false;
+  int open_streams_ = 0;              // event streams being served
   uint64_t first_seq_ = 0;            // sequence number of events_[0]
   std::vector<std::string> events_;   // since the last reset, as JSON text
   std::map<int, std::unique_ptr<Panel>> panels_;

@@ -46,7 +46,8 @@ const el = (tag, attrs = {}, parent) => {
 const fmt = s => s.toFixed(s < 10 ? 2 : 1) + " s";
 
 function startPanel(ev) {
-  const box = el("div", { class: "panel", id: "panel-" + ev.panel }, document.getElementById("panels"));
+  const box = el("div", { class: "panel", id: "panel-" + ev.panel, style: "order: " + ev.panel },
+                 document.getElementById("panels"));
   const head = el("h2", {}, box);
   el("span", { text: `${ev.title} — ${ev.scene} ${ev.width}x${ev.height}, ${ev.slots.length} slot${ev.slots.length == 1 ? "" : "s"}` }, head);
   const clock = el("span", { class: "clock", id: "clock-" + ev.panel, text: "0.00 s" }, head);
@@ -56,7 +57,7 @@ function startPanel(ev) {
   const bar = el("div", { class: "bar" }, box); const fill = el("div", {}, bar);
   const status = el("div", { class: "status", id: "status-" + ev.panel, text: "starting…" }, box);
   const svg = el("svg", { class: "timeline", id: "timeline-" + ev.panel }, box);
-  panels[ev.panel] = { ev, box, clock, canvas, ctx, fill, status, svg, tasks: {}, t0: performance.now(),
+  panels[ev.panel] = { ev, box, clock, canvas, ctx, fill, status, svg, tasks: {}, rowsOk: 0, rowsDone: 0,
                        elapsed: 0, at: performance.now(), done: false };
   document.getElementById("subtitle").textContent = "rendering " + ev.scene;
   document.body.dataset.state = "running";
@@ -81,6 +82,15 @@ function drawTimeline(p) {
   }
   el("text", { x: left, y: slots.length * rowH + 14, text: "0 s" }, svg);
   el("text", { x: left + width - 40, y: slots.length * rowH + 14, text: fmt(span) }, svg);
+}
+
+// Rows traced (bands in flight included), never less than the rows of finished bands.
+function showProgress(p, rowsDone, eta) {
+  p.rowsDone = Math.max(rowsDone, p.rowsOk);
+  const share = p.rowsDone / p.ev.height;
+  p.fill.style.width = (100 * share).toFixed(1) + "%";
+  p.status.textContent = `${(100 * share).toFixed(0)}%` +
+      (eta >= 0 ? ` · about ${fmt(eta)} left` : share >= 1 ? " · writing the image" : "");
 }
 
 function showImage(p, url, y, then) {
@@ -115,6 +125,8 @@ function checkComplete() {
   if (all.length && all.every(p => p.shown)) document.body.dataset.state = closing ? "complete" : "shown";
 }
 
+// ?freeze=0.5: stop following once a panel is half done (a snapshot of a render in progress).
+const freeze = parseFloat(new URLSearchParams(location.search).get("freeze") || "NaN");
 const source = new EventSource("/events");
 source.onmessage = (m) => {
   const ev = JSON.parse(m.data), p = panels[ev.panel];
@@ -124,14 +136,25 @@ source.onmessage = (m) => {
       document.getElementById("race").textContent = ev.title || "";
       break;
     case "start": startPanel(ev); break;
-    case "task": if (p) { p.tasks[ev.id] = ev; drawTimeline(p); } break;
+    case "task":
+      if (!p) break;
+      p.tasks[ev.id] = ev;
+      if (ev.state === "ok") { p.rowsOk += ev.rows; showProgress(p, p.rowsDone, -1); }
+      drawTimeline(p);
+      break;
     case "band": if (p) showImage(p, `/band/${ev.panel}/${ev.first_row}`, ev.first_row); break;
     case "progress":
       if (!p) break;
-      p.elapsed = ev.elapsed_s; p.at = performance.now();
-      p.fill.style.width = (100 * ev.rows_done / ev.rows_total).toFixed(1) + "%";
-      p.status.textContent = `${(100 * ev.rows_done / ev.rows_total).toFixed(0)}% · ` +
-          (ev.eta_s >= 0 ? `about ${fmt(ev.eta_s)} left` : "estimating…");
+      p.elapsed = ev.elapsed_s; p.at = performance.now(); p.clock.textContent = fmt(ev.elapsed_s);
+      showProgress(p, ev.rows_done, ev.eta_s);
+      if (ev.rows_done / ev.rows_total >= freeze) {
+        source.close();
+        for (const q of Object.values(panels)) {
+          q.total = q.elapsed + (performance.now() - q.at) / 1000; q.done = true;
+          q.clock.textContent = fmt(q.total); drawTimeline(q);
+        }
+        document.body.dataset.state = "frozen";
+      }
       break;
     case "end": if (p) endPanel(p, ev); break;
     case "race":
