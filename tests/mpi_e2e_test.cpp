@@ -237,5 +237,52 @@ TEST(MpiTest, BenchUnderMpiRunsBothMethodsOnTheFirstNWorkerRanks) {
   EXPECT_NE(r.err.find("only 2 worker ranks"), std::string::npos) << r.err;
 }
 
+TEST(MpiTest, RaceUnderMpiRunsOneNodeAgainstTheOthersAtOnce) {
+  // Given: 4 ranks (the master and 3 worker nodes), a povray wrapper that logs its rank and when
+  // it starts and ends. Expect: the solo side renders on rank 1 only, the team side on ranks 2
+  // and 3 only, both at once; both images are pixel-identical to a full render, twice (--loop
+  // is not used: a playlist of the same scene twice, so the nodes serve a second race).
+  const Image reference = decode_png(reference_render(blob_scene(), 320, 240, {}));
+  const fs::path dir = fresh_dir("mpi-race");
+  const fs::path log = dir / "povray.log";
+  const fs::path wrapper = write_script(
+      dir, "povray-logging",
+      fmt::format("echo \"start $OMPI_COMM_WORLD_RANK $(date +%s.%N)\" >> '{0}'\n"
+                  "povray \"$@\"; rc=$?\n"
+                  "echo \"end $OMPI_COMM_WORLD_RANK $(date +%s.%N)\" >> '{0}'\n"
+                  "exit $rc\n",
+                  log.string()));
+  const RunResult r = mpirun(4, {"race", blob_scene().string(), blob_scene().string(), "+W320",
+                                 "+H240", "--hold", "0", "-o", (dir / "race").string(),
+                                 "--povray", wrapper.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("one node ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("against 2 nodes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("race 2: blob.pov"), std::string::npos) << r.out;
+  EXPECT_EQ(count_differences(decode_png(dir / "race" / "blob-solo.png"), reference), 0);
+  EXPECT_EQ(count_differences(decode_png(dir / "race" / "blob-team.png"), reference), 0);
+  EXPECT_GT(decode_png(dir / "race" / "blob-race.png").width, 600);
+  std::ifstream in(log);
+  std::string what;
+  int rank = 0;
+  double at = 0;
+  std::set<int> ranks;
+  double solo_first_end = 1e300, team_first_start = 1e300;
+  while (in >> what >> rank >> at) {
+    ranks.insert(rank);
+    if (what == "end" && rank == 1) solo_first_end = std::min(solo_first_end, at);
+    if (what == "start" && rank != 1) team_first_start = std::min(team_first_start, at);
+  }
+  EXPECT_EQ(ranks, (std::set<int>{1, 2, 3})) << "solo on rank 1, the team on ranks 2 and 3";
+  EXPECT_LT(team_first_start, solo_first_end) << "the team started before the solo band ended";
+}
+
+TEST(MpiTest, RaceUnderMpiNeedsTwoWorkerNodes) {
+  const fs::path dir = fresh_dir("mpi-race-small");
+  const RunResult r = mpirun(2, {"race", blob_scene().string(), "-o", (dir / "race").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("a race needs at least 2 worker ranks"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace taskdist

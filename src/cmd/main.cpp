@@ -20,6 +20,7 @@
 #include "exec/cpu_quota.h"
 #include "mpi/channel.h"
 #include "mpi/mpi_bench.h"
+#include "mpi/mpi_race.h"
 #include "mpi/mpi_master.h"
 #include "mpi/mpi_session.h"
 #include "mpi/worker.h"
@@ -98,7 +99,8 @@ the next scene of the playlist (--loop: forever, until Ctrl-C).
                 [--serve [ADDR:]PORT] [-o DIR]
 
 On one machine, the solo side is --solo local slots (default 1) and the team side --team slots
-(default: the other cores). Every race writes DIR/SCENE-solo.png, DIR/SCENE-team.png and
+(default: the other cores). Under mpirun (e.g. tools/cluster mpirun taskdist race ...), the solo
+side is the first worker rank and the team side the other worker ranks (--team N: N of them). Every race writes DIR/SCENE-solo.png, DIR/SCENE-team.png and
 DIR/SCENE-race.png (both side by side with their times, via ImageMagick), and prints a line
 with both times, the speedup and taskdist's memory (RSS).
 
@@ -352,8 +354,23 @@ int main(int argc, char** argv) try {
   if (race->parsed()) {
     race_request.pov_args = pov;
     if (mpi) {
-      fmt::print(stderr, "taskdist race: under MPI, not yet: run it on one machine\n");
-      return taskdist::kExitUsage;
+      // Rank 0 plays the race; every other rank is a worker node serving one side at a time.
+      taskdist::Channel channel;
+      if (worker_rank) return finish_worker(taskdist::run_worker(*mpi, channel, worker));
+      auto engine = taskdist::make_mpi_race_engine(*mpi, channel, race_team,
+                                                   race_request.povray != "povray");
+      if (!engine) {
+        fmt::print(stderr, "taskdist race: {}\n", engine.error());
+        taskdist::dismiss_workers(*mpi, channel);
+        return taskdist::kExitUsage;
+      }
+      const int code = taskdist::run_race(race_request, **engine);
+      if (code > 128) {
+        std::fflush(nullptr);
+        ::_exit(code);  // interrupted: the ranks are being torn down
+      }
+      taskdist::dismiss_workers(*mpi, channel);
+      return code;
     }
     const int cores = taskdist::default_slots();
     if (race_team == 0) race_team = std::max(1, cores - race_solo);

@@ -31,6 +31,7 @@ Channel::~Channel() {
 }
 
 void Channel::send(int dest, Tag tag, const nlohmann::json& header, std::string payload) {
+  std::lock_guard lock(mutex_);
   const std::string head = header.dump();
   Pending p;
   const auto n = static_cast<uint32_t>(head.size());
@@ -57,18 +58,30 @@ void Channel::progress_sends() {
   }
 }
 
-std::optional<Message> Channel::receive() {
-  if (!held_.empty()) {
-    Message m = std::move(held_.front());
-    held_.pop_front();
+std::optional<Message> Channel::receive(const std::vector<int>& from) {
+  std::lock_guard lock(mutex_);
+  return receive_locked(from);
+}
+
+std::optional<Message> Channel::receive_locked(const std::vector<int>& from) {
+  auto wanted = [&](int source) { return from.empty() || std::ranges::find(from, source) != from.end(); };
+  for (auto it = held_.begin(); it != held_.end(); ++it) {
+    if (!wanted(it->source)) continue;
+    Message m = std::move(*it);
+    held_.erase(it);
     return m;
   }
   progress_sends();
   int flag = 0;
   MPI_Status status;
-  if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status) != MPI_SUCCESS || !flag) {
-    return std::nullopt;
+  if (from.empty()) {
+    if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status) != MPI_SUCCESS) flag = 0;
+  } else {
+    for (size_t i = 0; i < from.size() && !flag; ++i) {
+      if (MPI_Iprobe(from[i], MPI_ANY_TAG, comm_, &flag, &status) != MPI_SUCCESS) flag = 0;
+    }
   }
+  if (!flag) return std::nullopt;
   int count = 0;
   MPI_Get_count(&status, MPI_BYTE, &count);
   std::string buffer(static_cast<size_t>(count), '\0');
@@ -93,13 +106,22 @@ std::optional<Message> Channel::receive() {
 }
 
 std::optional<Message> Channel::await(Tag tag, int source, double timeout_s) {
+  return await(tag, source < 0 ? std::vector<int>{} : std::vector<int>{source}, timeout_s);
+}
+
+std::optional<Message> Channel::await(Tag tag, const std::vector<int>& from, double timeout_s) {
   const auto start = Clock::now();
   std::list<Message> others;
   std::optional<Message> found;
   double pause = 0.0005;
   while (!found) {
-    if (auto m = receive()) {
-      if (m->tag == tag && (source < 0 || m->source == source)) {
+    std::optional<Message> m;
+    {
+      std::lock_guard lock(mutex_);
+      m = receive_locked(from);
+    }
+    if (m) {
+      if (m->tag == tag) {
         found = std::move(m);
       } else {
         others.push_back(std::move(*m));
@@ -111,19 +133,24 @@ std::optional<Message> Channel::await(Tag tag, int source, double timeout_s) {
     nap(pause);
     pause = std::min(pause * 2, 0.01);
   }
+  std::lock_guard lock(mutex_);
   held_.splice(held_.end(), others);
   return found;
 }
 
 void Channel::discard_held_from(int source) {
+  std::lock_guard lock(mutex_);
   held_.remove_if([&](const Message& m) { return m.source == source; });
 }
 
 bool Channel::flush(double timeout_s) {
   const auto start = Clock::now();
-  while (!pending_.empty()) {
-    progress_sends();
-    if (pending_.empty()) break;
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      progress_sends();
+      if (pending_.empty()) break;
+    }
     if (since(start) > timeout_s) return false;
     nap(0.001);
   }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <list>
+#include <mutex>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -47,25 +49,35 @@ class Channel {
 
   /// Queues a message; returns at once. Sends complete as receive() and flush() run.
   void send(int dest, Tag tag, const nlohmann::json& header, std::string payload = {});
-  /// The next message that has arrived, if any; never waits for one.
-  std::optional<Message> receive();
+  /// The next message that has arrived from one of `from` (any rank if empty), if any; never
+  /// waits for one.
+  std::optional<Message> receive(const std::vector<int>& from = {});
   /// Waits (sleeping, not spinning) up to `timeout_s` for `tag` from `source` (any if < 0),
   /// keeping other messages for receive(). nullopt on timeout.
   std::optional<Message> await(Tag tag, int source, double timeout_s);
+  /// The same, from any of `from` (any rank if empty).
+  std::optional<Message> await(Tag tag, const std::vector<int>& from, double timeout_s);
   /// Forgets messages from `source` already received and held back by await().
   void discard_held_from(int source);
   /// Waits up to `timeout_s` for queued sends to complete. False if some did not.
   bool flush(double timeout_s);
   /// Sends still in flight.
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const {
+    std::lock_guard lock(mutex_);
+    return pending_.size();
+  }
 
  private:
   void progress_sends();
+  std::optional<Message> receive_locked(const std::vector<int>& from);
 
   struct Pending {
     std::string buffer;
     MPI_Request request = MPI_REQUEST_NULL;
   };
+  // Two jobs at once (taskdist race) use the channel from two threads: every MPI call is made
+  // under this lock (MPI_THREAD_SERIALIZED).
+  mutable std::mutex mutex_;
   MPI_Comm comm_;
   std::list<Pending> pending_;
   std::list<Message> held_;  // received while awaiting something else

@@ -57,12 +57,7 @@ BenchSample MpiBenchEngine::run(const BenchRun& run) {
 }
 
 void MpiBenchEngine::release(const std::vector<WorkerNode>& nodes) {
-  for (const auto& n : nodes) channel_.send(n.rank, Tag::kRelease, {});
-  for (const auto& n : nodes) {
-    // MPI keeps the order of messages between two ranks: everything before kReleased is stale.
-    channel_.await(Tag::kReleased, n.rank, kNodeAnswerSeconds);
-    channel_.discard_held_from(n.rank);
-  }
+  release_workers(nodes, channel_, kNodeAnswerSeconds);
 }
 
 BenchSample MpiBenchEngine::run_taskdist(const BenchRun& run,

@@ -28,7 +28,7 @@ std::expected<std::map<int, Message>, std::string> gather(const std::vector<int>
   const auto start = std::chrono::steady_clock::now();
   while (got.size() < ranks.size()) {
     const double left = kGreetingTimeoutSeconds - seconds_since(start);
-    auto m = channel.await(tag, -1, std::max(0.0, left));
+    auto m = channel.await(tag, ranks, std::max(0.0, left));
     if (InterruptSignal::received() != 0) {
       return std::unexpected(fmt::format("interrupted by signal {} while waiting for {}",
                                          InterruptSignal::received(), what));
@@ -87,9 +87,19 @@ int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
   return code;
 }
 
+void release_workers(const std::vector<WorkerNode>& nodes, Channel& channel, double timeout_s) {
+  for (const auto& n : nodes) channel.send(n.rank, Tag::kRelease, {});
+  for (const auto& n : nodes) {
+    // MPI keeps the order of messages between two ranks: everything before kReleased is stale.
+    channel.await(Tag::kReleased, n.rank, timeout_s);
+    channel.discard_held_from(n.rank);
+  }
+}
+
 int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
                 const std::vector<WorkerNode>& nodes, Channel& channel,
-                const ClusterOptions& options, const std::string& master_host) {
+                const ClusterOptions& options, const std::string& master_host,
+                RenderObserver* observer) {
   InterruptSignal::install();
   auto fail = [&](int code, const std::string& message) {
     fmt::print(stderr, "taskdist: {}\n", message);
@@ -175,7 +185,7 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
                slowest, fastest);
   }
   MpiRunner runner(channel, nodes, places, std::move(local), master_host);
-  return run_render_with(job, start, runner, layout);
+  return run_render_with(job, start, runner, layout, observer);
 }
 
 }  // namespace taskdist

@@ -14,6 +14,7 @@
 #include "mpi/channel.h"
 #include "mpi/mpi_runner.h"
 #include "mpi/mpi_session.h"
+#include "report/render_events.h"
 
 namespace taskdist {
 
@@ -39,7 +40,12 @@ std::expected<std::vector<WorkerNode>, std::string> greet_workers(const MpiSessi
 /// bench's release of its nodes between runs).
 int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
                 const std::vector<WorkerNode>& nodes, Channel& channel,
-                const ClusterOptions& options, const std::string& master_host);
+                const ClusterOptions& options, const std::string& master_host,
+                RenderObserver* observer = nullptr);
+
+/// Ends the current job on `nodes` and waits (up to `timeout_s`) until each confirms; whatever
+/// they sent before is dropped, so nothing of one job reaches the next.
+void release_workers(const std::vector<WorkerNode>& nodes, Channel& channel, double timeout_s);
 
 /// Tells every worker rank to leave (the master could not start a job).
 void dismiss_workers(const MpiSession& session, Channel& channel);

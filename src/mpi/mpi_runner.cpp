@@ -21,7 +21,10 @@ MpiRunner::MpiRunner(Channel& channel, std::vector<WorkerNode> nodes,
     : channel_(channel), nodes_(std::move(nodes)), slots_(std::move(slots)),
       local_(std::move(local)), master_host_(std::move(master_host)),
       silence_limit_s_(silence_limit_s) {
-  for (const auto& n : nodes_) heard_[n.rank] = Clock::now();
+  for (const auto& n : nodes_) {
+    heard_[n.rank] = Clock::now();
+    ranks_.push_back(n.rank);
+  }
 }
 
 const WorkerNode* MpiRunner::node(int rank) const {
@@ -56,7 +59,7 @@ void MpiRunner::start(const Task& task) {
 }
 
 void MpiRunner::receive_all() {
-  while (auto m = channel_.receive()) {
+  while (auto m = channel_.receive(ranks_)) {
     heard_[m->source] = Clock::now();
     switch (m->tag) {
       case Tag::kProgress:

@@ -61,6 +61,7 @@ class MpiRunner : public Runner {
   // Constant after construction.
   Channel& channel_;
   const std::vector<WorkerNode> nodes_;
+  std::vector<int> ranks_;  // of nodes_: another job's nodes may share the channel (race)
   const std::vector<SlotPlace> slots_;
   const std::unique_ptr<LocalRunner> local_;
   const std::string master_host_;

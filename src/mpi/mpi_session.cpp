@@ -16,7 +16,12 @@ std::optional<int> launcher_rank() {
 }
 
 MpiSession::MpiSession(int* argc, char*** argv) {
-  if (MPI_Init(argc, argv) != MPI_SUCCESS) throw std::runtime_error("MPI_Init failed");
+  // Serialized: the race runs two jobs from two threads, one MPI call at a time (Channel's lock).
+  int provided = 0;
+  if (MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
+    throw std::runtime_error("MPI_Init_thread failed");
+  }
+  serialized_ = provided >= MPI_THREAD_SERIALIZED;
   // Errors come back as codes so that taskdist can say what failed instead of aborting blind.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);

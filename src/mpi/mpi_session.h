@@ -23,6 +23,8 @@ class MpiSession {
   int size() const { return size_; }
   /// This node's name (MPI_Get_processor_name: the host name).
   const std::string& host() const { return host_; }
+  /// True if MPI lets two threads call it one at a time (MPI_THREAD_SERIALIZED).
+  bool serialized() const { return serialized_; }
   /// Leaves MPI cleanly (all ranks must do so). Done by the destructor if not called.
   void finish();
 
@@ -31,6 +33,7 @@ class MpiSession {
   int size_ = 1;
   std::string host_;
   bool finished_ = false;
+  bool serialized_ = false;
 };
 
 }  // namespace taskdist
