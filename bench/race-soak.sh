@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The festival race on an emulated cluster, for a long time (issue: watch it happen, Done-when 3):
 # tools/cluster up 5 --cpu 0.25 (solo = node1, team = node2..node5), three scenes in a --loop,
-# stopped with Ctrl-C (SIGINT to mpirun) after LOOPS passes through the playlist. Prints every
-# race line (both times, speedup, the master's RSS), the RSS after 3 and after LOOPS passes, and
-# the processes left behind (povray and taskdist, on every host) after the race and `down`.
+# with the live view served (--serve 0), stopped with Ctrl-C (SIGINT to mpirun) after LOOPS
+# passes through the playlist. Prints every race line (both times, speedup, the master's RSS),
+# the RSS after 3 and after LOOPS passes, and the processes left behind (povray and taskdist, on
+# every host) after the race and after `down`.
 # Usage: bench/race-soak.sh [LOOPS] [SIZE]   (default 10 and 320x240; root; `make build` first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ mkdir -p "$WORK/scenes" && cp "$BLOB" scenes/sample.pov scenes/skewed.pov "$WORK
 
 tools/cluster up 5 --cpu 0.25
 tools/cluster mpirun "$TASKDIST" race "$WORK/scenes/blob.pov" "$WORK/scenes/sample.pov" \
-  "$WORK/scenes/skewed.pov" "+W${SIZE%x*}" "+H${SIZE#*x}" --loop --hold 0 -o "$WORK/race" \
+  "$WORK/scenes/skewed.pov" "+W${SIZE%x*}" "+H${SIZE#*x}" --loop --hold 0 --serve 0 -o "$WORK/race" \
   > "$WORK/race.log" 2> "$WORK/race.err" &
 MPIRUN=$!
 races=$((3 * LOOPS))
