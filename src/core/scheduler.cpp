@@ -211,7 +211,7 @@ std::optional<RowRange> Scheduler::take_virtual_rows(int slot, double now) {
     }
     return std::nullopt;
   }
-  if (batch_.empty()) {
+  if (batch_.empty() && next_row_ < todo_rows_) {  // (the cost model costs O(bands in flight))
     DynamicState state;
     state.total_rows = todo_rows_;
     state.remaining = todo_rows_ - next_row_;
