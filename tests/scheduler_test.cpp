@@ -244,37 +244,25 @@ TEST(SchedulerTest, AnIdleSlotCopiesAStragglerAndTheFirstCopyWins) {
   EXPECT_EQ(r2.started.size(), 2u);
 }
 
-TEST(SchedulerTest, CopiesOnlyABandThatACopyCouldBeat) {
-  // Given: 2 equal slots, one 480-row band each; slot 0's traced in 1 s and is done at t=1.5;
-  // nothing is left to hand out.
-  SchedulerConfig c = config(960, 2, Policy::kDynamic);
-  c.slot_speed = {0.5, 0.5};
-  auto started = [&](Scheduler& s) {
-    auto first = s.dispatch(0);
-    EXPECT_EQ(first.size(), 2u);
-    s.on_progress(first[0].id, 0.5, 0.5);
-    s.on_progress(first[1].id, 0.05, 0.5);
-    s.on_finished(first[0].id, {1.5, 0, 1.0}, 1.5);
-    return first[1];
-  };
-  {
-    // At t=3 the other band is 60% traced: ~1.7 s left, less than a copy (~2 x 480 rows at the
-    // mean row cost, + overhead). No copy.
-    Scheduler s(c);
-    const Task other = started(s);
-    s.on_progress(other.id, 0.6, 3.0);
-    EXPECT_TRUE(s.dispatch(3.0).empty());
-  }
-  {
-    // At t=20 it has crawled to 10% (its node is sick): ~175 s left. A copy.
-    Scheduler s(c);
-    const Task other = started(s);
-    s.on_progress(other.id, 0.1, 20.0);
-    auto copies = s.dispatch(20.0);
-    ASSERT_EQ(copies.size(), 1u);
-    EXPECT_EQ(copies[0].duplicate_of, other.id);
-    EXPECT_EQ(copies[0].slot, 0);
-  }
+TEST(SchedulerTest, CopiesTheLongestRunningBandsOnePerIdleSlot) {
+  // Given: 4 slots on 2 nodes, one wave of 4 bands; slots 0 and 1 (node 0) finish at t=1, while
+  // slot 2's band (started first) and slot 3's still run; nothing is left.
+  SchedulerConfig c = config(960, 4, Policy::kDynamic);
+  c.slot_speed = {0.5, 0.5, 0.5, 0.5};
+  c.slot_nodes = {0, 0, 1, 1};
+  Scheduler s(c);
+  auto wave = s.dispatch(0);
+  ASSERT_EQ(wave.size(), 4u);
+  s.on_finished(wave[0].id, {1, 0, 1}, 1.0);
+  s.on_finished(wave[1].id, {1, 0, 1}, 1.0);
+  EXPECT_TRUE(s.dispatch(1.5).empty()) << "not before a band has run 2 s";
+  s.on_progress(wave[3].id, 1.0, 2.5);  // slot 3's band is writing its output: not worth a copy
+  auto copies = s.dispatch(3.0);
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(copies[0].duplicate_of, wave[2].id);
+  EXPECT_EQ(copies[0].rows, wave[2].rows);
+  EXPECT_EQ(s.node_of(copies[0].slot), 0) << "a copy goes to another node";
+  EXPECT_TRUE(s.dispatch(3.5).empty()) << "one copy per band";
 }
 
 TEST(SchedulerTest, AFailedCopyLeavesTheOtherRunning) {

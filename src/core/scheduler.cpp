@@ -1,8 +1,6 @@
 #include "core/scheduler.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <stdexcept>
 
 namespace taskdist {
@@ -54,11 +52,6 @@ Scheduler::Scheduler(SchedulerConfig config)
       static_taken_(static_bands_.size(), false),
       slot_tasks_(static_cast<size_t>(std::max(1, config.slots))),
       rows_done_(config.rows - todo_rows_) {}
-
-double Scheduler::speed_of(int slot) const {
-  const auto i = static_cast<size_t>(slot);
-  return i < config_.slot_speed.size() ? std::max(config_.slot_speed[i], 0.01) : 1.0;
-}
 
 bool Scheduler::all_excluded() const {
   for (int slot = 0; slot < config_.slots; ++slot) {
@@ -141,52 +134,30 @@ std::vector<Task> Scheduler::straggler_copies(double now) {
       !nothing_left_to_hand_out()) {
     return copies;
   }
-  // Bands that may be copied: one copy per band, none of a band that has finished tracing (only
-  // its output is left) or that is young. Most time left first.
-  struct Candidate {
-    const Running* r;
-    double left_s;  // projected from its own progress; infinite if it has shown none
-  };
-  std::vector<Candidate> candidates;
+  // Bands that may be copied, longest-running first: one copy per band, none of a band that has
+  // finished tracing (only its output is left) or that has run less than duplicate_after_s.
+  std::vector<const Running*> candidates;
   for (const auto& [id, r] : running_) {
-    if (!r.copies.empty() || r.fraction >= 1.0 || now - r.started < config_.duplicate_after_s) {
-      continue;
+    if (r.copies.empty() && r.fraction < 1.0 && now - r.started >= config_.duplicate_after_s) {
+      candidates.push_back(&r);
     }
-    const bool moving = r.first_progress >= 0 && r.fraction > 0;
-    const double traced = now - r.first_progress;
-    candidates.push_back({&r, moving ? traced * (1 - r.fraction) / r.fraction
-                                     : std::numeric_limits<double>::infinity()});
   }
-  std::ranges::sort(candidates, std::ranges::greater{}, &Candidate::left_s);
-  // What a whole copy would take on a slot: the band's rows at up to twice the mean cost of a row
-  // traced so far (scenes are uneven), scaled by the slot's speed, plus a band's overhead.
-  const CostModel model = model_with_running(now);
-  double mean_speed = 0;
-  for (int slot = 0; slot < config_.slots; ++slot) mean_speed += speed_of(slot);
-  mean_speed /= std::max(1, config_.slots);
-  auto copy_time = [&](const Running& r, int slot) {
-    return model.overhead_s + 2.0 * r.task.rows.count() * model.row_cost_s * mean_speed /
-                                  speed_of(slot);
-  };
+  std::ranges::sort(candidates, {}, [](const Running* r) { return r->started; });
   for (int slot = 0; slot < config_.slots && !candidates.empty(); ++slot) {
     const int node = node_of(slot);
     if (!slot_tasks_[static_cast<size_t>(slot)].empty() || excluded_nodes_.contains(node)) {
       continue;
     }
-    // A copy only where it should win: a band that shows no progress (stuck), or one whose time
-    // left, at its own pace, exceeds a whole copy's time on this slot (its node is slow or sick).
     // Preferably a band running on another node; never one that failed on this node.
-    auto fits = [&](const Candidate& c, bool other_node) {
-      const Running& r = *c.r;
-      if (r.failed_on.contains(node) || (other_node && node_of(r.task.slot) == node)) return false;
-      return std::isinf(c.left_s) || c.left_s > copy_time(r, slot);
+    auto fits = [&](const Running* r, bool other_node) {
+      return !r->failed_on.contains(node) && (!other_node || node_of(r->task.slot) != node);
     };
-    auto it = std::ranges::find_if(candidates, [&](const Candidate& c) { return fits(c, true); });
+    auto it = std::ranges::find_if(candidates, [&](const Running* r) { return fits(r, true); });
     if (it == candidates.end()) {
-      it = std::ranges::find_if(candidates, [&](const Candidate& c) { return fits(c, false); });
+      it = std::ranges::find_if(candidates, [&](const Running* r) { return fits(r, false); });
     }
     if (it == candidates.end()) continue;
-    const Running& original = *it->r;
+    const Running& original = **it;
     candidates.erase(it);
     Task copy = original.task;
     copy.id = next_id_++;

@@ -42,9 +42,9 @@ struct SchedulerConfig {
   /// Rows already rendered (a resumed job's journal): sorted, not overlapping. Only the rest is
   /// handed out; the policies split the rest as if it were one image.
   std::vector<RowRange> done;
-  /// Dynamic policy: once nothing is left to hand out, an idle slot renders a copy of a band
-  /// that has run at least this long (< 0: never) and shows no progress, or whose time left at
-  /// its own pace exceeds what a copy would take there; the first copy to finish wins.
+  /// Dynamic policy: once nothing is left to hand out, an idle slot renders a copy of the band
+  /// that has run longest (at least this long; < 0: never), preferably from another node; the
+  /// first copy to finish wins.
   double duplicate_after_s = 2.0;
 };
 
@@ -109,7 +109,6 @@ class Scheduler {
   std::optional<RowRange> take_virtual_rows(int slot, double now);
   bool nothing_left_to_hand_out() const;
   std::vector<Task> straggler_copies(double now);
-  double speed_of(int slot) const;
   CostModel model_with_running(double now) const;
   void finish_running(TaskId id);
 
