@@ -100,9 +100,10 @@ the next scene of the playlist (--loop: forever, until Ctrl-C).
 
 On one machine, the solo side is --solo local slots (default 1) and the team side --team slots
 (default: the other cores). Under mpirun (e.g. tools/cluster mpirun taskdist race ...), the solo
-side is the first worker rank and the team side the other worker ranks (--team N: N of them). Every race writes DIR/SCENE-solo.png, DIR/SCENE-team.png and
-DIR/SCENE-race.png (both side by side with their times, via ImageMagick), and prints a line
-with both times, the speedup and taskdist's memory (RSS).
+side is the first worker rank and the team side the other worker ranks (--team N: N of them).
+Every race writes DIR/SCENE-solo.png, DIR/SCENE-team.png and DIR/SCENE-race.png (both side by
+side with their times, via ImageMagick), and prints a line with both times, the speedup and
+taskdist's memory (RSS).
 
 Exit codes: 0 the playlist ran through; 1 a render failed; 2 bad option or scene; 130 Ctrl-C.)";
 
@@ -272,7 +273,8 @@ int main(int argc, char** argv) try {
   race->add_option("--solo", race_solo, "slots on the solo side (local engine; default 1)")
       ->check(CLI::Range(1, 4096));
   race->add_option("--team", race_team,
-                   "slots on the team side (local engine; default: the other cores, at least 1)")
+                   "the team side: local slots (default: the other cores, at least 1); under "
+                   "mpirun, worker nodes (default: every one but the solo node)")
       ->check(CLI::Range(1, 4096));
   race->add_option("--hold", race_request.hold_s,
                    "seconds the result stays before the next scene (default 8)")
