@@ -93,7 +93,7 @@ class RenderLoop {
         progress_.finish();
         if (scheduler_.all_excluded()) {
           fmt::print(stderr, "taskdist: every worker failed {} bands in a row; stopped\n{}",
-                     failures_in_a_row_, failure_summary());
+                     scheduler_.failure_limit(), failure_summary());
           return kExitRenderFailed;
         }
         fmt::print(stderr, "taskdist: internal error: no band running and {} rows left\n",
@@ -227,7 +227,7 @@ class RenderLoop {
       excluded_reported_.insert(node);
       report_.excluded.push_back(node_name);
       fmt::print(stderr, "taskdist: {} failed {} bands in a row; it gets no more bands\n",
-                 node_name, failures_in_a_row_);
+                 node_name, scheduler_.failure_limit());
     }
     if (action == FailureAction::kRetried || action == FailureAction::kDuplicateGoesOn) {
       fmt::print(stderr, "taskdist: band {} failed on {} ({}); {}\n", rows_text(rec.rows),
@@ -247,7 +247,7 @@ class RenderLoop {
                  "the options and run again\n");
     } else if (scheduler_.all_excluded()) {
       fmt::print(stderr, "taskdist: every worker failed {} bands in a row; stopped\n{}",
-                 failures_in_a_row_, failure_summary());
+                 scheduler_.failure_limit(), failure_summary());
     } else {
       fmt::print(stderr, "taskdist: band {} failed {} times; last: {}\n{}\n", rows_text(rec.rows),
                  rec.attempt, e.failure.message, indent(e.failure.detail));
@@ -296,7 +296,6 @@ class RenderLoop {
   std::set<int> excluded_reported_;
   std::map<std::string, FailureTally> failures_;  // by node name
   Scheduler scheduler_;
-  const int failures_in_a_row_ = scheduler_.failure_limit();
   ProgressLine progress_;
   RunReport report_;
   struct InFlight {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "image/band_file.h"
 
 namespace fs = std::filesystem;
@@ -75,14 +76,10 @@ json scene_file_hashes(const Job& job) {
   return files;
 }
 
-// Bytes that are not UTF-8 (a path, an option) become U+FFFD, the same each time: the journal
-// compares what it wrote with what it would write now.
-std::string dump_text(const json& j, int indent = -1) {
-  return j.dump(indent, ' ', false, json::error_handler_t::replace);
-}
-
+// Through text and back: bytes that are not UTF-8 (a path) become U+FFFD, the same each time,
+// so what the journal wrote compares equal with what it would write now.
 json identity(const Job& job) {
-  return json::parse(dump_text(json{{"taskdist_journal", kJournalVersion},
+  return json::parse(json_text(json{{"taskdist_journal", kJournalVersion},
           {"scene", job.scene.string()},
           {"width", job.width},
           {"height", job.height},
@@ -105,7 +102,7 @@ std::string difference(const json& then, const json& now) {
   if (then.value("alpha", false) != now["alpha"]) return "+UA (alpha) differs";
   if (then.value("pov_options", json::array()) != now["pov_options"]) {
     return fmt::format("its POV-Ray options were: {}",
-                       dump_text(then.value("pov_options", json::array())));
+                       json_text(then.value("pov_options", json::array())));
   }
   const json old_files = then.value("scene_files", json::object());
   const json& new_files = now["scene_files"];
@@ -119,20 +116,6 @@ std::string difference(const json& then, const json& now) {
   return {};
 }
 
-std::optional<std::string> write_synced(const fs::path& path, const std::string& text) {
-  const fs::path temp = path.string() + ".part";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  const int err = errno;
-  if (fd >= 0) ::close(fd);
-  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return fmt::format("cannot write '{}': {}", path.string(), std::strerror(ok ? errno : err));
-  }
-  return std::nullopt;
-}
-
 void sync_dir(const fs::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;
@@ -141,8 +124,6 @@ void sync_dir(const fs::path& dir) {
 }
 
 }  // namespace
-
-std::string job_identity_json(const Job& job) { return dump_text(identity(job), 2); }
 
 std::expected<Journal, std::string> Journal::open(const Job& job) {
   const fs::path& dir = job.job_dir;
@@ -178,8 +159,6 @@ std::expected<Journal, std::string> Journal::open(const Job& job) {
     const json then = json::parse(in, nullptr, /*allow_exceptions=*/false);
     const std::string diff = then.is_object() ? difference(then, now) : "its job.json is damaged";
     if (!diff.empty()) {
-      journal.lock_fd_ = -1;
-      ::close(lock_fd);
       return Error(fmt::format("'{}' holds a run of another job ({}); remove the folder, or "
                                "give another -o or --job-dir",
                                dir.string(), diff));
@@ -189,8 +168,6 @@ std::expected<Journal, std::string> Journal::open(const Job& job) {
       for (const auto& e : fs::directory_iterator(dir / "bands", ec)) {
         bands += e.path().extension() == ".tdb";
       }
-      journal.lock_fd_ = -1;
-      ::close(lock_fd);
       return Error(fmt::format("'{}' holds an earlier run of this job ({} finished band{}); add "
                                "--resume to re-use them and render the rest, or remove the "
                                "folder to start over",
@@ -203,7 +180,9 @@ std::expected<Journal, std::string> Journal::open(const Job& job) {
     journal.notes_.push_back(
         fmt::format("nothing to resume in '{}': rendering every band", dir.string()));
   }
-  if (auto err = write_synced(job_file, dump_text(now, 2) + "\n")) return Error(*err);
+  if (auto reason = write_file_synced(job_file, {json_text(now, 2), "\n"})) {
+    return Error(fmt::format("cannot write '{}': {}", job_file.string(), *reason));
+  }
   sync_dir(dir);
   return journal;
 }

@@ -62,8 +62,4 @@ class Journal {
   int recorded_ = 0;
 };
 
-/// The job's identity as the journal stores it: size, alpha, POV-Ray options, and a hash of
-/// every file in the scene's folder (content up to a bound, then size and time).
-std::string job_identity_json(const Job& job);
-
 }  // namespace taskdist

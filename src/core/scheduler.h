@@ -69,8 +69,6 @@ class Scheduler {
   std::vector<TaskId> on_finished(TaskId id, const TaskTiming& timing, double now);
   /// A scene error aborts the job; anything else is retried up to max_attempts.
   FailureAction on_failed(TaskId id, const TaskFailure& failure, double now);
-  /// True if `id` is running (not finished, failed or stopped as a losing copy).
-  bool running(TaskId id) const { return running_.contains(id); }
 
   /// True once `node` failed node_failure_limit bands in a row and was taken out of the job.
   bool node_excluded(int node) const { return excluded_nodes_.contains(node); }

@@ -115,12 +115,7 @@ std::optional<Message> Channel::await(Tag tag, const std::vector<int>& from, dou
   std::optional<Message> found;
   double pause = 0.0005;
   while (!found) {
-    std::optional<Message> m;
-    {
-      std::lock_guard lock(mutex_);
-      m = receive_locked(from);
-    }
-    if (m) {
+    if (auto m = receive(from)) {
       if (m->tag == tag) {
         found = std::move(m);
       } else {

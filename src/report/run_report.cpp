@@ -1,5 +1,7 @@
 #include "report/run_report.h"
 
+#include "core/json_text.h"
+
 #include <fmt/format.h>
 #include <sys/resource.h>
 
@@ -119,7 +121,7 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
       {"excluded", r.excluded},
   };
   std::ofstream out(path);
-  out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  out << json_text(doc, 2) << '\n';
   if (!out) return "cannot write report '" + path.string() + "'";
   return std::nullopt;
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "core/json_text.h"
 #include "image/band_file.h"
 #include "image/png_assembler.h"
 #include "web/page.h"
@@ -16,8 +17,6 @@ namespace taskdist {
 using nlohmann::json;
 
 namespace {
-
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 }  // namespace
 
@@ -178,7 +177,7 @@ void LiveView::reset(const json& info) {
 void LiveView::publish(json event) {
   {
     std::lock_guard lock(mutex_);
-    events_.push_back(dump(event));
+    events_.push_back(json_text(event));
   }
   changed_.notify_all();
 }

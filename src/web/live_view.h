@@ -43,12 +43,11 @@ class LiveView {
   /// Tells pages that nothing more will come: they close their event stream.
   void close_stream() { publish({{"type", "closing"}}); }
 
+ private:
   /// Events after sequence number `*cursor` (waiting up to `wait_s` for one); advances it.
-  /// Empty when none came or the view is stopping.
   std::vector<std::string> events_after(uint64_t* cursor, double wait_s);
   bool stopping() const;
 
- private:
   class Panel;
   struct BandRef {
     std::filesystem::path file;
