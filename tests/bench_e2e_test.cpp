@@ -73,7 +73,7 @@ TEST(BenchTest, ThePapersMethodRebuildsTheFullRender) {
   // Expect: the appended image is pixel-identical to one full render.
   const fs::path dir = fresh_dir("paper-method");
   BenchRun run{"paper", "-", 320, 240, 3, blob_scene(), "/usr/bin/povray", false,
-               "/usr/bin/convert", dir};
+               "/usr/bin/convert", dir, dir / "profiles"};
   std::vector<CommandChain> chains;
   std::vector<std::string> parts;
   const auto bands = static_plan(240, 3, 1);

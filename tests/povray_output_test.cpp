@@ -14,6 +14,24 @@ TEST(PovrayStderrTest, ReadsProgressLinesEndingInCarriageReturns) {
   EXPECT_DOUBLE_EQ(*s.take_progress(), 0.5);
 }
 
+TEST(PovrayStderrTest, ReadsTheTraceCpuSecondsNotThoseOfParsingOrBounding) {
+  // POV-Ray 3.7's statistics, as it prints them (each "Time:" line followed by its CPU line).
+  PovrayStderr s;
+  s.feed("Parse Time:       0 hours  0 minutes  0 seconds (0.012 seconds)\n"
+         "              using 1 thread(s) with 0.011 CPU-seconds total\n"
+         "Bounding Time:    0 hours  0 minutes  0 seconds (0.000 seconds)\n"
+         "              using 1 thread(s) with 0.000 CPU-seconds total\n");
+  EXPECT_LT(s.trace_cpu_s(), 0) << "no trace time yet";
+  s.feed("Render Time:\n"
+         "  Photon Time:      No photons\n"
+         "  Radiosity Time:   No radiosity\n"
+         "  Trace Time:       0 hours  0 minutes  9 seconds (9.612 seconds)\n"
+         "              using 2 thread(s) with 18.");
+  EXPECT_LT(s.trace_cpu_s(), 0) << "the line is not whole yet";
+  s.feed("907 CPU-seconds total\n");
+  EXPECT_DOUBLE_EQ(s.trace_cpu_s(), 18.907);
+}
+
 TEST(PovrayStderrTest, RecognisesAParseErrorAndKeepsPovraysWords) {
   PovrayStderr s;
   s.feed("Persistence of Vision(tm) Ray Tracer Version 3.7\n"

@@ -135,7 +135,8 @@ BenchSample run_taskdist_locally(const BenchRun& run) {
                          run.scene.string(), fmt::format("+W{}", run.width),
                          fmt::format("+H{}", run.height), "-o", (run.dir / "taskdist.png").string(),
                          "-j", std::to_string(run.nodes), "--policy", run.policy, "--quiet",
-                         "--report", report.string(), "--povray", run.povray}}},
+                         "--report", report.string(), "--povray", run.povray,
+                         "--profile-dir", run.profile_dir.string()}}},
                       run.dir);
   if (!r.error.empty()) {
     s.error = r.error;
@@ -248,7 +249,7 @@ int run_bench(const BenchRequest& request, BenchEngine& engine) {
       const auto dir = work->path() / fmt::format("run{}", done);
       fs::create_directories(dir);
       BenchSample s = engine.run({c.method, c.policy, c.w, c.h, c.nodes, scene, req.povray,
-                                  povray_given, req.convert, dir});
+                                  povray_given, req.convert, dir, req.out / "profiles"});
       fs::remove_all(dir, ec);
       ++done;
       const double elapsed = since(start);

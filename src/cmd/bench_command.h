@@ -41,6 +41,9 @@ struct BenchRun {
   bool povray_given = false;    ///< --povray given: the same path on every node
   std::string convert;          ///< ImageMagick convert, resolved on the master
   std::filesystem::path dir;    ///< scratch for this run, removed after it
+  /// The study's own cost profiles (--out/profiles): what earlier runs of the study measured,
+  /// not what renders outside it did.
+  std::filesystem::path profile_dir;
 };
 
 /// Where the study's runs happen: local slots, or worker ranks under MPI.

@@ -114,12 +114,13 @@ const std::set<std::string> kOwnFlags = {
     "--help",       "--slots",        "--master-slots", "--scene-dir", "--shared-dir",
     "--scene-limit", "--job-dir",     "--resume",    "--keep-job-dir", "--retries",
     "--task-timeout", "--exclude-after", "--no-duplicates", "--serve", "--linger",
-    "--solo",       "--team",         "--hold",      "--loop"};
+    "--no-profile", "--profile-dir", "--solo",       "--team",         "--hold",      "--loop"};
 const std::set<std::string> kFlagsWithValue = {
     "-o",        "--output",     "-j",           "--jobs",        "--policy",
     "--report",  "--povray",     "--slots",      "--master-slots", "--scene-dir",
     "--scene-limit", "--job-dir", "--retries",   "--task-timeout", "--exclude-after",
-    "--serve",   "--linger",     "--solo",       "--team",        "--hold"};
+    "--serve",   "--linger",     "--solo",       "--team",        "--hold",
+    "--profile-dir"};
 
 bool is_own_flag(const std::string& arg) {
   if (kOwnFlags.contains(arg)) return true;
@@ -220,6 +221,14 @@ int main(int argc, char** argv) try {
   render->add_flag("--no-duplicates", no_duplicates,
                    "never copy a straggling band onto an idle slot at the end (default: an idle "
                    "slot renders a copy of the band running longest, the first copy wins)");
+  bool no_profile = false;
+  render->add_flag("--no-profile", no_profile,
+                   "neither use nor keep the scene's cost profile (default: bands on capped "
+                   "slots are cut by the cost of rows measured in earlier runs of the scene, and "
+                   "this run's costs are kept)");
+  render->add_option("--profile-dir", request.profile_dir,
+                     "where cost profiles are kept, one small JSON file per scene (default: "
+                     "$TASKDIST_CACHE_DIR/profiles, else ~/.cache/taskdist/profiles)");
   taskdist::ClusterOptions cluster;
   taskdist::WorkerOptions worker;
   std::string scene_dir;
@@ -382,6 +391,7 @@ int main(int argc, char** argv) try {
 
   request.pov_args = pov;
   request.duplicates = !no_duplicates;
+  request.cost_profile = !no_profile;
   request.policy = policy == "static" ? taskdist::Policy::kStatic : taskdist::Policy::kDynamic;
   if (mpi) {
     taskdist::Channel channel;

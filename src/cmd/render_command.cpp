@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "cmd/cost_learning.h"
 #include "core/scheduler.h"
 #include "exec/interrupt.h"
 #include "exec/local_runner.h"
@@ -25,8 +26,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout,
-                                 const Journal& journal) {
+                                 const Journal& journal, const std::vector<double>& row_costs) {
   SchedulerConfig c;
+  c.row_costs = row_costs;
   c.max_attempts = job.retries + 1;
   c.node_failure_limit = job.exclude_after;
   c.duplicate_after_s = job.duplicates ? c.duplicate_after_s : -1;
@@ -71,11 +73,12 @@ std::string indent(const std::string& text) {
 class RenderLoop {
  public:
   RenderLoop(const Job& job, const EngineLayout& layout, Clock::time_point start, Runner& runner,
-             PngAssembler& assembler, Journal& journal, RenderObserver& observer)
+             PngAssembler& assembler, Journal& journal, RenderObserver& observer,
+             const std::vector<double>& row_costs)
       : observer_(observer), start_(start), task_timeout_s_(job.task_timeout_s), width_(job.width),
         channels_(job.alpha ? 4 : 3), runner_(runner),
         assembler_(assembler), journal_(journal),
-        scheduler_(scheduler_config(job, layout, journal)),
+        scheduler_(scheduler_config(job, layout, journal, row_costs)),
         progress_(stderr, job.quiet) {
     for (const JournalBand& b : journal.reused()) report_.reused.push_back(b.rows);
   }
@@ -369,7 +372,14 @@ int run_job(const Job& job, Clock::time_point program_start, Runner& runner,
     fmt::print(stderr, "taskdist: resuming: {} bands from {} are re-used\n",
                journal->reused().size(), journal->dir().string());
   }
-  RenderLoop loop(job, layout, program_start, runner, **assembler, *journal, observer);
+  LearntCosts costs = recall_costs(job, journal->scene_files());
+  RenderLoop loop(job, layout, program_start, runner, **assembler, *journal, observer,
+                  costs.row_costs);
+  if (!costs.key.empty()) {
+    loop.report().profile = {.file = costs.file.string(),
+                             .runs = costs.profile.runs(),
+                             .bands = costs.profile.samples()};
+  }
   if (int code = loop.run(); code >= 0) return stop(code, loop.rows_done(), loop.rows_total());
   if (auto err = (*assembler)->finish()) {
     fmt::print(stderr, "taskdist: {}\n", *err);
@@ -380,6 +390,7 @@ int run_job(const Job& job, Clock::time_point program_start, Runner& runner,
   report.output_bytes = std::filesystem::file_size(job.output, ec);
   report.end_s = std::chrono::duration<double>(Clock::now() - program_start).count();
   report.master_peak_rss_bytes = peak_rss_bytes();
+  remember_costs(job, costs, report);
   observer.on_end(report, kExitOk, {});
   if (job.keep_job_dir) {
     if (!job.quiet) {

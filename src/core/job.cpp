@@ -1,5 +1,7 @@
 #include "core/job.h"
 
+#include "core/cost_profile.h"
+
 #include <unistd.h>
 
 #include <charconv>
@@ -251,6 +253,10 @@ std::expected<Job, std::string> build_job(const JobRequest& request) {
   if (request.exclude_after < 1) return Error("--exclude-after must be at least 1");
   job.exclude_after = request.exclude_after;
   job.duplicates = request.duplicates;
+  job.cost_profile = request.cost_profile;
+  job.profile_dir = request.profile_dir.empty()
+                        ? ProfileStore::default_dir()
+                        : fs::absolute(request.profile_dir).lexically_normal();
   job.serve = request.serve;
   if (!(request.linger_s >= 0)) return Error("--linger must be 0 or more seconds");
   job.linger_s = request.linger_s;

@@ -34,6 +34,8 @@ struct JobRequest {
   bool duplicates = true;
   std::string serve;                  ///< --serve [ADDR:]PORT; empty: no live view
   double linger_s = 0;                ///< --linger
+  bool cost_profile = true;           ///< false: --no-profile
+  std::string profile_dir;            ///< --profile-dir; empty: ProfileStore::default_dir()
 };
 
 /// A validated job. Paths are absolute.
@@ -64,6 +66,10 @@ struct Job {
   bool duplicates = true;             ///< copy stragglers onto idle slots at the end
   std::string serve;                  ///< live view on [ADDR:]PORT; empty: none
   double linger_s = 0;                ///< seconds the live view stays after the job
+  /// Cut bands by the cost of rows learnt from earlier runs of the scene, and learn from this
+  /// one (see core/cost_profile.h); the profiles live in profile_dir.
+  bool cost_profile = true;
+  std::filesystem::path profile_dir;
 };
 
 /// Validates `request`. The error is one sentence for the user, naming the bad flag, option,

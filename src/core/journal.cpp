@@ -154,6 +154,7 @@ std::expected<Journal, std::string> Journal::open(const Job& job) {
   }
   Journal journal(dir, lock_fd);
   const json now = identity(job);
+  journal.scene_files_ = now.at("scene_files");
   if (fs::exists(job_file, ec)) {
     std::ifstream in(job_file);
     const json then = json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -230,7 +231,8 @@ std::optional<std::string> Journal::scan_bands(const Job& job) {
 
 Journal::Journal(Journal&& other) noexcept
     : dir_(std::move(other.dir_)), lock_fd_(other.lock_fd_), reused_(std::move(other.reused_)),
-      notes_(std::move(other.notes_)), recorded_(other.recorded_) {
+      notes_(std::move(other.notes_)), recorded_(other.recorded_),
+      scene_files_(std::move(other.scene_files_)) {
   other.lock_fd_ = -1;
 }
 

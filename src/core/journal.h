@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/job.h"
 #include "core/task.h"
 #include "image/band_encoder.h"
@@ -50,6 +52,9 @@ class Journal {
   int bands() const { return static_cast<int>(reused_.size()) + recorded_; }
   /// Removes the whole directory (after success).
   void remove();
+  /// The hash of every file in the scene's folder, as job.json holds it (the output and the
+  /// journal left out).
+  const nlohmann::json& scene_files() const { return scene_files_; }
 
  private:
   Journal(std::filesystem::path dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
@@ -60,6 +65,7 @@ class Journal {
   std::vector<JournalBand> reused_;
   std::vector<std::string> notes_;
   int recorded_ = 0;
+  nlohmann::json scene_files_;
 };
 
 }  // namespace taskdist

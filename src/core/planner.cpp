@@ -16,6 +16,62 @@ double prior_band_overhead_s(int width, int height) {
   return 0.65 + 0.5e-7 * static_cast<double>(width) * height;
 }
 
+double BandOverhead::cpu_s(RowRange band, int width, int height) const {
+  const double pixels = static_cast<double>(width) * height;
+  const double rows_written = std::min(band.end, height - band.begin);
+  return buffer_cpu_per_pixel * pixels + output_cpu_per_pixel * width * rows_written;
+}
+
+std::vector<RowRange> balanced_plan(const std::vector<double>& row_costs,
+                                    const std::vector<double>& speeds, int block, int width,
+                                    const BandOverhead& overhead) {
+  const int rows = static_cast<int>(row_costs.size());
+  if (rows == 0 || speeds.empty()) return {};
+  std::vector<double> prefix(row_costs.size() + 1, 0);
+  for (size_t r = 0; r < row_costs.size(); ++r) prefix[r + 1] = prefix[r] + row_costs[r];
+  auto seconds = [&](int begin, int end, double speed) {
+    return (prefix[static_cast<size_t>(end)] - prefix[static_cast<size_t>(begin)] +
+            overhead.cpu_s({begin, end}, width, rows)) /
+               std::max(speed, 1e-3) +
+           overhead.startup_wall_s;
+  };
+  // The bands of a makespan: each slot in turn takes as many whole blocks as fit in it.
+  auto cut = [&](double makespan) {
+    std::vector<RowRange> bands;
+    int begin = 0;
+    for (size_t i = 0; i < speeds.size() && begin < rows; ++i) {
+      int lo = 0, hi = ceil_div(rows - begin, block);  // blocks that fit: lo yes, beyond hi no
+      while (lo < hi) {
+        const int mid = (lo + hi + 1) / 2;
+        const int end = std::min(rows, begin + mid * block);
+        if (seconds(begin, end, speeds[i]) <= makespan) {
+          lo = mid;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      if (lo == 0) {
+        bands.push_back({begin, begin});
+        continue;
+      }
+      const int end = std::min(rows, begin + lo * block);
+      bands.push_back({begin, end});
+      begin = end;
+    }
+    return std::pair{bands, begin >= rows};
+  };
+  double fastest = 0;
+  for (double s : speeds) fastest = std::max(fastest, s);
+  double lo = 0, hi = seconds(0, rows, fastest);  // one slot for everything always fits
+  for (int i = 0; i < 50 && hi - lo > 1e-4 * hi; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (cut(mid).second ? hi : lo) = mid;
+  }
+  auto [bands, covered] = cut(hi);
+  if (!covered) return weighted_plan(rows, speeds, block);  // not expected: hi always fits
+  return bands;
+}
+
 std::vector<RowRange> static_plan(int rows, int slots, int block) {
   return weighted_plan(rows, std::vector<double>(static_cast<size_t>(std::max(slots, 0)), 1.0),
                        block);
@@ -39,6 +95,49 @@ std::vector<RowRange> weighted_plan(int rows, const std::vector<double>& weights
   }
   return bands;
 }
+
+namespace {
+
+// The batch of next_dynamic_batch with a cost per row: each band gets the share of the cost
+// left that `rows` is of the rows left (at least min_work_per_overhead band overheads of it),
+// so that bands over costly rows are shorter.
+std::vector<RowRange> cut_by_cost(int first_row, int end_all, int rows, const DynamicState& st,
+                                  const DynamicSizing& sizing) {
+  const std::vector<double>& cost = *st.row_costs;
+  double left = 0;
+  for (int r = first_row; r < end_all; ++r) left += cost[static_cast<size_t>(r)];
+  const int remaining = end_all - first_row;
+  double band_cost = left * std::min(1.0, static_cast<double>(rows) / remaining);
+  if (st.model.overhead_s > 0) {
+    band_cost = std::max(band_cost, std::min(left / st.slots,
+                                              sizing.min_work_per_overhead * st.model.overhead_s));
+  }
+  const bool last_batch = static_cast<long long>(rows) * st.slots >= remaining;
+  if (last_batch) band_cost = left / st.slots;
+  std::vector<RowRange> batch;
+  int begin = first_row;
+  for (int i = 0; i < st.slots && begin < end_all; ++i) {
+    int end = begin;
+    double sum = 0;
+    // Whole blocks while the band is short of its cost (the block that crosses it goes in if
+    // it is more than half needed).
+    while (end < end_all) {
+      const int next = std::min(end_all, end + st.block);
+      double block_cost = 0;
+      for (int r = end; r < next; ++r) block_cost += cost[static_cast<size_t>(r)];
+      if (end > begin && sum + 0.5 * block_cost > band_cost) break;
+      sum += block_cost;
+      end = next;
+    }
+    if (i + 1 == st.slots && last_batch) end = end_all;
+    if (end_all - end < st.block) end = end_all;  // no sliver left behind
+    batch.push_back({begin, end});
+    begin = end;
+  }
+  return batch;
+}
+
+}  // namespace
 
 std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& st,
                                          const DynamicSizing& sizing) {
@@ -72,9 +171,13 @@ std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& st,
   if (remaining - rows * st.slots < smallest_band) {
     rows = std::max(st.block, round_up(ceil_div(remaining, st.slots), st.block));
   }
+  const int end_all = first_row + remaining;
+  if (st.row_costs != nullptr &&
+      static_cast<int>(st.row_costs->size()) >= end_all) {
+    return cut_by_cost(first_row, end_all, rows, st, sizing);
+  }
   std::vector<RowRange> batch;
   int begin = first_row;
-  const int end_all = first_row + remaining;
   for (int i = 0; i < st.slots && begin < end_all; ++i) {
     int end = std::min(begin + rows, end_all);
     if (end_all - end < st.block) end = end_all;  // no sliver left behind

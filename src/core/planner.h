@@ -16,6 +16,29 @@ std::vector<RowRange> static_plan(int rows, int slots, int block);
 /// the speed of the slot that will render it.
 std::vector<RowRange> weighted_plan(int rows, const std::vector<double>& weights, int block);
 
+/// What a band costs beyond tracing its rows, by where it lies (../shared/POVRAY_FACTS.md and
+/// measurements of blob.pov at 3200x2400 with +WT1): POV-Ray's start-up, mostly sleeping; its
+/// full-size image buffer; and writing its full-size output, up to the band's rows, read from the
+/// nearer end (POV-Ray writes TGA top-down and BMP bottom-up; taskdist stops it once the band's
+/// rows are in).
+struct BandOverhead {
+  double startup_wall_s = 0.45;
+  double buffer_cpu_per_pixel = 13e-9;   ///< per pixel of the whole image
+  double output_cpu_per_pixel = 120e-9;  ///< per pixel written before the band is in
+  /// CPU seconds of `band` of a width x height image beyond its tracing.
+  double cpu_s(RowRange band, int width, int height) const;
+};
+
+/// One band per slot, cut so that every slot is predicted to finish at the same time: slot i
+/// needs (the trace cost of its rows + BandOverhead::cpu_s) / speeds[i] + the start-up.
+/// `row_costs`: predicted trace CPU seconds of each row, its size the image's height. Slots in
+/// order take bands from the top, band i for slot i; a slot too slow to help gets an empty one
+/// (and the plan may end before the last slots). Boundaries fall on
+/// multiples of `block`.
+std::vector<RowRange> balanced_plan(const std::vector<double>& row_costs,
+                                    const std::vector<double>& speeds, int block, int width,
+                                    const BandOverhead& overhead = {});
+
 /// A first guess of a band's overhead before any band has finished: POV-Ray's fixed start-up
 /// (~0.65 s, mostly sleeping) plus writing its full-size output up to the band's last row, read
 /// from the nearer end: at most half the image, at ~100 ns a pixel (measured on blob.pov at
@@ -45,6 +68,9 @@ struct DynamicState {
   int slots = 1;
   int block = 32;
   CostModel model;            ///< row_cost_s == 0 while nothing has been traced
+  /// Predicted cost of each row (any unit; a CostProfile's), indexed like first_row; null or
+  /// too short: unknown, and bands are cut by rows.
+  const std::vector<double>* row_costs = nullptr;
 };
 
 /// The next batch of the dynamic policy: up to `slots` equal bands starting at `first_row`
@@ -56,6 +82,8 @@ struct DynamicState {
 ///   least min_work_per_overhead band overheads of tracing at the mean row cost, capped at an
 ///   even share of what is left;
 /// - a batch that would leave less than a band for every slot shares everything evenly.
+/// With row costs, each band takes the share of the cost left that the rows above would be of
+/// the rows left: bands over costly rows are shorter.
 /// Bands start on multiples of `block` (relative to `first_row`, itself a multiple).
 std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& state,
                                          const DynamicSizing& sizing = {});

@@ -12,15 +12,28 @@ bool any_capped(const SchedulerConfig& c) {
                              [&](double s) { return s < c.prestart_min_cpu_share; });
 }
 
-// `rows`: the rows still to render (all of them, unless the job resumes).
-std::vector<RowRange> one_wave_plan(const SchedulerConfig& c, int rows) {
+// The predicted cost of the rows still to render, stacked (the scheduler's virtual rows);
+// empty if unknown.
+std::vector<double> stacked_costs(const SchedulerConfig& c, const std::vector<RowRange>& todo) {
+  std::vector<double> costs;
+  if (static_cast<int>(c.row_costs.size()) != c.rows) return costs;
+  for (const RowRange& t : todo) {
+    costs.insert(costs.end(), c.row_costs.begin() + t.begin, c.row_costs.begin() + t.end);
+  }
+  return costs;
+}
+
+// `costs`: of the rows still to render, `rows` of them (all, unless the job resumes).
+std::vector<RowRange> one_wave_plan(const SchedulerConfig& c, const std::vector<double>& costs,
+                                    int rows) {
   if (rows == 0) return {};
   if (c.policy == Policy::kStatic) return static_plan(rows, c.slots, c.block);
   if (c.policy == Policy::kDynamic && static_cast<int>(c.slot_speed.size()) == c.slots &&
       any_capped(c)) {
-    std::vector<double> weights;
-    for (double s : c.slot_speed) weights.push_back(std::max(s, 0.01));
-    return weighted_plan(rows, weights, c.block);
+    std::vector<double> speeds;
+    for (double s : c.slot_speed) speeds.push_back(std::max(s, 0.01));
+    if (!costs.empty()) return balanced_plan(costs, speeds, c.block, c.width);
+    return weighted_plan(rows, speeds, c.block);
   }
   return {};
 }
@@ -48,10 +61,15 @@ Scheduler::Scheduler(SchedulerConfig config)
     : config_(config),
       todo_(rows_not_done(config.rows, config.done)),
       todo_rows_(count_rows(todo_)),
-      static_bands_(one_wave_plan(config, todo_rows_)),
+      todo_costs_(stacked_costs(config, todo_)),
+      static_bands_(one_wave_plan(config, todo_costs_, todo_rows_)),
       static_taken_(static_bands_.size(), false),
       slot_tasks_(static_cast<size_t>(std::max(1, config.slots))),
-      rows_done_(config.rows - todo_rows_) {}
+      rows_done_(config.rows - todo_rows_) {
+  for (size_t i = 0; i < static_bands_.size(); ++i) {
+    if (static_bands_[i].count() == 0) static_taken_[i] = true;  // a slot too slow to help
+  }
+}
 
 bool Scheduler::all_excluded() const {
   for (int slot = 0; slot < config_.slots; ++slot) {
@@ -189,6 +207,7 @@ std::optional<RowRange> Scheduler::take_virtual_rows(int slot, double now) {
     state.slots = config_.slots;
     state.block = config_.block;
     state.model = model_with_running(now);
+    if (!todo_costs_.empty()) state.row_costs = &todo_costs_;
     for (const RowRange& r : next_dynamic_batch(next_row_, state, config_.sizing)) {
       batch_.push_back(r);
       next_row_ = r.end;

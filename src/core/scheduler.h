@@ -36,6 +36,10 @@ struct SchedulerConfig {
   /// hidden there and every extra band costs a whole start-up and output: the dynamic policy
   /// then cuts one wave covering the image, each slot's band proportional to its speed.
   std::vector<double> slot_speed;
+  /// Predicted trace CPU seconds of each row (a CostProfile's), size `rows`; empty: unknown.
+  /// With it, the dynamic policy cuts bands by cost, not by rows: its one wave on capped slots
+  /// (balanced_plan) and its batches elsewhere (next_dynamic_batch).
+  std::vector<double> row_costs;
   /// A node whose bands failed this often in a row gets no more bands; once every node is
   /// out, the job stops.
   int node_failure_limit = 3;
@@ -116,6 +120,7 @@ class Scheduler {
   // image of just these rows, stacked; take_rows maps a virtual band back to real pieces.
   const std::vector<RowRange> todo_;
   const int todo_rows_;
+  const std::vector<double> todo_costs_;  // predicted cost of each of those rows; empty: unknown
   // Static, or dynamic on capped slots: band i for slot i, one wave over the image. Empty: the
   // dynamic policy's batches.
   const std::vector<RowRange> static_bands_;

@@ -30,6 +30,7 @@ struct TaskTiming {
   double wall_s = 0;   ///< process start to exit
   double cpu_s = 0;    ///< user + system CPU of the renderer process
   double trace_s = -1; ///< first to last progress report; < 0 if the renderer reported none
+  double trace_cpu_s = -1;  ///< CPU seconds of tracing, as the renderer said; < 0 if it did not
   uint64_t peak_rss_bytes = 0;  ///< peak resident memory of the renderer process
 };
 

@@ -71,6 +71,7 @@ BenchSample MpiBenchEngine::run_taskdist(const BenchRun& run,
   request.report = (run.dir / "run.json").string();
   request.quiet = true;
   request.povray = run.povray;
+  request.profile_dir = run.profile_dir.string();
   auto job = build_job(request);
   if (!job) {
     s.error = job.error();

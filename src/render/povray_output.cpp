@@ -34,6 +34,16 @@ void PovrayStderr::on_line(std::string_view line) {
     if (total > 0 && done == total) reported_all_ = true;
     return;
   }
+  if (after_trace_time_) {
+    after_trace_time_ = false;
+    double cpu = -1;
+    const auto with = line.find(" with ");
+    if (with != std::string_view::npos && contains(line, "CPU-seconds") &&
+        std::sscanf(std::string(line.substr(with)).c_str(), " with %lf", &cpu) == 1 && cpu >= 0) {
+      trace_cpu_s_ = cpu;
+    }
+  }
+  if (contains(line, "Trace Time:")) after_trace_time_ = true;
   static const std::regex kFileLine(R"(^File '.*' line [0-9]+:)");
   const bool error_start = std::regex_search(line.begin(), line.end(), kFileLine) ||
                            contains(line, "Parse Error") || contains(line, "Fatal error") ||

@@ -17,6 +17,9 @@ class PovrayStderr {
   std::optional<double> take_progress();
   /// True once POV-Ray has reported every pixel of its band rendered ("Rendered M of M pixels").
   bool reported_all_pixels() const { return reported_all_; }
+  /// The CPU seconds POV-Ray says its tracing took ("Trace Time: ..." then "using N thread(s)
+  /// with X CPU-seconds total"), once it has printed them; < 0 before.
+  double trace_cpu_s() const { return trace_cpu_s_; }
   /// True if the text shows a deterministic error (parse error, missing include or file, an
   /// option POV-Ray rejects): rendering the same job elsewhere would fail the same way.
   bool scene_error() const;
@@ -34,6 +37,8 @@ class PovrayStderr {
   bool scene_error_ = false;
   std::optional<double> progress_;
   bool reported_all_ = false;
+  bool after_trace_time_ = false;
+  double trace_cpu_s_ = -1;
 };
 
 }  // namespace taskdist

@@ -159,6 +159,7 @@ std::optional<double> BandRender::on_readable(int fd) {
       if (wall >= 0.3) cpu_share_ = (cpu - cpu_at_first_progress_) / wall / threads_;
     }
     last_progress_ = now;
+    if (stderr_.reported_all_pixels() && cpu_at_all_pixels_ < 0) cpu_at_all_pixels_ = cpu;
     return p;
   }
   return std::nullopt;
@@ -180,6 +181,12 @@ RunnerEvent BandRender::finish() {
   TaskTiming timing;
   timing.wall_s = std::chrono::duration<double>(Clock::now() - started_).count();
   timing.cpu_s = status.cpu_s;
+  timing.trace_cpu_s = stderr_.trace_cpu_s();
+  if (timing.trace_cpu_s < 0 && cpu_at_first_progress_ >= 0 && cpu_at_all_pixels_ >= 0) {
+    // Stopped before POV-Ray printed its own figure: first progress report to the last, which
+    // arrives up to ~0.2 s late (POV-Ray's message queue), so a little of the output may count.
+    timing.trace_cpu_s = cpu_at_all_pixels_ - cpu_at_first_progress_;
+  }
   timing.peak_rss_bytes = status.max_rss_bytes;
   if (first_progress_ && last_progress_) {
     timing.trace_s = std::chrono::duration<double>(*last_progress_ - *first_progress_).count();

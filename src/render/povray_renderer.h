@@ -93,6 +93,7 @@ class BandRender {
   Clock::time_point started_;
   std::optional<Clock::time_point> first_progress_, last_progress_;
   double cpu_at_first_progress_ = -1;
+  double cpu_at_all_pixels_ = -1;  // when POV-Ray first reported every pixel rendered
   double cpu_share_ = -1;
   const int expected_channels_;
   const int threads_;

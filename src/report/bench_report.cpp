@@ -311,7 +311,10 @@ std::optional<std::string> write_report(const std::vector<BenchRow>& rows, const
   md += "\n" + nodes + " Times are medians over the repeats, run interleaved. Speedup = median "
         "total on 1 node / median total on N nodes, for the same method and policy. Peak RSS: "
         "the master's (for the paper's method: `convert -append`), and the largest of any "
-        "povray (or convert) on a node.\n\n";
+        "povray (or convert) on a node. Cost profiles: taskdist's dynamic policy cuts bands by "
+        "the cost of rows that the study's earlier runs of the scene measured (kept in "
+        "profiles/ beside this report; nothing from outside the study), so its first runs of a "
+        "scene start without one; the static policy and the paper's method cut equal bands.\n\n";
   md += "| method | policy | size | nodes | total (s) | seq1 | parallel | seq2 | seq2 % | "
         "speedup | efficiency | master peak RSS (MiB) | node peak RSS (MiB) | status |\n";
   md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";

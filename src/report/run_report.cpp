@@ -73,6 +73,11 @@ std::string timing_table(const Job& job, const RunReport& r) {
                        stopped == 1 ? "y" : "ies");
   }
   for (const auto& name : r.excluded) out += fmt::format("  excluded: {}\n", name);
+  if (r.profile.runs > 0) {
+    out += fmt::format("  cost profile: {} bands of {} earlier run{} of this scene ({})\n",
+                       r.profile.bands, r.profile.runs, r.profile.runs == 1 ? "" : "s",
+                       r.profile.file);
+  }
   return out;
 }
 
@@ -93,6 +98,7 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
                      {"povray_wall_s", t.timing.wall_s},
                      {"povray_cpu_s", t.timing.cpu_s},
                      {"povray_trace_s", t.timing.trace_s},
+                     {"povray_trace_cpu_s", t.timing.trace_cpu_s},
                      {"povray_peak_rss_bytes", t.timing.peak_rss_bytes},
                      {"bytes", t.bytes},
                      {"outcome", t.outcome}});
@@ -119,6 +125,12 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
       {"tasks", tasks},
       {"reused", reused},
       {"excluded", r.excluded},
+      {"cost_profile",
+       r.profile.file.empty()
+           ? nlohmann::json(nullptr)
+           : nlohmann::json{{"file", r.profile.file},
+                            {"earlier_runs", r.profile.runs},
+                            {"bands", r.profile.bands}}},
   };
   std::ofstream out(path);
   out << json_text(doc, 2) << '\n';

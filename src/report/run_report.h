@@ -27,6 +27,13 @@ struct TaskRecord {
   std::string outcome;  ///< "ok", or what failed
 };
 
+/// The cost profile a run started from (core/cost_profile.h).
+struct ProfileUse {
+  std::string file;  ///< empty: profiles were off (--no-profile)
+  int runs = 0;      ///< earlier runs it holds; 0: none yet
+  int bands = 0;
+};
+
 /// Times are seconds since the start of the program.
 struct RunReport {
   double first_dispatch_s = -1;  ///< end of the first sequential part
@@ -37,6 +44,7 @@ struct RunReport {
   uint64_t master_peak_rss_bytes = 0;
   std::vector<RowRange> reused;        ///< bands of an earlier run taken from the journal
   std::vector<std::string> excluded;   ///< slots or nodes that got no more bands
+  ProfileUse profile;
 
   double seq1_s() const { return first_dispatch_s; }
   double parallel_s() const { return last_arrival_s - first_dispatch_s; }

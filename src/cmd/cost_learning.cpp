@@ -1,0 +1,51 @@
+#include "cmd/cost_learning.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/planner.h"
+
+namespace taskdist {
+
+LearntCosts recall_costs(const Job& job, const nlohmann::json& scene_files) {
+  LearntCosts costs;
+  if (!job.cost_profile) return costs;
+  const std::string scene = job.scene.lexically_relative(job.scene_dir).string();
+  costs.key = profile_key(scene, scene_files, job.pov_options, job.width, job.height);
+  const ProfileStore store(job.profile_dir);
+  costs.file = store.file(costs.key);
+  std::string note;
+  costs.profile = store.load(costs.key, &note);
+  if (!note.empty()) fmt::print(stderr, "taskdist: {}\n", note);
+  costs.row_costs = costs.profile.row_costs(job.width, job.height);
+  return costs;
+}
+
+std::vector<CostSample> cost_samples(const RunReport& report, int width, int height) {
+  std::vector<CostSample> samples;
+  const BandOverhead overhead;
+  for (const TaskRecord& t : report.tasks) {
+    if (t.outcome != "ok" || t.rows.count() <= 0) continue;
+    double cpu = t.timing.trace_cpu_s;
+    if (cpu < 0) cpu = std::max(0.0, t.timing.cpu_s - overhead.cpu_s(t.rows, width, height));
+    const double pixels = static_cast<double>(t.rows.count()) * width;
+    samples.push_back({static_cast<double>(t.rows.begin) / height,
+                       static_cast<double>(t.rows.end) / height, cpu / pixels});
+  }
+  return samples;
+}
+
+void remember_costs(const Job& job, LearntCosts& costs, const RunReport& report) {
+  if (costs.key.empty()) return;
+  auto samples = cost_samples(report, job.width, job.height);
+  if (samples.empty()) return;  // all re-used from the journal
+  costs.profile.add_run(std::move(samples));
+  const ProfileStore store(job.profile_dir);
+  if (auto saved = store.save(costs.key, costs.profile); !saved) {
+    fmt::print(stderr, "taskdist: warning: {} (the image is fine; --no-profile skips this)\n",
+               saved.error());
+  }
+}
+
+}  // namespace taskdist

@@ -1,0 +1,79 @@
+// What rows of a scene cost to trace, learnt from the bands of earlier runs.
+//
+// A scene's cost is uneven (an empty sky is cheap, the objects below it are not), and on slow,
+// capped nodes every extra band costs a whole POV-Ray start-up and full-size output, so the
+// dynamic policy cuts one band per slot there. Cut by row count, the slot that gets the costliest
+// rows decides the run (blob.pov at 3200x2400 on 8 emulated nodes at 0.25 CPU: bands of 1.4 to
+// 3.5 CPU-s). Cut by predicted cost, the bands finish together.
+//
+// The profile is kept per scene (its files, options and aspect ratio: see profile_key()) as
+// trace CPU seconds per pixel over the height of the image, in fractions of it, so that a run at
+// one size predicts another. It is pure data; ProfileStore reads and writes it.
+#pragma once
+
+#include <expected>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace taskdist {
+
+/// One band's measurement: rows [begin, end) as fractions of the image height, and the CPU
+/// seconds per pixel its tracing took.
+struct CostSample {
+  double begin = 0;
+  double end = 0;
+  double cpu_per_pixel = 0;
+  bool operator==(const CostSample&) const = default;
+};
+
+class CostProfile {
+ public:
+  /// Adds a run's bands. Older runs beyond kRunsKept are forgotten.
+  void add_run(std::vector<CostSample> samples);
+  bool empty() const { return runs_.empty(); }
+  int runs() const { return static_cast<int>(runs_.size()); }
+  int samples() const;
+
+  /// Predicted trace CPU seconds of each row of a width x height image. Where several bands
+  /// cover a row, the narrowest (the most precise) count most, and newer runs before older
+  /// ones; rows no band covered get the mean. Empty if the profile is.
+  std::vector<double> row_costs(int width, int height) const;
+
+  nlohmann::json to_json() const;
+  /// The error says what is wrong with the JSON.
+  static std::expected<CostProfile, std::string> from_json(const nlohmann::json& j);
+
+  static constexpr int kRunsKept = 4;
+
+ private:
+  std::vector<std::vector<CostSample>> runs_;  // newest last
+};
+
+/// Where profiles live: `dir`/<key>.json, one per scene. Reading a missing, damaged or foreign
+/// file gives an empty profile (and a note); writing is atomic (a temporary file renamed).
+class ProfileStore {
+ public:
+  explicit ProfileStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  /// $TASKDIST_CACHE_DIR, else $XDG_CACHE_HOME/taskdist, else ~/.cache/taskdist; plus "profiles".
+  static std::filesystem::path default_dir();
+
+  std::filesystem::path file(const std::string& key) const { return dir_ / (key + ".json"); }
+  /// The stored profile; empty if there is none. `note` gets a sentence if a file was unusable.
+  CostProfile load(const std::string& key, std::string* note = nullptr) const;
+  /// The error names the file.
+  std::expected<void, std::string> save(const std::string& key, const CostProfile& profile) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+/// A scene's identity for its profile: the scene file's name, the hashes of the files in its
+/// folder (as the journal takes them), its POV-Ray options and the image's aspect ratio, but not
+/// its size.
+std::string profile_key(const std::string& scene, const nlohmann::json& scene_files,
+                        const std::vector<std::string>& options, int width, int height);
+
+}  // namespace taskdist

@@ -1,0 +1,175 @@
+#include "core/cost_profile.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+#include <numeric>
+
+#include "core/planner.h"
+#include "test_support.h"
+
+namespace taskdist {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::fresh_dir;
+
+double sum(const std::vector<double>& v, int begin, int end) {
+  return std::accumulate(v.begin() + begin, v.begin() + end, 0.0);
+}
+
+TEST(CostProfileTest, PredictsEachRowFromTheBandThatCoveredIt) {
+  // Given: two bands, the top half at 1 us a pixel, the bottom half at 3 us.
+  // Expect: rows of a 100x40 image cost 100 us and 300 us, at any size of the same shape.
+  CostProfile p;
+  EXPECT_TRUE(p.row_costs(100, 40).empty());
+  p.add_run({{0, 0.5, 1e-6}, {0.5, 1, 3e-6}});
+  const auto costs = p.row_costs(100, 40);
+  ASSERT_EQ(costs.size(), 40u);
+  EXPECT_NEAR(costs[0], 100e-6, 1e-12);
+  EXPECT_NEAR(costs[19], 100e-6, 1e-12);
+  EXPECT_NEAR(costs[20], 300e-6, 1e-12);
+  EXPECT_NEAR(costs[39], 300e-6, 1e-12);
+  const auto big = p.row_costs(400, 160);
+  EXPECT_NEAR(sum(big, 0, 160), 16 * sum(costs, 0, 40), 1e-9) << "cost scales with pixels";
+}
+
+TEST(CostProfileTest, NarrowBandsAndNewerRunsCountMost) {
+  // Given: an old run with one band over the whole image (2 us), then a run with a narrow band
+  // over the middle tenth (10 us) and two wide ones (1 us).
+  // Expect: the middle rows follow the narrow band, and rows covered by nothing but the old
+  // run's wide band still get a prediction.
+  CostProfile p;
+  p.add_run({{0, 1, 2e-6}});
+  p.add_run({{0, 0.45, 1e-6}, {0.45, 0.55, 10e-6}, {0.55, 0.9, 1e-6}});
+  const auto costs = p.row_costs(1, 100);
+  EXPECT_NEAR(costs[50], 10e-6, 0.5e-6);
+  EXPECT_NEAR(costs[10], 1e-6, 0.3e-6);
+  EXPECT_GT(costs[95], 0);
+  EXPECT_LT(costs[95], 2e-6 + 1e-12);
+}
+
+TEST(CostProfileTest, KeepsTheLastRunsOnlyAndDropsNonsense) {
+  CostProfile p;
+  for (int i = 0; i < CostProfile::kRunsKept + 3; ++i) p.add_run({{0, 1, 1e-6 * (i + 1)}});
+  EXPECT_EQ(p.runs(), CostProfile::kRunsKept);
+  p.add_run({{0.5, 0.2, 1e-6}, {0, 1, -1}, {-0.1, 0.5, 1e-6}});  // all invalid
+  EXPECT_EQ(p.runs(), CostProfile::kRunsKept);
+}
+
+TEST(CostProfileTest, RoundTripsThroughJsonAndRefusesOtherFiles) {
+  CostProfile p;
+  p.add_run({{0, 0.25, 1e-6}, {0.25, 1, 2e-6}});
+  p.add_run({{0, 1, 3e-6}});
+  auto back = CostProfile::from_json(p.to_json());
+  ASSERT_TRUE(back.has_value()) << back.error();
+  EXPECT_EQ(back->runs(), 2);
+  EXPECT_EQ(back->row_costs(10, 10), p.row_costs(10, 10));
+  EXPECT_FALSE(CostProfile::from_json(nlohmann::json{{"taskdist_profile", 99}}).has_value());
+  EXPECT_FALSE(
+      CostProfile::from_json(nlohmann::json{{"taskdist_profile", 1}, {"runs", {{{"x"}}}}})
+          .has_value());
+}
+
+TEST(ProfileStoreTest, SavesLoadsAndIgnoresADamagedFileWithANote) {
+  const fs::path dir = fresh_dir("profile-store") / "profiles";
+  const ProfileStore store(dir);
+  std::string note;
+  EXPECT_TRUE(store.load("abc", &note).empty());
+  EXPECT_EQ(note, "") << "no profile yet is nothing to tell";
+  CostProfile p;
+  p.add_run({{0, 1, 5e-6}});
+  ASSERT_TRUE(store.save("abc", p).has_value());
+  EXPECT_EQ(store.load("abc").runs(), 1);
+  for (const auto& e : fs::directory_iterator(dir)) {
+    EXPECT_EQ(e.path().filename(), "abc.json") << "no temporary file is left behind";
+  }
+  std::ofstream(store.file("abc")) << "{\"taskdist_profile\": 1, \"runs\": [[[0, 1";
+  EXPECT_TRUE(store.load("abc", &note).empty());
+  EXPECT_NE(note.find(store.file("abc").string()), std::string::npos) << note;
+  EXPECT_NE(note.find("not valid JSON"), std::string::npos) << note;
+}
+
+TEST(ProfileStoreTest, SavingIntoAFileInTheWayNamesIt) {
+  const fs::path base = fresh_dir("profile-store-blocked");
+  std::ofstream(base / "profiles") << "a file where the folder should be";
+  const ProfileStore store(base / "profiles");
+  CostProfile p;
+  p.add_run({{0, 1, 5e-6}});
+  auto saved = store.save("abc", p);
+  ASSERT_FALSE(saved.has_value());
+  EXPECT_NE(saved.error().find((base / "profiles").string()), std::string::npos) << saved.error();
+}
+
+TEST(ProfileStoreTest, DefaultDirFollowsTheEnvironment) {
+  const char* old = ::getenv("TASKDIST_CACHE_DIR");
+  const std::string saved = old ? old : "";
+  ::setenv("TASKDIST_CACHE_DIR", "/some/cache", 1);
+  EXPECT_EQ(ProfileStore::default_dir(), fs::path("/some/cache/profiles"));
+  ::unsetenv("TASKDIST_CACHE_DIR");
+  const char* home = ::getenv("HOME");
+  const char* xdg = ::getenv("XDG_CACHE_HOME");
+  if (xdg == nullptr && home != nullptr) {
+    EXPECT_EQ(ProfileStore::default_dir(), fs::path(home) / ".cache/taskdist/profiles");
+  }
+  if (old) ::setenv("TASKDIST_CACHE_DIR", saved.c_str(), 1);
+}
+
+TEST(ProfileKeyTest, SameSceneAndShapeAtAnySizeOtherwiseDifferent) {
+  const nlohmann::json files = {{"blob.pov", "0123"}};
+  const std::string key = profile_key("blob.pov", files, {"+A0.3"}, 320, 240);
+  EXPECT_EQ(key, profile_key("blob.pov", files, {"+A0.3"}, 3200, 2400));
+  EXPECT_NE(key, profile_key("blob.pov", files, {"+A0.3"}, 320, 320)) << "another shape";
+  EXPECT_NE(key, profile_key("blob.pov", files, {}, 320, 240)) << "other options";
+  EXPECT_NE(key, profile_key("other.pov", files, {"+A0.3"}, 320, 240)) << "another scene";
+  EXPECT_NE(key, profile_key("blob.pov", {{"blob.pov", "4567"}}, {"+A0.3"}, 320, 240))
+      << "an edited scene";
+}
+
+TEST(BalancedPlanTest, BandsOverCostlyRowsAreShorterAndFinishTogether) {
+  // Given: 1200 rows, the middle third 4x as costly; 4 equal capped slots; no overhead.
+  // Expect: every slot's predicted time within one block's cost of the others, bands on
+  // multiples of 32 covering the image.
+  std::vector<double> costs(1200, 0.001);
+  for (int r = 400; r < 800; ++r) costs[static_cast<size_t>(r)] = 0.004;
+  const BandOverhead none{.startup_wall_s = 0, .buffer_cpu_per_pixel = 0,
+                          .output_cpu_per_pixel = 0};
+  const auto bands = balanced_plan(costs, {0.25, 0.25, 0.25, 0.25}, 32, 100, none);
+  ASSERT_EQ(bands.size(), 4u);
+  EXPECT_EQ(bands.front().begin, 0);
+  EXPECT_EQ(bands.back().end, 1200);
+  double shortest = 1e9, longest = 0;
+  for (size_t i = 0; i < bands.size(); ++i) {
+    if (i > 0) {
+      EXPECT_EQ(bands[i].begin, bands[i - 1].end);
+    }
+    EXPECT_EQ(bands[i].begin % 32, 0);
+    const double t = sum(costs, bands[i].begin, bands[i].end) / 0.25;
+    shortest = std::min(shortest, t);
+    longest = std::max(longest, t);
+  }
+  EXPECT_LT(longest - shortest, 32 * 0.004 / 0.25 + 1e-9);
+  EXPECT_GT(bands[0].count(), 2 * bands[1].count()) << "the cheap top band is the longer";
+}
+
+TEST(BalancedPlanTest, CountsTheOutputOfMiddleBandsAndSkipsASlotTooSlowToHelp) {
+  // Given: uniform rows, but writing the full-size output costs as much as tracing the image.
+  // Expect: middle bands (which write more of the output) get fewer rows than edge bands.
+  std::vector<double> costs(960, 1e-3);
+  const BandOverhead heavy{.startup_wall_s = 0.5, .buffer_cpu_per_pixel = 0,
+                           .output_cpu_per_pixel = 1e-3 / 100};
+  auto bands = balanced_plan(costs, {1, 1, 1, 1}, 32, 100, heavy);
+  ASSERT_EQ(bands.size(), 4u);
+  EXPECT_GT(bands[0].count(), bands[1].count());
+  EXPECT_GT(bands[3].count(), bands[2].count());
+  // A slot a thousand times slower than the others gets an empty band.
+  bands = balanced_plan(costs, {1e-3, 1, 1}, 32, 100, heavy);
+  ASSERT_EQ(bands.size(), 3u);
+  EXPECT_EQ(bands[0].count(), 0);
+  EXPECT_EQ(bands[1].begin, 0);
+  EXPECT_EQ(bands[2].end, 960);
+}
+
+}  // namespace
+}  // namespace taskdist
