@@ -7,6 +7,8 @@
 #  2. One host at 0.125 CPU and seven at 0.25: --policy dynamic vs static, 8 worker hosts, with
 #     the slow host in two places: node1 (the static split gives it the top band, cheap sky) and
 #     node4 (a band through the middle of the blob, among the costliest).
+#  Cost profiles (taskdist render --profile-dir): the runs share a fresh folder, so each dynamic
+#  run cuts its bands by what the runs before it measured; each round runs static first.
 # Usage: bench/cluster.sh [REPEATS]   (default 3; needs `make build` first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +30,8 @@ run() {
   local report="$WORK/$label.json" t0 t1
   t0=$(date +%s.%N)
   tools/cluster mpirun -np $((workers + 1)) "$TASKDIST" render "$WORK/scene/blob.pov" "${SIZE[@]}" \
-    -o "$WORK/$label.png" --quiet --report "$report" "$@" > "$WORK/$label.log" 2>&1 \
+    -o "$WORK/$label.png" --quiet --report "$report" --profile-dir "$WORK/profiles" "$@" \
+    > "$WORK/$label.log" 2>&1 \
     || { echo "bench/cluster.sh: $label failed:" >&2; cat "$WORK/$label.log" >&2; exit 1; }
   t1=$(date +%s.%N)
   python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total_s'], $t1 - $t0)" "$report" >> "$WORK/$label"
@@ -40,13 +43,15 @@ col() { awk -v c="$1" '{ print $c }' "$WORK/$2" | median; }
 
 echo "taskdist bench/cluster.sh — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "blob.pov ${SIZE[*]}, medians of $REPEATS, interleaved; one slot per host (taskdist reads the 0.25 CPU quota)"
+echo "cost profiles: this script's own (a fresh folder); each dynamic run starts from what the runs before it measured"
+echo "(in each round the static run comes first, so even the first dynamic run has the static run's 8 bands)"
 
 tools/cluster up 8 --cpu 0.25 --hide "$WORK/scene" 2>/dev/null
 printf 'part 1: 8 hosts at 0.25 CPU ' >&2
 for _ in $(seq 1 "$REPEATS"); do
   run one 1
-  run eight 8 --policy dynamic
   run eight_static 8 --policy static
+  run eight 8 --policy dynamic
 done
 tools/cluster down >/dev/null 2>&1
 echo >&2

@@ -27,8 +27,13 @@ std::vector<CostSample> cost_samples(const RunReport& report, int width, int hei
   const BandOverhead overhead;
   for (const TaskRecord& t : report.tasks) {
     if (t.outcome != "ok" || t.rows.count() <= 0) continue;
-    double cpu = t.timing.trace_cpu_s;
-    if (cpu < 0) cpu = std::max(0.0, t.timing.cpu_s - overhead.cpu_s(t.rows, width, height));
+    // The band's whole CPU less what its position costs (its start-up, buffer and output):
+    // POV-Ray's own trace figure leaves out work that grows with the band too (its front end
+    // takes in every pixel), up to half the band's CPU on cheap rows of capped nodes.
+    double cpu = t.timing.cpu_s > 0
+                     ? std::max(0.0, t.timing.cpu_s - overhead.cpu_s(t.rows, width, height))
+                     : t.timing.trace_cpu_s;
+    if (cpu < 0) continue;
     const double pixels = static_cast<double>(t.rows.count()) * width;
     samples.push_back({static_cast<double>(t.rows.begin) / height,
                        static_cast<double>(t.rows.end) / height, cpu / pixels});

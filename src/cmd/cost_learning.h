@@ -24,9 +24,9 @@ struct LearntCosts {
 /// The scene's profile, if job.cost_profile; an unusable file is reported on stderr and ignored.
 LearntCosts recall_costs(const Job& job, const nlohmann::json& scene_files);
 
-/// The bands of a finished run as profile samples: trace CPU per pixel of each band that
-/// counted, from POV-Ray's own figure (or, where it did not print one before it was stopped,
-/// the band's CPU less its predicted overhead).
+/// The bands of a finished run as profile samples: CPU per pixel of each band that counted,
+/// less its predicted overhead (BandOverhead), or POV-Ray's own trace figure where the band's
+/// CPU is unknown.
 std::vector<CostSample> cost_samples(const RunReport& report, int width, int height);
 
 /// Adds this run's bands to the profile and writes it; a failure is a warning on stderr.
