@@ -35,19 +35,26 @@ TEST(CostProfileTest, PredictsEachRowFromTheBandThatCoveredIt) {
   EXPECT_NEAR(sum(big, 0, 160), 16 * sum(costs, 0, 40), 1e-9) << "cost scales with pixels";
 }
 
-TEST(CostProfileTest, NarrowBandsAndNewerRunsCountMost) {
-  // Given: an old run with one band over the whole image (2 us), then a run with a narrow band
-  // over the middle tenth (10 us) and two wide ones (1 us).
-  // Expect: the middle rows follow the narrow band, and rows covered by nothing but the old
-  // run's wide band still get a prediction.
+TEST(CostProfileTest, BandsOfTwoRunsCutElsewhereResolveWhatNeitherRunDoes) {
+  // Given: a scene costing 1 us a pixel, but 3 us in the third quarter of its height; one run
+  // cut at half the height (1 and 2 us), another at three quarters (1.667 and 1 us).
+  // Expect: the third quarter comes out near 3 us and the rest near 1 us.
   CostProfile p;
-  p.add_run({{0, 1, 2e-6}});
-  p.add_run({{0, 0.45, 1e-6}, {0.45, 0.55, 10e-6}, {0.55, 0.9, 1e-6}});
+  p.add_run({{0, 0.5, 1e-6}, {0.5, 1, 2e-6}});
+  p.add_run({{0, 0.75, 1.25e-6 / 0.75}, {0.75, 1, 1e-6}});
   const auto costs = p.row_costs(1, 100);
-  EXPECT_NEAR(costs[50], 10e-6, 0.5e-6);
-  EXPECT_NEAR(costs[10], 1e-6, 0.3e-6);
-  EXPECT_GT(costs[95], 0);
-  EXPECT_LT(costs[95], 2e-6 + 1e-12);
+  EXPECT_NEAR(costs[60], 3e-6, 0.3e-6);
+  EXPECT_NEAR(costs[90], 1e-6, 0.2e-6);
+  EXPECT_NEAR(costs[10], 1e-6, 0.2e-6);
+  EXPECT_NEAR(sum(costs, 0, 100), 1.5e-6 * 100, 0.05e-6 * 100) << "the total agrees";
+}
+
+TEST(CostProfileTest, WhereRunsDisagreeTheNewestWins) {
+  // Given: the same band measured at 1 us, then (the scene edited) at 4 us.
+  CostProfile p;
+  p.add_run({{0, 1, 1e-6}});
+  p.add_run({{0, 1, 4e-6}});
+  EXPECT_NEAR(p.row_costs(1, 10)[5], 4e-6, 0.5e-6);
 }
 
 TEST(CostProfileTest, KeepsTheLastRunsOnlyAndDropsNonsense) {

@@ -37,43 +37,60 @@ int CostProfile::samples() const {
   return n;
 }
 
-std::vector<double> CostProfile::row_costs(int width, int height) const {
-  if (runs_.empty() || width <= 0 || height <= 0) return {};
-  // Weighted mean per row by difference arrays: a band of a fraction w of the height weighs
-  // 1/w^2 (a narrow band says more about its rows than a wide one), halved per run of age.
-  const auto rows = static_cast<size_t>(height);
-  std::vector<double> weight(rows + 1, 0), weighted(rows + 1, 0);
+std::vector<double> CostProfile::density() const {
+  // Every band says how much its span of the height cost in all. Kaczmarz's method finds a
+  // density over kCells cells that agrees with all of them, changing the first guess (the
+  // newest run's mean) as little as it can: bands of several runs, cut at other rows, together
+  // tell apart rows that no single band does. Older runs go first in each sweep, so where runs
+  // disagree (a scene edited, a noisy machine) the newest one counts most.
+  std::vector<double> cells(kCells, 0);
   double mean_num = 0, mean_den = 0;
-  double age_factor = 1;
-  for (auto run = runs_.rbegin(); run != runs_.rend(); ++run, age_factor *= 0.5) {
-    for (const CostSample& s : *run) {
-      // Rows whose centre lies in [begin, end).
-      const auto first = static_cast<size_t>(std::clamp(std::ceil(s.begin * height - 0.5), 0.0,
-                                                        static_cast<double>(height)));
-      const auto last = static_cast<size_t>(std::clamp(std::ceil(s.end * height - 0.5), 0.0,
-                                                       static_cast<double>(height)));
-      const double span = s.end - s.begin;
-      const double w = age_factor / (span * span);
-      if (first < last) {
-        weight[first] += w;
-        weight[last] -= w;
-        weighted[first] += w * s.cpu_per_pixel;
-        weighted[last] -= w * s.cpu_per_pixel;
-      }
-      if (age_factor == 1) {  // the mean over the image, from the newest run
-        mean_num += span * s.cpu_per_pixel;
-        mean_den += span;
+  for (const CostSample& s : runs_.back()) {
+    mean_num += (s.end - s.begin) * s.cpu_per_pixel;
+    mean_den += s.end - s.begin;
+  }
+  std::ranges::fill(cells, mean_den > 0 ? mean_num / mean_den : 0);
+  const double cell = 1.0 / kCells;
+  for (int sweep = 0; sweep < 30; ++sweep) {
+    for (const auto& run : runs_) {
+      for (const CostSample& s : run) {
+        const auto first = static_cast<size_t>(std::clamp(s.begin / cell, 0.0, kCells - 1.0));
+        const auto last = static_cast<size_t>(std::clamp(std::ceil(s.end / cell), 1.0,
+                                                         static_cast<double>(kCells)));
+        double predicted = 0, norm = 0;
+        for (size_t c = first; c < last; ++c) {
+          const double o = std::max(0.0, std::min(s.end, (c + 1) * cell) -
+                                             std::max(s.begin, c * cell));
+          predicted += o * cells[c];
+          norm += o * o;
+        }
+        if (norm <= 0) continue;
+        const double step = (s.cpu_per_pixel * (s.end - s.begin) - predicted) / norm;
+        for (size_t c = first; c < last; ++c) {
+          const double o = std::max(0.0, std::min(s.end, (c + 1) * cell) -
+                                             std::max(s.begin, c * cell));
+          cells[c] = std::max(0.0, cells[c] + o * step);
+        }
       }
     }
   }
-  const double mean = mean_den > 0 ? mean_num / mean_den : 0;
-  std::vector<double> costs(rows);
-  double w = 0, wd = 0;
-  for (size_t r = 0; r < rows; ++r) {
-    w += weight[r];
-    wd += weighted[r];
-    const double per_pixel = w > 1e-12 ? std::max(0.0, wd / w) : mean;
-    costs[r] = per_pixel * width;
+  return cells;
+}
+
+std::vector<double> CostProfile::row_costs(int width, int height) const {
+  if (runs_.empty() || width <= 0 || height <= 0) return {};
+  const std::vector<double> cells = density();
+  std::vector<double> costs(static_cast<size_t>(height));
+  for (int r = 0; r < height; ++r) {
+    // The cells under the row, each by how much of the row it covers.
+    const double top = static_cast<double>(r) / height, bottom = static_cast<double>(r + 1) / height;
+    double per_pixel = 0;
+    for (auto c = static_cast<size_t>(top * kCells);
+         c < static_cast<size_t>(kCells) && c * (1.0 / kCells) < bottom; ++c) {
+      const double o = std::min(bottom, (c + 1.0) / kCells) - std::max(top, c * (1.0 / kCells));
+      per_pixel += std::max(0.0, o) * cells[c];
+    }
+    costs[static_cast<size_t>(r)] = per_pixel * height * width;
   }
   return costs;
 }

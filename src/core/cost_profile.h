@@ -37,18 +37,23 @@ class CostProfile {
   int runs() const { return static_cast<int>(runs_.size()); }
   int samples() const;
 
-  /// Predicted trace CPU seconds of each row of a width x height image. Where several bands
-  /// cover a row, the narrowest (the most precise) count most, and newer runs before older
-  /// ones; rows no band covered get the mean. Empty if the profile is.
+  /// Predicted CPU seconds of each row of a width x height image: a density over the height
+  /// that agrees with every band kept (see density()), so bands of several runs cut at other
+  /// rows resolve more than any one run does; newer runs win where runs disagree. Empty if the
+  /// profile is.
   std::vector<double> row_costs(int width, int height) const;
 
   nlohmann::json to_json() const;
   /// The error says what is wrong with the JSON.
   static std::expected<CostProfile, std::string> from_json(const nlohmann::json& j);
 
-  static constexpr int kRunsKept = 4;
+  static constexpr int kRunsKept = 6;
+  static constexpr int kCells = 256;  ///< resolution of density(), over the height
 
  private:
+  /// CPU seconds per pixel in each of kCells equal slices of the height.
+  std::vector<double> density() const;
+
   std::vector<std::vector<CostSample>> runs_;  // newest last
 };
 
