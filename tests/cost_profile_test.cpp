@@ -57,6 +57,14 @@ TEST(CostProfileTest, WhereRunsDisagreeTheNewestWins) {
   EXPECT_NEAR(p.row_costs(1, 10)[5], 4e-6, 0.5e-6);
 }
 
+TEST(CostProfileTest, NoRowIsPredictedFree) {
+  // Given: bands whose CPU, less their predicted overhead, came out as 0 over most rows.
+  // Expect: every row still costs something (else one band would take a whole free stretch).
+  CostProfile p;
+  p.add_run({{0, 0.8, 0}, {0.8, 1, 5e-6}});
+  for (double c : p.row_costs(10, 100)) EXPECT_GT(c, 0);
+}
+
 TEST(CostProfileTest, KeepsTheLastRunsOnlyAndDropsNonsense) {
   CostProfile p;
   for (int i = 0; i < CostProfile::kRunsKept + 3; ++i) p.add_run({{0, 1, 1e-6 * (i + 1)}});
@@ -74,6 +82,8 @@ TEST(CostProfileTest, RoundTripsThroughJsonAndRefusesOtherFiles) {
   EXPECT_EQ(back->runs(), 2);
   EXPECT_EQ(back->row_costs(10, 10), p.row_costs(10, 10));
   EXPECT_FALSE(CostProfile::from_json(nlohmann::json{{"taskdist_profile", 99}}).has_value());
+  EXPECT_FALSE(CostProfile::from_json(nlohmann::json{{"taskdist_profile", "1"}}).has_value());
+  EXPECT_FALSE(CostProfile::from_json(nlohmann::json::array()).has_value());
   EXPECT_FALSE(
       CostProfile::from_json(nlohmann::json{{"taskdist_profile", 1}, {"runs", {{{"x"}}}}})
           .has_value());

@@ -119,5 +119,16 @@ TEST(PlannerTest, WeightedPlanGivesRowsInProportionToWeights) {
   EXPECT_EQ(weighted_plan(480, {1, 1, 1}, 32), static_plan(480, 3, 32));
 }
 
+TEST(PlannerTest, ABatchOverRowsOfNoKnownCostIsCutByRows) {
+  // Given: row costs that are all 0 (nothing known to cost anything), 4 slots, first batch.
+  // Expect: the usual batch by rows, not one band taking everything.
+  const std::vector<double> costs(1024, 0.0);
+  DynamicState st = state(1024, 1024, 4, 32);
+  st.row_costs = &costs;
+  const auto batch = next_dynamic_batch(0, st);
+  ASSERT_EQ(batch.size(), 4u);
+  for (const auto& b : batch) EXPECT_LT(b.count(), 512);
+}
+
 }  // namespace
 }  // namespace taskdist

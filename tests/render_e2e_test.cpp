@@ -190,21 +190,25 @@ TEST(CostProfileE2eTest, ASecondRenderCutsItsBandsByWhatTheFirstMeasured) {
   // say so) and its first band, over cheap rows, is longer than an even share; both images are
   // pixel-identical to a full render. --no-profile reads and writes nothing; a damaged profile
   // is named, ignored and replaced.
-  const fs::path scene = source_dir() / "scenes" / "skewed.pov";
-  const Image reference = decode_png(reference_render(scene, 640, 480, {}));
+  // The reports go into the scene's own folder: they must not change the scene's identity.
+  const Image reference =
+      decode_png(reference_render(source_dir() / "scenes" / "skewed.pov", 640, 480, {}));
   const fs::path dir = fresh_dir("profile-e2e");
+  fs::create_directories(dir / "scene");
+  const fs::path scene = dir / "scene" / "skewed.pov";
+  fs::copy_file(source_dir() / "scenes" / "skewed.pov", scene);
   const fs::path profiles = dir / "profiles";
   auto render = [&](const std::string& name, std::vector<std::string> extra) {
     std::vector<std::string> argv = {taskdist_binary().string(), "render", scene.string(),
                                      "+W640", "+H480", "-j2", "-o", (dir / name).string(),
-                                     "--report", (dir / (name + ".json")).string()};
+                                     "--report", (dir / "scene" / (name + ".json")).string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run(argv);
   };
   RunResult first = render("first.png", {"--profile-dir", profiles.string(), "--quiet"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(count_differences(decode_png(dir / "first.png"), reference), 0);
-  auto report = read_json(dir / "first.png.json");
+  auto report = read_json(dir / "scene" / "first.png.json");
   EXPECT_EQ(report["cost_profile"]["earlier_runs"].get<int>(), 0);
   const fs::path file = report["cost_profile"]["file"].get<std::string>();
   EXPECT_EQ(file.parent_path(), profiles);
@@ -213,7 +217,7 @@ TEST(CostProfileE2eTest, ASecondRenderCutsItsBandsByWhatTheFirstMeasured) {
   RunResult second = render("second.png", {"--profile-dir", profiles.string()});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(count_differences(decode_png(dir / "second.png"), reference), 0);
-  report = read_json(dir / "second.png.json");
+  report = read_json(dir / "scene" / "second.png.json");
   EXPECT_EQ(report["cost_profile"]["earlier_runs"].get<int>(), 1);
   EXPECT_NE(second.out.find("cost profile: "), std::string::npos) << second.out;
   int first_band_rows = 0;
@@ -225,7 +229,7 @@ TEST(CostProfileE2eTest, ASecondRenderCutsItsBandsByWhatTheFirstMeasured) {
   const auto before = fs::last_write_time(file);
   RunResult off = render("off.png", {"--profile-dir", profiles.string(), "--quiet", "--no-profile"});
   ASSERT_EQ(off.exit_code, 0) << off.err;
-  EXPECT_TRUE(read_json(dir / "off.png.json")["cost_profile"].is_null());
+  EXPECT_TRUE(read_json(dir / "scene" / "off.png.json")["cost_profile"].is_null());
   EXPECT_EQ(fs::last_write_time(file), before) << "--no-profile writes nothing";
 
   std::ofstream(file) << "{ not json";
@@ -235,7 +239,7 @@ TEST(CostProfileE2eTest, ASecondRenderCutsItsBandsByWhatTheFirstMeasured) {
             std::string::npos)
       << damaged.err;
   EXPECT_EQ(count_differences(decode_png(dir / "damaged.png"), reference), 0);
-  EXPECT_EQ(read_json(dir / "damaged.png.json")["cost_profile"]["earlier_runs"].get<int>(), 0);
+  EXPECT_EQ(read_json(dir / "scene" / "damaged.png.json")["cost_profile"]["earlier_runs"].get<int>(), 0);
   EXPECT_TRUE(read_json(file).contains("runs")) << "replaced by this run's profile";
 }
 

@@ -3,16 +3,40 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <set>
 
 #include "core/planner.h"
 
 namespace taskdist {
 
-LearntCosts recall_costs(const Job& job, const nlohmann::json& scene_files) {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The scene folder's files less images and reports: renders write those there (PNGs at other
+// sizes, --report files), and they must not make the scene look new. (An edited image map
+// changes the cost little; an edited .pov or .inc makes a new profile.)
+nlohmann::json source_files(const nlohmann::json& scene_files) {
+  static const std::set<std::string> kLeftOut = {".png", ".jpg", ".jpeg", ".tga", ".bmp",
+                                                 ".ppm", ".pgm", ".gif", ".tif", ".tiff",
+                                                 ".exr", ".hdr", ".iff", ".json", ".log"};
+  nlohmann::json kept = nlohmann::json::object();
+  if (!scene_files.is_object()) return kept;
+  for (const auto& [name, hash] : scene_files.items()) {
+    std::string ext = fs::path(name).extension().string();
+    std::ranges::transform(ext, ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (!kLeftOut.contains(ext)) kept[name] = hash;
+  }
+  return kept;
+}
+
+LearntCosts recall_unguarded(const Job& job, const nlohmann::json& scene_files) {
   LearntCosts costs;
   if (!job.cost_profile) return costs;
   const std::string scene = job.scene.lexically_relative(job.scene_dir).string();
-  costs.key = profile_key(scene, scene_files, job.pov_options, job.width, job.height);
+  costs.key = profile_key(scene, source_files(scene_files), job.pov_options, job.width,
+                          job.height);
   const ProfileStore store(job.profile_dir);
   costs.file = store.file(costs.key);
   std::string note;
@@ -20,6 +44,18 @@ LearntCosts recall_costs(const Job& job, const nlohmann::json& scene_files) {
   if (!note.empty()) fmt::print(stderr, "taskdist: {}\n", note);
   costs.row_costs = costs.profile.row_costs(job.width, job.height);
   return costs;
+}
+
+}  // namespace
+
+LearntCosts recall_costs(const Job& job, const nlohmann::json& scene_files) {
+  // A profile only ever helps: whatever goes wrong with it, the render goes on without one.
+  try {
+    return recall_unguarded(job, scene_files);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "taskdist: warning: the cost profile was not used: {}\n", e.what());
+    return {};
+  }
 }
 
 std::vector<CostSample> cost_samples(const RunReport& report, int width, int height) {
@@ -41,8 +77,9 @@ std::vector<CostSample> cost_samples(const RunReport& report, int width, int hei
   return samples;
 }
 
-void remember_costs(const Job& job, LearntCosts& costs, const RunReport& report) {
-  if (costs.key.empty()) return;
+namespace {
+
+void remember_unguarded(const Job& job, LearntCosts& costs, const RunReport& report) {
   auto samples = cost_samples(report, job.width, job.height);
   if (samples.empty()) return;  // all re-used from the journal
   costs.profile.add_run(std::move(samples));
@@ -50,6 +87,17 @@ void remember_costs(const Job& job, LearntCosts& costs, const RunReport& report)
   if (auto saved = store.save(costs.key, costs.profile); !saved) {
     fmt::print(stderr, "taskdist: warning: {} (the image is fine; --no-profile skips this)\n",
                saved.error());
+  }
+}
+
+}  // namespace
+
+void remember_costs(const Job& job, LearntCosts& costs, const RunReport& report) {
+  if (costs.key.empty()) return;
+  try {
+    remember_unguarded(job, costs, report);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "taskdist: warning: the cost profile was not kept: {}\n", e.what());
   }
 }
 

@@ -70,8 +70,8 @@ out, an idle slot renders a copy of the band that has run longest (at least 2 s)
 to finish wins (dynamic policy; --no-duplicates turns this off). A scene error stops the job at
 once.
 
-Cost profiles: each successful render keeps what its bands cost, per scene (its name, files,
-options and aspect ratio, not its size), in ~/.cache/taskdist/profiles (--profile-dir DIR;
+Cost profiles: each successful render keeps what its bands cost, per scene (its name, files
+but images and reports, options and aspect ratio, not its size), in ~/.cache/taskdist/profiles (--profile-dir DIR;
 $TASKDIST_CACHE_DIR/profiles if set). Later renders of the scene cut their dynamic bands by the
 predicted cost of the rows, not by their number: on capped slots (an emulated cluster's hosts)
 one band per slot, all predicted to finish together. --no-profile neither reads nor writes one.

@@ -79,7 +79,12 @@ std::vector<double> CostProfile::density() const {
 
 std::vector<double> CostProfile::row_costs(int width, int height) const {
   if (runs_.empty() || width <= 0 || height <= 0) return {};
-  const std::vector<double> cells = density();
+  std::vector<double> cells = density();
+  // No row is free: a band's sample can come out as 0 once its predicted overhead is taken off,
+  // and a free stretch would all go to one band.
+  double mean = 0;
+  for (double c : cells) mean += c / kCells;
+  for (double& c : cells) c = std::max(c, 0.05 * mean);
   std::vector<double> costs(static_cast<size_t>(height));
   for (int r = 0; r < height; ++r) {
     // The cells under the row, each by how much of the row it covers.
@@ -106,11 +111,13 @@ json CostProfile::to_json() const {
 }
 
 std::expected<CostProfile, std::string> CostProfile::from_json(const json& j) {
-  if (!j.is_object() || j.value("taskdist_profile", 0) != kProfileVersion) {
-    return std::unexpected("not a taskdist cost profile of this version");
-  }
   CostProfile p;
   try {
+    if (!j.is_object() || !j.contains("taskdist_profile") ||
+        !j.at("taskdist_profile").is_number_integer() ||
+        j.at("taskdist_profile").get<int>() != kProfileVersion) {
+      return std::unexpected("not a taskdist cost profile of this version");
+    }
     for (const json& run : j.at("runs")) {
       std::vector<CostSample> samples;
       for (const json& b : run) {
@@ -132,7 +139,9 @@ fs::path ProfileStore::default_dir() {
   if (const char* h = std::getenv("HOME"); h && *h) {
     return fs::path(h) / ".cache" / "taskdist" / "profiles";
   }
-  return fs::temp_directory_path() / "taskdist-cache" / "profiles";
+  std::error_code ec;
+  const fs::path tmp = fs::temp_directory_path(ec);
+  return (ec ? fs::path("/tmp") : tmp) / "taskdist-cache" / "profiles";
 }
 
 CostProfile ProfileStore::load(const std::string& key, std::string* note) const {

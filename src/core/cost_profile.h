@@ -76,8 +76,8 @@ class ProfileStore {
 };
 
 /// A scene's identity for its profile: the scene file's name, the hashes of the files in its
-/// folder (as the journal takes them), its POV-Ray options and the image's aspect ratio, but not
-/// its size.
+/// folder that it may read (the caller leaves out what renders write there), its POV-Ray options
+/// and the image's aspect ratio, but not its size.
 std::string profile_key(const std::string& scene, const nlohmann::json& scene_files,
                         const std::vector<std::string>& options, int width, int height);
 

@@ -114,6 +114,7 @@ std::vector<RowRange> cut_by_cost(int first_row, int end_all, int rows, const Dy
   }
   const bool last_batch = static_cast<long long>(rows) * st.slots >= remaining;
   if (last_batch) band_cost = left / st.slots;
+  if (!(band_cost > 0)) return {};  // nothing known to be costly: the caller cuts by rows
   std::vector<RowRange> batch;
   int begin = first_row;
   for (int i = 0; i < st.slots && begin < end_all; ++i) {
@@ -174,7 +175,9 @@ std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& st,
   const int end_all = first_row + remaining;
   if (st.row_costs != nullptr &&
       static_cast<int>(st.row_costs->size()) >= end_all) {
-    return cut_by_cost(first_row, end_all, rows, st, sizing);
+    if (auto batch = cut_by_cost(first_row, end_all, rows, st, sizing); !batch.empty()) {
+      return batch;
+    }
   }
   std::vector<RowRange> batch;
   int begin = first_row;

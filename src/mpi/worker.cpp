@@ -1,5 +1,6 @@
 #include "mpi/worker.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -129,7 +130,8 @@ class WorkerLoop {
       // Events from povray wake this at once (it polls their pipes); the master's messages
       // are looked for every `pause`, which grows while nothing happens: on a node capped at a
       // quarter of a core, polling Open MPI every 5 ms took 4% of its CPU.
-      auto event = runner_.wait(pause_);
+      const double heartbeat_due = kHeartbeatSeconds - seconds_since(last_sent_);
+      auto event = runner_.wait(std::clamp(std::min(pause_, heartbeat_due), 0.0, kLongestPause));
       pause_ = std::min(pause_ * 2, kLongestPause);
       if (event) {
         if (auto* i = std::get_if<Interrupted>(&*event)) {
