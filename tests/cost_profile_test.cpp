@@ -6,6 +6,7 @@
 #include <fstream>
 #include <numeric>
 
+#include "cmd/cost_learning.h"
 #include "core/planner.h"
 #include "test_support.h"
 
@@ -87,6 +88,31 @@ TEST(CostProfileTest, RoundTripsThroughJsonAndRefusesOtherFiles) {
   EXPECT_FALSE(
       CostProfile::from_json(nlohmann::json{{"taskdist_profile", 1}, {"runs", {{{"x"}}}}})
           .has_value());
+}
+
+TEST(CostSamplesTest, ABandCountsItsCpuLessItsStartUpAndOutput) {
+  // Given: a finished run of a 100x200 image: a band with its CPU and start-up known, a band
+  // whose CPU is unknown (POV-Ray's own trace figure then), and a losing copy.
+  RunReport r;
+  TaskRecord a;
+  a.rows = {0, 100};
+  a.outcome = "ok";
+  a.timing.cpu_s = 1.0;
+  a.timing.startup_cpu_s = 0.2;
+  TaskRecord b;
+  b.rows = {100, 200};
+  b.outcome = "ok";
+  b.timing.trace_cpu_s = 0.5;
+  TaskRecord lost = a;
+  lost.outcome = "stopped: the copy on node2 finished first";
+  r.tasks = {a, b, lost};
+  const auto samples = cost_samples(r, 100, 200);
+  ASSERT_EQ(samples.size(), 2u);
+  const double output = BandOverhead{}.output_cpu_s({0, 100}, 100, 200);
+  EXPECT_DOUBLE_EQ(samples[0].cpu_per_pixel, (1.0 - 0.2 - output) / 10000);
+  EXPECT_DOUBLE_EQ(samples[0].begin, 0);
+  EXPECT_DOUBLE_EQ(samples[0].end, 0.5);
+  EXPECT_DOUBLE_EQ(samples[1].cpu_per_pixel, 0.5 / 10000);
 }
 
 TEST(ProfileStoreTest, SavesLoadsAndIgnoresADamagedFileWithANote) {

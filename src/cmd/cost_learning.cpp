@@ -66,9 +66,14 @@ std::vector<CostSample> cost_samples(const RunReport& report, int width, int hei
     // The band's whole CPU less what its position costs (its start-up, buffer and output):
     // POV-Ray's own trace figure leaves out work that grows with the band too (its front end
     // takes in every pixel), up to half the band's CPU on cheap rows of capped nodes.
-    double cpu = t.timing.cpu_s > 0
-                     ? std::max(0.0, t.timing.cpu_s - overhead.cpu_s(t.rows, width, height))
-                     : t.timing.trace_cpu_s;
+    // The start-up to take off: the predicted one (the image buffer), or the CPU before the
+    // first progress report where that is more (a scene whose parse is long).
+    const double startup =
+        std::max(overhead.cpu_s(t.rows, width, height) - overhead.output_cpu_s(t.rows, width, height),
+                 t.timing.startup_cpu_s);
+    const double before = startup + overhead.output_cpu_s(t.rows, width, height);
+    double cpu = t.timing.cpu_s > 0 ? std::max(0.0, t.timing.cpu_s - before)
+                                    : t.timing.trace_cpu_s;
     if (cpu < 0) continue;
     const double pixels = static_cast<double>(t.rows.count()) * width;
     samples.push_back({static_cast<double>(t.rows.begin) / height,

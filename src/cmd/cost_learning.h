@@ -25,8 +25,9 @@ struct LearntCosts {
 LearntCosts recall_costs(const Job& job, const nlohmann::json& scene_files);
 
 /// The bands of a finished run as profile samples: CPU per pixel of each band that counted,
-/// less its predicted overhead (BandOverhead), or POV-Ray's own trace figure where the band's
-/// CPU is unknown.
+/// less its start-up (the predicted one, or the CPU before its first progress report where that
+/// is more: a long parse) and its predicted output (BandOverhead); POV-Ray's own trace figure
+/// where the band's CPU is unknown.
 std::vector<CostSample> cost_samples(const RunReport& report, int width, int height);
 
 /// Adds this run's bands to the profile and writes it; a failure is a warning on stderr.

@@ -16,10 +16,14 @@ double prior_band_overhead_s(int width, int height) {
   return 0.65 + 0.5e-7 * static_cast<double>(width) * height;
 }
 
+double BandOverhead::output_cpu_s(RowRange band, int width, int height) const {
+  const double rows_written = std::min(band.end, height - band.begin);
+  return output_cpu_per_pixel * width * rows_written;
+}
+
 double BandOverhead::cpu_s(RowRange band, int width, int height) const {
   const double pixels = static_cast<double>(width) * height;
-  const double rows_written = std::min(band.end, height - band.begin);
-  return buffer_cpu_per_pixel * pixels + output_cpu_per_pixel * width * rows_written;
+  return buffer_cpu_per_pixel * pixels + output_cpu_s(band, width, height);
 }
 
 std::vector<RowRange> balanced_plan(const std::vector<double>& row_costs,

@@ -27,6 +27,8 @@ struct BandOverhead {
   double output_cpu_per_pixel = 120e-9;  ///< per pixel written before the band is in
   /// CPU seconds of `band` of a width x height image beyond its tracing.
   double cpu_s(RowRange band, int width, int height) const;
+  /// The part of cpu_s() spent writing the output.
+  double output_cpu_s(RowRange band, int width, int height) const;
 };
 
 /// One band per slot, cut so that every slot is predicted to finish at the same time: slot i

@@ -31,6 +31,7 @@ struct TaskTiming {
   double cpu_s = 0;    ///< user + system CPU of the renderer process
   double trace_s = -1; ///< first to last progress report; < 0 if the renderer reported none
   double trace_cpu_s = -1;  ///< CPU seconds of tracing, as the renderer said; < 0 if it did not
+  double startup_cpu_s = -1;  ///< CPU seconds before its first progress report (start-up, parse)
   uint64_t peak_rss_bytes = 0;  ///< peak resident memory of the renderer process
 };
 

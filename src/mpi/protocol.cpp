@@ -52,7 +52,7 @@ json finished_to_json(const TaskFinished& f) {
   return {{"id", f.id}, {"begin", f.band.rows.begin}, {"end", f.band.rows.end},
           {"adler", f.band.adler}, {"raw_bytes", f.band.raw_bytes},
           {"wall_s", f.timing.wall_s}, {"cpu_s", f.timing.cpu_s}, {"trace_s", f.timing.trace_s},
-          {"trace_cpu_s", f.timing.trace_cpu_s},
+          {"trace_cpu_s", f.timing.trace_cpu_s}, {"startup_cpu_s", f.timing.startup_cpu_s},
           {"peak_rss_bytes", f.timing.peak_rss_bytes}};
 }
 
@@ -67,6 +67,7 @@ TaskFinished finished_from_json(const json& j, std::string deflated) {
   f.timing.cpu_s = j.at("cpu_s").get<double>();
   f.timing.trace_s = j.at("trace_s").get<double>();
   f.timing.trace_cpu_s = j.value("trace_cpu_s", -1.0);
+  f.timing.startup_cpu_s = j.value("startup_cpu_s", -1.0);
   f.timing.peak_rss_bytes = j.value("peak_rss_bytes", uint64_t{0});
   return f;
 }

@@ -182,6 +182,7 @@ RunnerEvent BandRender::finish() {
   timing.wall_s = std::chrono::duration<double>(Clock::now() - started_).count();
   timing.cpu_s = status.cpu_s;
   timing.trace_cpu_s = stderr_.trace_cpu_s();
+  timing.startup_cpu_s = cpu_at_first_progress_;
   if (timing.trace_cpu_s < 0 && cpu_at_first_progress_ >= 0 && cpu_at_all_pixels_ >= 0) {
     // Stopped before POV-Ray printed its own figure: first progress report to the last, which
     // arrives up to ~0.2 s late (POV-Ray's message queue), so a little of the output may count.

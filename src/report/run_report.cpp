@@ -99,6 +99,7 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
                      {"povray_cpu_s", t.timing.cpu_s},
                      {"povray_trace_s", t.timing.trace_s},
                      {"povray_trace_cpu_s", t.timing.trace_cpu_s},
+                     {"povray_startup_cpu_s", t.timing.startup_cpu_s},
                      {"povray_peak_rss_bytes", t.timing.peak_rss_bytes},
                      {"bytes", t.bytes},
                      {"outcome", t.outcome}});
