@@ -63,15 +63,13 @@ std::vector<CostSample> cost_samples(const RunReport& report, int width, int hei
   const BandOverhead overhead;
   for (const TaskRecord& t : report.tasks) {
     if (t.outcome != "ok" || t.rows.count() <= 0) continue;
-    // The band's whole CPU less what its position costs (its start-up, buffer and output):
-    // POV-Ray's own trace figure leaves out work that grows with the band too (its front end
-    // takes in every pixel), up to half the band's CPU on cheap rows of capped nodes.
-    // The start-up to take off: the predicted one (the image buffer), or the CPU before the
-    // first progress report where that is more (a scene whose parse is long).
-    const double startup =
-        std::max(overhead.cpu_s(t.rows, width, height) - overhead.output_cpu_s(t.rows, width, height),
-                 t.timing.startup_cpu_s);
-    const double before = startup + overhead.output_cpu_s(t.rows, width, height);
+    // The band's whole CPU less its start-up and output: POV-Ray's own trace figure leaves out
+    // work that grows with the band too (its front end takes in every pixel), up to half the
+    // band's CPU on cheap rows of capped nodes. The start-up is the predicted one (the image
+    // buffer), or the CPU before the first progress report where that is more (a long parse).
+    const double before =
+        std::max(overhead.startup_cpu_s(width, height), t.timing.startup_cpu_s) +
+        overhead.output_cpu_s(t.rows, width, height);
     double cpu = t.timing.cpu_s > 0 ? std::max(0.0, t.timing.cpu_s - before)
                                     : t.timing.trace_cpu_s;
     if (cpu < 0) continue;

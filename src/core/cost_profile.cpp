@@ -19,6 +19,12 @@ using nlohmann::json;
 
 namespace {
 constexpr int kProfileVersion = 1;
+
+// How much of [begin, end) (fractions of the height) cell c of `cells` equal cells covers.
+double overlap(double begin, double end, size_t c, int cells) {
+  const double cell = 1.0 / cells;
+  return std::max(0.0, std::min(end, (c + 1.0) * cell) - std::max(begin, c * cell));
+}
 }  // namespace
 
 void CostProfile::add_run(std::vector<CostSample> samples) {
@@ -59,17 +65,14 @@ std::vector<double> CostProfile::density() const {
                                                          static_cast<double>(kCells)));
         double predicted = 0, norm = 0;
         for (size_t c = first; c < last; ++c) {
-          const double o = std::max(0.0, std::min(s.end, (c + 1) * cell) -
-                                             std::max(s.begin, c * cell));
+          const double o = overlap(s.begin, s.end, c, kCells);
           predicted += o * cells[c];
           norm += o * o;
         }
         if (norm <= 0) continue;
         const double step = (s.cpu_per_pixel * (s.end - s.begin) - predicted) / norm;
         for (size_t c = first; c < last; ++c) {
-          const double o = std::max(0.0, std::min(s.end, (c + 1) * cell) -
-                                             std::max(s.begin, c * cell));
-          cells[c] = std::max(0.0, cells[c] + o * step);
+          cells[c] = std::max(0.0, cells[c] + overlap(s.begin, s.end, c, kCells) * step);
         }
       }
     }
@@ -92,8 +95,7 @@ std::vector<double> CostProfile::row_costs(int width, int height) const {
     double per_pixel = 0;
     for (auto c = static_cast<size_t>(top * kCells);
          c < static_cast<size_t>(kCells) && c * (1.0 / kCells) < bottom; ++c) {
-      const double o = std::min(bottom, (c + 1.0) / kCells) - std::max(top, c * (1.0 / kCells));
-      per_pixel += std::max(0.0, o) * cells[c];
+      per_pixel += overlap(top, bottom, c, kCells) * cells[c];
     }
     costs[static_cast<size_t>(r)] = per_pixel * height * width;
   }

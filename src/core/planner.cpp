@@ -21,11 +21,6 @@ double BandOverhead::output_cpu_s(RowRange band, int width, int height) const {
   return output_cpu_per_pixel * width * rows_written;
 }
 
-double BandOverhead::cpu_s(RowRange band, int width, int height) const {
-  const double pixels = static_cast<double>(width) * height;
-  return buffer_cpu_per_pixel * pixels + output_cpu_s(band, width, height);
-}
-
 std::vector<RowRange> balanced_plan(const std::vector<double>& row_costs,
                                     const std::vector<double>& speeds, int block, int width,
                                     const BandOverhead& overhead) {

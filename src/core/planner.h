@@ -25,8 +25,14 @@ struct BandOverhead {
   double startup_wall_s = 0.45;
   double buffer_cpu_per_pixel = 13e-9;   ///< per pixel of the whole image
   double output_cpu_per_pixel = 120e-9;  ///< per pixel written before the band is in
-  /// CPU seconds of `band` of a width x height image beyond its tracing.
-  double cpu_s(RowRange band, int width, int height) const;
+  /// CPU seconds of `band` of a width x height image beyond its tracing: start-up + output.
+  double cpu_s(RowRange band, int width, int height) const {
+    return startup_cpu_s(width, height) + output_cpu_s(band, width, height);
+  }
+  /// The part of cpu_s() before tracing: the image buffer.
+  double startup_cpu_s(int width, int height) const {
+    return buffer_cpu_per_pixel * static_cast<double>(width) * height;
+  }
   /// The part of cpu_s() spent writing the output.
   double output_cpu_s(RowRange band, int width, int height) const;
 };

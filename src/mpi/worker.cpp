@@ -131,7 +131,7 @@ class WorkerLoop {
       // are looked for every `pause`, which grows while nothing happens: on a node capped at a
       // quarter of a core, polling Open MPI every 5 ms took 4% of its CPU.
       const double heartbeat_due = kHeartbeatSeconds - seconds_since(last_sent_);
-      auto event = runner_.wait(std::clamp(std::min(pause_, heartbeat_due), 0.0, kLongestPause));
+      auto event = runner_.wait(std::max(0.0, std::min(pause_, heartbeat_due)));
       pause_ = std::min(pause_ * 2, kLongestPause);
       if (event) {
         if (auto* i = std::get_if<Interrupted>(&*event)) {
