@@ -172,28 +172,31 @@ TEST(ProfileKeyTest, SameSceneAndShapeAtAnySizeOtherwiseDifferent) {
 
 TEST(BalancedPlanTest, BandsOverCostlyRowsAreShorterAndFinishTogether) {
   // Given: 1200 rows, the middle third 4x as costly; 4 equal capped slots; no overhead.
-  // Expect: every slot's predicted time within one block's cost of the others, bands on
-  // multiples of 32 covering the image.
+  // Expect: every slot's predicted time within one grain's cost of the others, bands on
+  // multiples of the grain (32: render blocks; 1: any row) covering the image.
   std::vector<double> costs(1200, 0.001);
   for (int r = 400; r < 800; ++r) costs[static_cast<size_t>(r)] = 0.004;
   const BandOverhead none{.startup_wall_s = 0, .buffer_cpu_per_pixel = 0,
                           .output_cpu_per_pixel = 0};
-  const auto bands = balanced_plan(costs, {0.25, 0.25, 0.25, 0.25}, 32, 100, none);
-  ASSERT_EQ(bands.size(), 4u);
-  EXPECT_EQ(bands.front().begin, 0);
-  EXPECT_EQ(bands.back().end, 1200);
-  double shortest = 1e9, longest = 0;
-  for (size_t i = 0; i < bands.size(); ++i) {
-    if (i > 0) {
-      EXPECT_EQ(bands[i].begin, bands[i - 1].end);
+  for (int grain : {32, 1}) {
+    SCOPED_TRACE(grain);
+    const auto bands = balanced_plan(costs, {0.25, 0.25, 0.25, 0.25}, grain, 100, none);
+    ASSERT_EQ(bands.size(), 4u);
+    EXPECT_EQ(bands.front().begin, 0);
+    EXPECT_EQ(bands.back().end, 1200);
+    double shortest = 1e9, longest = 0;
+    for (size_t i = 0; i < bands.size(); ++i) {
+      if (i > 0) {
+        EXPECT_EQ(bands[i].begin, bands[i - 1].end);
+      }
+      EXPECT_EQ(bands[i].begin % grain, 0);
+      const double t = sum(costs, bands[i].begin, bands[i].end) / 0.25;
+      shortest = std::min(shortest, t);
+      longest = std::max(longest, t);
     }
-    EXPECT_EQ(bands[i].begin % 32, 0);
-    const double t = sum(costs, bands[i].begin, bands[i].end) / 0.25;
-    shortest = std::min(shortest, t);
-    longest = std::max(longest, t);
+    EXPECT_LT(longest - shortest, grain * 0.004 / 0.25 + 1e-9);
+    EXPECT_GT(bands[0].count(), 2 * bands[1].count()) << "the cheap top band is the longer";
   }
-  EXPECT_LT(longest - shortest, 32 * 0.004 / 0.25 + 1e-9);
-  EXPECT_GT(bands[0].count(), 2 * bands[1].count()) << "the cheap top band is the longer";
 }
 
 TEST(BalancedPlanTest, CountsTheOutputOfMiddleBandsAndSkipsASlotTooSlowToHelp) {

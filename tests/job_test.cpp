@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "core/pov_options.h"
 #include "test_support.h"
 
 namespace taskdist {
@@ -35,6 +36,35 @@ TEST(JobTest, TakesSizeAndPassesOtherOptionsInOrder) {
   EXPECT_EQ(job->pov_options, (std::vector<std::string>{"+A0.3", "+AM2"}));
   EXPECT_EQ(job->scene_dir, dir);
   EXPECT_EQ(job->threads_per_band, 1);
+}
+
+TEST(JobTest, BandsMayStartOnAnyRowOnlyWhereAntialiasingIsOff) {
+  // Given: antialiasing method 1 gives a full render's pixels only to bands cut on render blocks.
+  const fs::path dir = fresh_dir("job-grain");
+  const fs::path scene = write(dir / "s.pov", "sphere{0,1}");
+  const fs::path ini = write(dir / "aa.ini", "Input_File_Name=s.pov\nAntialias=on\n");
+  auto grain = [&](const fs::path& input, std::vector<std::string> args) {
+    auto job = build_job(request_for(input, std::move(args)));
+    EXPECT_TRUE(job) << job.error();
+    return job ? job->row_grain() : -1;
+  };
+  // Expect: the options, in order, decide; the block size is the grain where it is on.
+  EXPECT_EQ(grain(scene, {"+A0.3"}), 32);
+  EXPECT_EQ(grain(scene, {"+A0.3", "+BS16"}), 16);
+  EXPECT_EQ(grain(scene, {"+A0.3", "-A"}), 1);
+  EXPECT_EQ(grain(ini, {}), 32);
+  EXPECT_EQ(grain(ini, {"Antialias=off"}), 1);
+  // POV-Ray's own INI files come first: $POVINI turning it on counts unless the options say off.
+  const char* old = std::getenv("POVINI");
+  const std::string saved = old ? old : "";
+  ::setenv("POVINI", write(dir / "povray.ini", "+A0.2\n").c_str(), 1);
+  EXPECT_EQ(grain(scene, {}), 32);
+  EXPECT_EQ(grain(scene, {"-A"}), 1);
+  old ? ::setenv("POVINI", saved.c_str(), 1) : ::unsetenv("POVINI");
+  if (ini_files_may_antialias(default_ini_files())) {
+    GTEST_SKIP() << "this machine's own povray.ini may turn antialiasing on";
+  }
+  EXPECT_EQ(grain(scene, {}), 1);
 }
 
 TEST(JobTest, ReadsSizeAndSceneFromAnIniFile) {

@@ -32,12 +32,26 @@ TEST(PlannerTest, StaticSplitOfATinyImageUsesFewerBands) {
   EXPECT_LE(bands.size(), 2u);
 }
 
-DynamicState state(int total, int remaining, int slots, int block, CostModel model = {}) {
+TEST(PlannerTest, StaticPlanCutsAtAnyRowWithAGrainOfOne) {
+  // The paper's split exactly: 1200 rows on 8 slots, 150 each (32-row blocks would give 160).
+  const auto bands = static_plan(1200, 8, 1);
+  ASSERT_EQ(bands.size(), 8u);
+  for (size_t i = 0; i < bands.size(); ++i) {
+    EXPECT_EQ(bands[i], (RowRange{static_cast<int>(i) * 150, static_cast<int>(i + 1) * 150}));
+  }
+  const auto weighted = weighted_plan(1000, {1, 2, 1}, 1);
+  EXPECT_EQ(weighted, (std::vector<RowRange>{{0, 250}, {250, 750}, {750, 1000}}));
+}
+
+// Bands of at least `block` rows, cut at multiples of `grain` (default: the block).
+DynamicState state(int total, int remaining, int slots, int block, CostModel model = {},
+                   int grain = 0) {
   DynamicState s;
   s.total_rows = total;
   s.remaining = remaining;
   s.slots = slots;
   s.block = block;
+  s.grain = grain > 0 ? grain : block;
   s.model = model;
   return s;
 }

@@ -1,6 +1,11 @@
 #include "core/pov_options.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "test_support.h"
 
 namespace taskdist {
 namespace {
@@ -16,6 +21,41 @@ TEST(PovOptionsTest, ReadsSizeFromSwitchesAndSettings) {
 TEST(PovOptionsTest, TellsWorkThreadsFromWidth) {
   EXPECT_EQ(classify_pov_option("+WT2").kind, PovOptionKind::kThreads);
   EXPECT_EQ(classify_pov_option("+WL2").kind, PovOptionKind::kPassThrough);
+}
+
+TEST(PovOptionsTest, TellsWhatAnOptionDoesToAntialiasing) {
+  EXPECT_EQ(antialias_switch("+A"), true);
+  EXPECT_EQ(antialias_switch("+a0.3"), true);
+  EXPECT_EQ(antialias_switch("-A0.3"), false);
+  EXPECT_EQ(antialias_switch("Antialias=On"), true);
+  EXPECT_EQ(antialias_switch(" antialias = off"), false);
+  for (const char* o : {"+AM2", "+AG2.2", "Antialias_Threshold=0.3", "Antialias_Method=1", "+W800",
+                        "Declare=A=1"}) {
+    EXPECT_EQ(antialias_switch(o), std::nullopt) << o;
+  }
+}
+
+TEST(PovOptionsTest, FindsAntialiasingInPovraysOwnIniFiles) {
+  // Given: INI files as POV-Ray reads them before the command line.
+  namespace fs = std::filesystem;
+  const fs::path dir = testing::fresh_dir("default-ini");
+  auto ini = [&](const char* name, const char* text) {
+    std::ofstream(dir / name) << text;
+    return dir / name;
+  };
+  const fs::path quiet = ini("quiet.ini", "; Antialias=on\nWidth=800\n+W800 -A +Q9\n[other]\n");
+  const fs::path on = ini("on.ini", "Library_Path=/usr/share/povray-3.7\nAntialias = On ;yes\n");
+  const fs::path switch_on = ini("switch.ini", "+W800 +A0.3\n");
+  const fs::path names_another = ini("names.ini", "Width=800\nquality.ini\n");
+  // Expect: only files that may turn it on count; missing files do not.
+  EXPECT_FALSE(ini_files_may_antialias({quiet, dir / "missing.ini"}));
+  EXPECT_TRUE(ini_files_may_antialias({dir / "missing.ini", on}));
+  EXPECT_TRUE(ini_files_may_antialias({quiet, switch_on}));
+  EXPECT_TRUE(ini_files_may_antialias({names_another}));
+  if (::geteuid() != 0) {  // root reads anything
+    ::chmod(quiet.c_str(), 0);
+    EXPECT_TRUE(ini_files_may_antialias({quiet})) << "a file that cannot be read may say anything";
+  }
 }
 
 TEST(PovOptionsTest, PassesQualityOptionsThrough) {

@@ -44,6 +44,8 @@ TEST_P(RenderMatchesFullRender, ForEverySlotCountAndPolicy) {
       c.antialias ? std::vector<std::string>{"+A0.3", "+AM1"} : std::vector<std::string>{};
   const Image reference = decode_png(reference_render(scene, c.width, c.height, opts));
   const fs::path dir = fresh_dir("e2e");
+  bool cut_between_blocks = false;  // a band boundary that is no multiple of the block size
+  std::string boundaries;           // every run's, for the message
   for (int slots : {1, 2, 3}) {
     for (const char* policy : {"static", "dynamic"}) {
       SCOPED_TRACE(fmt::format("-j{} --policy {}", slots, policy));
@@ -53,12 +55,24 @@ TEST_P(RenderMatchesFullRender, ForEverySlotCountAndPolicy) {
                                        "+H" + std::to_string(c.height)};
       argv.insert(argv.end(), opts.begin(), opts.end());
       argv.insert(argv.end(), {"-o", out.string(), "-j", std::to_string(slots), "--policy", policy,
-                               "--quiet"});
+                               "--quiet", "--report", out.string() + ".json"});
       const RunResult r = run(argv);
       ASSERT_EQ(r.exit_code, 0) << r.err;
       EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+      const auto report = read_json(out.string() + ".json");
+      for (const auto& t : report["tasks"]) {
+        const int first = t["first_row"].get<int>();
+        if (c.antialias) {
+          EXPECT_EQ(first % 32, 0) << "method 1 needs bands on render blocks";
+        }
+        cut_between_blocks = cut_between_blocks || first % 32 != 0;
+        boundaries += fmt::format(" {}", first);
+      }
+      boundaries += fmt::format(" (-j{} {});", slots, policy);
     }
   }
+  // Without antialiasing bands may start on any row (and the dynamic policy's do here).
+  EXPECT_EQ(cut_between_blocks, !c.antialias) << "bands started on rows" << boundaries;
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenes, RenderMatchesFullRender,

@@ -39,6 +39,7 @@ SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout,
   c.slot_nodes = layout.slot_nodes;
   c.slot_speed = layout.slot_speed;
   c.block = job.block_size;
+  c.grain = job.row_grain();
   c.policy = job.policy;
   return c;
 }

@@ -55,6 +55,7 @@ std::optional<std::string> apply_option(const PovOption& opt, const std::string&
   if (!valid_utf8(opt.text)) {
     return where + " is not valid UTF-8 text; taskdist passes options to every node as UTF-8";
   }
+  if (auto on = antialias_switch(opt.text)) job.antialias = *on;
   switch (opt.kind) {
     case PovOptionKind::kRefused:
       return where + " is not accepted: " + opt.reason;
@@ -175,6 +176,7 @@ std::optional<fs::path> find_executable(const std::string& name) {
 
 std::expected<Job, std::string> build_job(const JobRequest& request) {
   Job job;
+  job.antialias = ini_files_may_antialias(default_ini_files());  // POV-Ray reads them first
   Collected seen;
   std::error_code ec;
   if (request.scene.empty()) return Error("no scene given: taskdist render SCENE.pov|SCENE.ini");

@@ -44,7 +44,10 @@ struct Job {
   std::filesystem::path scene_dir;    ///< on POV-Ray's library path for every band
   int width = 320;                    ///< POV-Ray's defaults
   int height = 240;
-  int block_size = 32;                ///< +BS: band boundaries fall on multiples of it
+  int block_size = 32;                ///< +BS: POV-Ray's render blocks, block_size square
+  /// Antialiasing may be on (the options, or POV-Ray's own INI files, turn it on). Method 1
+  /// then gives a full render's pixels only to bands that start on a multiple of block_size.
+  bool antialias = false;
   int threads_per_band = 1;           ///< +WT given to every band of the job
   bool alpha = false;                 ///< +UA: RGBA output
   bool user_max_image_buffer = false; ///< +MI given: taskdist does not choose one
@@ -70,6 +73,11 @@ struct Job {
   /// one (see core/cost_profile.h); the profiles live in profile_dir.
   bool cost_profile = true;
   std::filesystem::path profile_dir;
+
+  /// Band boundaries fall on multiples of this: the render block size where antialiasing may
+  /// be on, any row where it is off (../shared/POVRAY_FACTS.md: bands are then identical to a
+  /// full render wherever they are cut).
+  int row_grain() const { return antialias ? block_size : 1; }
 };
 
 /// Validates `request`. The error is one sentence for the user, naming the bad flag, option,

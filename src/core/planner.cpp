@@ -22,7 +22,7 @@ double BandOverhead::output_cpu_s(RowRange band, int width, int height) const {
 }
 
 std::vector<RowRange> balanced_plan(const std::vector<double>& row_costs,
-                                    const std::vector<double>& speeds, int block, int width,
+                                    const std::vector<double>& speeds, int grain, int width,
                                     const BandOverhead& overhead) {
   const int rows = static_cast<int>(row_costs.size());
   if (rows == 0 || speeds.empty()) return {};
@@ -34,15 +34,15 @@ std::vector<RowRange> balanced_plan(const std::vector<double>& row_costs,
                std::max(speed, 1e-3) +
            overhead.startup_wall_s;
   };
-  // The bands of a makespan: each slot in turn takes as many whole blocks as fit in it.
+  // The bands of a makespan: each slot in turn takes as many grains of rows as fit in it.
   auto cut = [&](double makespan) {
     std::vector<RowRange> bands;
     int begin = 0;
     for (size_t i = 0; i < speeds.size() && begin < rows; ++i) {
-      int lo = 0, hi = ceil_div(rows - begin, block);  // blocks that fit: lo yes, beyond hi no
+      int lo = 0, hi = ceil_div(rows - begin, grain);  // grains that fit: lo yes, beyond hi no
       while (lo < hi) {
         const int mid = (lo + hi + 1) / 2;
-        const int end = std::min(rows, begin + mid * block);
+        const int end = std::min(rows, begin + mid * grain);
         if (seconds(begin, end, speeds[i]) <= makespan) {
           lo = mid;
         } else {
@@ -53,7 +53,7 @@ std::vector<RowRange> balanced_plan(const std::vector<double>& row_costs,
         bands.push_back({begin, begin});
         continue;
       }
-      const int end = std::min(rows, begin + lo * block);
+      const int end = std::min(rows, begin + lo * grain);
       bands.push_back({begin, end});
       begin = end;
     }
@@ -67,26 +67,26 @@ std::vector<RowRange> balanced_plan(const std::vector<double>& row_costs,
     (cut(mid).second ? hi : lo) = mid;
   }
   auto [bands, covered] = cut(hi);
-  if (!covered) return weighted_plan(rows, speeds, block);  // not expected: hi always fits
+  if (!covered) return weighted_plan(rows, speeds, grain);  // not expected: hi always fits
   return bands;
 }
 
-std::vector<RowRange> static_plan(int rows, int slots, int block) {
+std::vector<RowRange> static_plan(int rows, int slots, int grain) {
   return weighted_plan(rows, std::vector<double>(static_cast<size_t>(std::max(slots, 0)), 1.0),
-                       block);
+                       grain);
 }
 
-std::vector<RowRange> weighted_plan(int rows, const std::vector<double>& weights, int block) {
+std::vector<RowRange> weighted_plan(int rows, const std::vector<double>& weights, int grain) {
   double total = 0;
   for (double w : weights) total += w;
   std::vector<RowRange> bands;
   int begin = 0;
   double cumulative = 0;
   for (size_t i = 0; i < weights.size() && begin < rows; ++i) {
-    // Ideal boundary at the cumulative share, rounded to the nearest block boundary.
+    // Ideal boundary at the cumulative share, rounded to the nearest multiple of the grain.
     cumulative += weights[i];
     const auto ideal = static_cast<long long>(std::llround(rows * cumulative / total));
-    int end = static_cast<int>((ideal + block / 2) / block * block);
+    int end = static_cast<int>((ideal + grain / 2) / grain * grain);
     if (i + 1 == weights.size() || end >= rows) end = rows;
     if (end <= begin) continue;
     bands.push_back({begin, end});
@@ -119,14 +119,14 @@ std::vector<RowRange> cut_by_cost(int first_row, int end_all, int rows, const Dy
   for (int i = 0; i < st.slots && begin < end_all; ++i) {
     int end = begin;
     double sum = 0;
-    // Whole blocks while the band is short of its cost (the block that crosses it goes in if
-    // it is more than half needed).
+    // Whole grains while the band is short of its cost (the grain that crosses it goes in if
+    // it is more than half needed); at least a block's worth of rows.
     while (end < end_all) {
-      const int next = std::min(end_all, end + st.block);
-      double block_cost = 0;
-      for (int r = end; r < next; ++r) block_cost += cost[static_cast<size_t>(r)];
-      if (end > begin && sum + 0.5 * block_cost > band_cost) break;
-      sum += block_cost;
+      const int next = std::min(end_all, end + st.grain);
+      double grain_cost = 0;
+      for (int r = end; r < next; ++r) grain_cost += cost[static_cast<size_t>(r)];
+      if (end - begin >= st.block && sum + 0.5 * grain_cost > band_cost) break;
+      sum += grain_cost;
       end = next;
     }
     if (i + 1 == st.slots && last_batch) end = end_all;
@@ -150,26 +150,26 @@ std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& st,
     // The first batch, before anything is known: a share of the image, split evenly.
     rows = round_up(
         static_cast<int>(std::lround(sizing.first_wave_share * st.total_rows / st.slots)),
-        st.block);
+        st.grain);
   } else {
     // Factoring: half of an even share of what is left. The cost of rows not traced yet is
     // unknown (an empty sky says nothing about the object below it), so this does not depend
     // on it. Where rows are cheap, bigger bands: at least min_work_per_overhead overheads of
     // tracing at the mean row cost, but never more than an even share of what is left.
-    rows = round_up(ceil_div(remaining, 2 * st.slots), st.block);
+    rows = round_up(ceil_div(remaining, 2 * st.slots), st.grain);
     const double floor_rows =
         sizing.min_work_per_overhead * st.model.overhead_s / st.model.row_cost_s;
-    const int even_share = round_up(ceil_div(remaining, st.slots), st.block);
+    const int even_share = round_up(ceil_div(remaining, st.slots), st.grain);
     smallest_band = std::max(st.block, std::min(even_share, round_up(static_cast<int>(
                                                                 std::min(floor_rows, 1e9)),
-                                                            st.block)));
+                                                            st.grain)));
     rows = std::max(rows, smallest_band);
   }
-  rows = std::max(rows, st.block);
+  rows = std::max(rows, round_up(st.block, st.grain));
   // If what this batch would leave is less than one band, this is the last batch: share
   // everything evenly instead of leaving a sliver.
   if (remaining - rows * st.slots < smallest_band) {
-    rows = std::max(st.block, round_up(ceil_div(remaining, st.slots), st.block));
+    rows = std::max(round_up(st.block, st.grain), round_up(ceil_div(remaining, st.slots), st.grain));
   }
   const int end_all = first_row + remaining;
   if (st.row_costs != nullptr &&

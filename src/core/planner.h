@@ -8,13 +8,13 @@
 namespace taskdist {
 
 /// The paper's split: `slots` bands of about rows/slots each, covering [0, rows). Boundaries are
-/// rounded to multiples of `block` (POV-Ray's render block size), so that antialiasing method 1
-/// gives the same pixels as a full render. May return fewer bands than slots for small images.
-std::vector<RowRange> static_plan(int rows, int slots, int block);
+/// rounded to multiples of `grain` (Job::row_grain(): POV-Ray's render block size where
+/// antialiasing method 1 needs it, else 1). May return fewer bands than slots for small images.
+std::vector<RowRange> static_plan(int rows, int slots, int grain);
 
 /// Like static_plan, with band i's share of the rows proportional to `weights[i]` (> 0), e.g.
 /// the speed of the slot that will render it.
-std::vector<RowRange> weighted_plan(int rows, const std::vector<double>& weights, int block);
+std::vector<RowRange> weighted_plan(int rows, const std::vector<double>& weights, int grain);
 
 /// What a band costs beyond tracing its rows, by where it lies (../shared/POVRAY_FACTS.md and
 /// measurements of blob.pov at 3200x2400 with +WT1): POV-Ray's start-up, mostly sleeping; its
@@ -41,10 +41,9 @@ struct BandOverhead {
 /// needs (the trace cost of its rows + BandOverhead::cpu_s) / speeds[i] + the start-up.
 /// `row_costs`: predicted trace CPU seconds of each row, its size the image's height. Slots in
 /// order take bands from the top, band i for slot i; a slot too slow to help gets an empty one
-/// (and the plan may end before the last slots). Boundaries fall on
-/// multiples of `block`.
+/// (and the plan may end before the last slots). Boundaries fall on multiples of `grain`.
 std::vector<RowRange> balanced_plan(const std::vector<double>& row_costs,
-                                    const std::vector<double>& speeds, int block, int width,
+                                    const std::vector<double>& speeds, int grain, int width,
                                     const BandOverhead& overhead = {});
 
 /// A first guess of a band's overhead before any band has finished: POV-Ray's fixed start-up
@@ -72,9 +71,10 @@ struct DynamicSizing {
 /// What the dynamic policy knows when a slot asks for work.
 struct DynamicState {
   int total_rows = 0;
-  int remaining = 0;          ///< unassigned rows; the cursor is at a block boundary
+  int remaining = 0;          ///< unassigned rows; the cursor is at a multiple of grain
   int slots = 1;
-  int block = 32;
+  int block = 32;             ///< the smallest band (POV-Ray's render block size)
+  int grain = 32;             ///< band boundaries fall on multiples of it (Job::row_grain())
   CostModel model;            ///< row_cost_s == 0 while nothing has been traced
   /// Predicted cost of each row (any unit; a CostProfile's), indexed like first_row; null or
   /// too short: unknown, and bands are cut by rows.
@@ -92,7 +92,7 @@ struct DynamicState {
 /// - a batch that would leave less than a band for every slot shares everything evenly.
 /// With row costs, each band takes the share of the cost left that the rows above would be of
 /// the rows left: bands over costly rows are shorter.
-/// Bands start on multiples of `block` (relative to `first_row`, itself a multiple).
+/// Bands start on multiples of `grain` (relative to `first_row`, itself a multiple).
 std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& state,
                                          const DynamicSizing& sizing = {});
 

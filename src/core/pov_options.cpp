@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
 namespace taskdist {
@@ -152,6 +154,67 @@ PovOption classify_pov_option(std::string_view arg) {
     return refused(arg, kSpaceReason);
   }
   return opt;
+}
+
+std::optional<bool> antialias_switch(std::string_view option) {
+  if (option.size() >= 2 && (option[0] == '+' || option[0] == '-')) {
+    size_t n = 1;
+    while (n < option.size() && std::isalpha(static_cast<unsigned char>(option[n]))) ++n;
+    if (upper(option.substr(1, n - 1)) == "A") return option[0] == '+';
+    return std::nullopt;
+  }
+  const size_t eq = option.find('=');
+  if (eq == std::string_view::npos || upper(trim(option.substr(0, eq))) != "ANTIALIAS") {
+    return std::nullopt;
+  }
+  return ini_true(trim(option.substr(eq + 1)));
+}
+
+std::vector<std::filesystem::path> default_ini_files() {
+  std::vector<std::filesystem::path> files;
+  if (const char* povini = std::getenv("POVINI"); povini != nullptr && *povini != '\0') {
+    files.emplace_back(povini);
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    files.push_back(std::filesystem::path(home) / ".povray/3.7/povray.ini");
+    files.push_back(std::filesystem::path(home) / ".povrayrc");
+  }
+  files.emplace_back("/etc/povray/3.7/povray.ini");
+  files.emplace_back("/usr/local/etc/povray/3.7/povray.ini");
+  return files;
+}
+
+bool ini_files_may_antialias(const std::vector<std::filesystem::path>& ini_files) {
+  for (const auto& file : ini_files) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) continue;
+    std::ifstream in(file);
+    if (!in) return true;
+    std::string line;
+    while (std::getline(in, line)) {
+      if (auto semi = line.find(';'); semi != std::string::npos) line.resize(semi);
+      const std::string_view text = trim(line);
+      if (text.empty() || text.front() == '[') continue;
+      // POV-Ray splits a line at white space: "+W800 +A" is two options.
+      size_t at = 0;
+      while (at < text.size()) {
+        size_t end = at;
+        while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+        const std::string_view word = text.substr(at, end - at);
+        // A setting's value may hold spaces ("Library_Path = a b"): the line is one setting.
+        const bool setting = text.find('=') != std::string_view::npos;
+        const std::string_view option = setting ? text : word;
+        if (!looks_like_pov_option(option) || antialias_switch(option).value_or(false)) {
+          return true;
+        }
+        if (setting) break;
+        at = end;
+        while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+      }
+    }
+    if (in.bad()) return true;
+  }
+  return false;
 }
 
 std::string pov_path_option(std::string_view prefix, const std::string& path) {

@@ -2,9 +2,11 @@
 // unchanged, and which it refuses because they would break the split into row bands.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace taskdist {
 
@@ -36,6 +38,20 @@ bool looks_like_pov_option(std::string_view arg);
 /// Classifies a command-line switch ("+W800") or an INI-style setting ("Width=800"). Refuses an
 /// option with a NUL byte, and one handed on with white space in it (POV-Ray would split it).
 PovOption classify_pov_option(std::string_view arg);
+
+/// What `option` (a switch or a setting) does to antialiasing: true if it turns it on ("+A",
+/// "+A0.3", "Antialias=on"), false if it turns it off ("-A", "Antialias=off"), nullopt if it does
+/// neither ("+AM2" sets the method, "Antialias_Threshold=0.3" the threshold: neither switches).
+std::optional<bool> antialias_switch(std::string_view option);
+
+/// POV-Ray's own INI files, which it reads before the command line: $POVINI, the user's
+/// ~/.povray/3.7/povray.ini and ~/.povrayrc, the system's /etc/povray/3.7/povray.ini and
+/// /usr/local/etc/povray/3.7/povray.ini. It reads the first that exists; these are all of them.
+std::vector<std::filesystem::path> default_ini_files();
+
+/// True if any of `ini_files` that exists may turn antialiasing on: a line that turns it on, or
+/// one that is no setting (it may name another INI file). A file that cannot be read counts too.
+bool ini_files_may_antialias(const std::vector<std::filesystem::path>& ini_files);
 
 /// Parses a size value (width or height): a whole number in [1, kMaxDimension].
 /// Returns an error sentence naming `what` otherwise.

@@ -27,13 +27,13 @@ std::vector<double> stacked_costs(const SchedulerConfig& c, const std::vector<Ro
 std::vector<RowRange> one_wave_plan(const SchedulerConfig& c, const std::vector<double>& costs,
                                     int rows) {
   if (rows == 0) return {};
-  if (c.policy == Policy::kStatic) return static_plan(rows, c.slots, c.block);
+  if (c.policy == Policy::kStatic) return static_plan(rows, c.slots, c.grain);
   if (c.policy == Policy::kDynamic && static_cast<int>(c.slot_speed.size()) == c.slots &&
       any_capped(c)) {
     std::vector<double> speeds;
     for (double s : c.slot_speed) speeds.push_back(std::max(s, 0.01));
-    if (!costs.empty()) return balanced_plan(costs, speeds, c.block, c.width);
-    return weighted_plan(rows, speeds, c.block);
+    if (!costs.empty()) return balanced_plan(costs, speeds, c.grain, c.width);
+    return weighted_plan(rows, speeds, c.grain);
   }
   return {};
 }
@@ -153,10 +153,12 @@ std::vector<Task> Scheduler::straggler_copies(double now) {
     return copies;
   }
   // Bands that may be copied, longest-running first: one copy per band, none of a band that has
-  // finished tracing (only its output is left) or that has run less than duplicate_after_s.
+  // finished tracing (only its output is left), that has run less than duplicate_after_s, or
+  // that is predicted to finish before a copy would.
   std::vector<const Running*> candidates;
   for (const auto& [id, r] : running_) {
-    if (r.copies.empty() && r.fraction < 1.0 && now - r.started >= config_.duplicate_after_s) {
+    if (r.copies.empty() && r.fraction < 1.0 && now - r.started >= config_.duplicate_after_s &&
+        copy_would_win(r, now)) {
       candidates.push_back(&r);
     }
   }
@@ -190,6 +192,19 @@ std::vector<Task> Scheduler::straggler_copies(double now) {
   return copies;
 }
 
+bool Scheduler::copy_would_win(const Running& original, double now) const {
+  // An original that has reported no progress may be stuck: a copy may win.
+  if (original.first_progress < 0 || original.fraction <= 0) return true;
+  // Otherwise it goes on at its own pace so far (start-up included), and a copy takes a band's
+  // overhead plus its rows at the mean pace of the bands finished (or, before any, of all).
+  const double elapsed = now - original.started;
+  const double original_left = elapsed * (1 - original.fraction) / original.fraction;
+  const CostModel m = model_with_running(now);
+  const double row_cost = traced_rows_ > 0 ? traced_seconds_ / traced_rows_ : m.row_cost_s;
+  if (row_cost <= 0) return true;
+  return m.overhead_s + row_cost * original.task.rows.count() < original_left;
+}
+
 std::optional<RowRange> Scheduler::take_virtual_rows(int slot, double now) {
   if (!static_bands_.empty()) {
     // Band i belongs to slot i; a slot without a band of its own takes none.
@@ -206,6 +221,7 @@ std::optional<RowRange> Scheduler::take_virtual_rows(int slot, double now) {
     state.remaining = todo_rows_ - next_row_;
     state.slots = config_.slots;
     state.block = config_.block;
+    state.grain = config_.grain;
     state.model = model_with_running(now);
     if (!todo_costs_.empty()) state.row_costs = &todo_costs_;
     for (const RowRange& r : next_dynamic_batch(next_row_, state, config_.sizing)) {

@@ -18,7 +18,8 @@ struct SchedulerConfig {
   int rows = 0;
   int width = 0;  ///< for the prior on band overhead
   int slots = 1;
-  int block = 32;
+  int block = 32;  ///< POV-Ray's render block size: the smallest band of a dynamic batch
+  int grain = 32;  ///< band boundaries fall on multiples of it (Job::row_grain())
   Policy policy = Policy::kDynamic;
   int max_attempts = 4;          ///< a band is tried at most this often (1 try + 3 retries)
   /// Dynamic policy: a slot starts its next band as soon as the current one has finished
@@ -111,6 +112,7 @@ class Scheduler {
   std::optional<RowRange> take_virtual_rows(int slot, double now);
   bool nothing_left_to_hand_out() const;
   std::vector<Task> straggler_copies(double now);
+  bool copy_would_win(const Running& original, double now) const;
   CostModel model_with_running(double now) const;
   void finish_running(TaskId id);
 
