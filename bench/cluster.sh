@@ -80,3 +80,17 @@ for slow in node1 node4; do
   row "$slow at 0.125, 7 at 0.25: dynamic" "dynamic_$slow"
   ratio "$slow slow: dynamic / static" "dynamic_$slow" "static_$slow" "(target <= 0.85 on total)"
 done
+
+# Every run, in the order run (round by round), so the noise behind each median shows.
+runs() { printf '%-48s %s\n' "$1" "$(awk '{ printf "%.2f ", $1 }' "$WORK/$2")"; }
+echo
+echo "each run's total (s), round by round:"
+runs "1 worker host" one
+runs "8 hosts, static" eight_static
+runs "8 hosts, dynamic" eight
+for slow in node1 node4; do
+  runs "$slow slow, static" "static_$slow"
+  runs "$slow slow, dynamic" "dynamic_$slow"
+  printf '%-48s %s\n' "$slow slow, dynamic / static, each round" \
+    "$(paste "$WORK/dynamic_$slow" "$WORK/static_$slow" | awk '{ printf "%.2f ", $1 / $3 }')"
+done

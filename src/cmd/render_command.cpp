@@ -26,9 +26,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout,
-                                 const Journal& journal, const std::vector<double>& row_costs) {
+                                 const Journal& journal, const LearntCosts& costs) {
   SchedulerConfig c;
-  c.row_costs = row_costs;
+  c.row_costs = costs.row_costs;
+  c.overhead.startup_extra_cpu_s = costs.profile.startup_extra_cpu_s();
   c.max_attempts = job.retries + 1;
   c.node_failure_limit = job.exclude_after;
   c.duplicate_after_s = job.duplicates ? c.duplicate_after_s : -1;
@@ -75,11 +76,11 @@ class RenderLoop {
  public:
   RenderLoop(const Job& job, const EngineLayout& layout, Clock::time_point start, Runner& runner,
              PngAssembler& assembler, Journal& journal, RenderObserver& observer,
-             const std::vector<double>& row_costs)
+             const LearntCosts& costs)
       : observer_(observer), start_(start), task_timeout_s_(job.task_timeout_s), width_(job.width),
         channels_(job.alpha ? 4 : 3), runner_(runner),
         assembler_(assembler), journal_(journal),
-        scheduler_(scheduler_config(job, layout, journal, row_costs)),
+        scheduler_(scheduler_config(job, layout, journal, costs)),
         progress_(stderr, job.quiet) {
     for (const JournalBand& b : journal.reused()) report_.reused.push_back(b.rows);
   }
@@ -374,12 +375,12 @@ int run_job(const Job& job, Clock::time_point program_start, Runner& runner,
                journal->reused().size(), journal->dir().string());
   }
   LearntCosts costs = recall_costs(job, journal->scene_files());
-  RenderLoop loop(job, layout, program_start, runner, **assembler, *journal, observer,
-                  costs.row_costs);
+  RenderLoop loop(job, layout, program_start, runner, **assembler, *journal, observer, costs);
   if (!costs.key.empty()) {
     loop.report().profile = {.file = costs.file.string(),
                              .runs = costs.profile.runs(),
-                             .bands = costs.profile.samples()};
+                             .bands = costs.profile.samples(),
+                             .startup_extra_cpu_s = costs.profile.startup_extra_cpu_s()};
   }
   if (int code = loop.run(); code >= 0) return stop(code, loop.rows_done(), loop.rows_total());
   if (auto err = (*assembler)->finish()) {

@@ -31,8 +31,12 @@ struct CostSample {
 
 class CostProfile {
  public:
-  /// Adds a run's bands. Older runs beyond kRunsKept are forgotten.
-  void add_run(std::vector<CostSample> samples);
+  /// Adds a run's bands, and what its bands' start-up took beyond the image buffer (the newest
+  /// run's figure is kept). Older runs beyond kRunsKept are forgotten.
+  void add_run(std::vector<CostSample> samples, double startup_extra_cpu_s = 0);
+  /// CPU seconds of a band's start-up beyond the image buffer, as the newest run measured it:
+  /// the samples leave it out, so a prediction must add it (BandOverhead::startup_extra_cpu_s).
+  double startup_extra_cpu_s() const { return startup_extra_cpu_s_; }
   bool empty() const { return runs_.empty(); }
   int runs() const { return static_cast<int>(runs_.size()); }
   int samples() const;
@@ -55,6 +59,7 @@ class CostProfile {
   std::vector<double> density() const;
 
   std::vector<std::vector<CostSample>> runs_;  // newest last
+  double startup_extra_cpu_s_ = 0;
 };
 
 /// Where profiles live: `dir`/<key>.json, one per scene. Reading a missing, damaged or foreign
