@@ -1,6 +1,8 @@
 #include "core/cost_profile.h"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
 #include <stdlib.h>
 
 #include <fstream>
@@ -123,11 +125,16 @@ TEST(CostSamplesTest, ABandCountsItsCpuLessItsStartUpAndOutput) {
   // that counted and measured it (b did not; the losing copy does not count).
   const double buffer = BandOverhead{}.startup_cpu_s(100, 200);
   EXPECT_DOUBLE_EQ(startup_extra_cpu_s(r, 100, 200), 0.2 - buffer);
-  TaskRecord c = a, d = a;
-  c.timing.startup_cpu_s = 0.5;
-  d.timing.startup_cpu_s = 0;  // less than the buffer: none beyond it
-  r.tasks = {a, c, d, lost};
-  EXPECT_DOUBLE_EQ(startup_extra_cpu_s(r, 100, 200), 0.2 - buffer);
+  TaskRecord c = a;
+  c.timing.startup_cpu_s = 0;  // less than the buffer: none beyond it
+  r.tasks = {a, c, c, lost};
+  EXPECT_DOUBLE_EQ(startup_extra_cpu_s(r, 100, 200), 0);
+  r.tasks = {b, lost};
+  EXPECT_TRUE(std::isnan(startup_extra_cpu_s(r, 100, 200))) << "none measured";
+  CostProfile p;
+  p.add_run({{0, 1, 1e-6}}, 0.07);
+  p.add_run({{0, 1, 1e-6}}, std::nan(""));
+  EXPECT_DOUBLE_EQ(p.startup_extra_cpu_s(), 0.07) << "a run that measured none keeps the figure";
 }
 
 TEST(ProfileStoreTest, SavesLoadsAndIgnoresADamagedFileWithANote) {

@@ -54,6 +54,8 @@ TEST(JobTest, BandsMayStartOnAnyRowOnlyWhereAntialiasingIsOff) {
   EXPECT_EQ(grain(scene, {"+A0.3", "-A"}), 1);
   EXPECT_EQ(grain(ini, {}), 32);
   EXPECT_EQ(grain(ini, {"Antialias=off"}), 1);
+  EXPECT_EQ(grain(scene, {"Include_Ini=quality.ini"}), 32) << "an INI taskdist does not read";
+  EXPECT_EQ(grain(scene, {"Include_Ini=quality.ini", "-A"}), 1);
   // POV-Ray's own INI files come first: $POVINI turning it on counts unless the options say off.
   const char* old = std::getenv("POVINI");
   const std::string saved = old ? old : "";

@@ -104,6 +104,16 @@ TEST(LocalRunnerTest, BandsInTheLowerHalfAreReadBottomUpUnlessTooLargeToHold) {
   };
   EXPECT_TRUE(has(povray_argv(s, {500, 600}), "+FB"));
   EXPECT_TRUE(has(povray_argv(s, {0, 100}), "+FT"));
+  // A job planned with antialiasing off says so before the user's options (a node's own
+  // povray.ini could turn it on); one that may antialias leaves it to the options.
+  s.options = {"+Q9"};
+  s.antialias_off = true;
+  auto argv = povray_argv(s, {0, 100});
+  ASSERT_GE(argv.size(), 4u);
+  EXPECT_EQ(argv[2], "-A");
+  EXPECT_EQ(argv[3], "+Q9");
+  s.antialias_off = false;
+  EXPECT_FALSE(has(povray_argv(s, {0, 100}), "-A"));
   s.width = 12800;
   s.height = 9600;
   EXPECT_FALSE(reads_bottom_up(s, {4800, 9600})) << "4800 rows x 12800 x 3 bytes: too much to hold";

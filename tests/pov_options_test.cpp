@@ -47,11 +47,18 @@ TEST(PovOptionsTest, FindsAntialiasingInPovraysOwnIniFiles) {
   const fs::path on = ini("on.ini", "Library_Path=/usr/share/povray-3.7\nAntialias = On ;yes\n");
   const fs::path switch_on = ini("switch.ini", "+W800 +A0.3\n");
   const fs::path names_another = ini("names.ini", "Width=800\nquality.ini\n");
+  const fs::path includes = ini("includes.ini", "Include_Ini = quality.ini\n");
+  const fs::path spaced = ini("spaced.ini", "Width = 800\nLibrary_Path = a b\n+W8 Declare=X=1\n");
+  const fs::path mixed = ini("mixed.ini", "Declare=X=1 +A\n");
   // Expect: only files that may turn it on count; missing files do not.
   EXPECT_FALSE(ini_files_may_antialias({quiet, dir / "missing.ini"}));
   EXPECT_TRUE(ini_files_may_antialias({dir / "missing.ini", on}));
   EXPECT_TRUE(ini_files_may_antialias({quiet, switch_on}));
   EXPECT_TRUE(ini_files_may_antialias({names_another}));
+  EXPECT_TRUE(ini_files_may_antialias({includes})) << "taskdist does not read the included one";
+  EXPECT_FALSE(ini_files_may_antialias({spaced})) << "settings with spaces, as Debian's";
+  EXPECT_TRUE(ini_files_may_antialias({mixed}));
+  EXPECT_FALSE(ini_files_may_antialias({"/etc/povray/3.7/povray.ini"})) << "Debian's own";
   if (::geteuid() != 0) {  // root reads anything
     ::chmod(quiet.c_str(), 0);
     EXPECT_TRUE(ini_files_may_antialias({quiet})) << "a file that cannot be read may say anything";

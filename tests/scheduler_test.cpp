@@ -390,6 +390,20 @@ TEST(SchedulerTest, RowCostsShortenDynamicBandsOverCostlyRows) {
   // The first wave's bands hold equal cost: the one over the costly rows is the shorter.
   ASSERT_GE(result.started.size(), 2u);
   EXPECT_GT(result.started[0].rows.count(), result.started[1].rows.count());
+
+  // With a grain of 1 (antialiasing off) the same job: bands start anywhere, each row once,
+  // none below a block's 32 rows, and no slower.
+  c.grain = 1;
+  Scheduler fine(c);
+  auto fine_result = sim.run(fine);
+  expect_each_row_once(fine_result.finished, 2400);
+  bool between_blocks = false;
+  for (const Task& t : fine_result.finished) {
+    EXPECT_GE(t.rows.count(), 32);
+    between_blocks = between_blocks || t.rows.begin % 32 != 0;
+  }
+  EXPECT_TRUE(between_blocks);
+  EXPECT_LE(fine_result.makespan, result.makespan * 1.001);
 }
 
 TEST(SchedulerTest, GivesUpAfterMaxAttempts) {

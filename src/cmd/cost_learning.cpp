@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <set>
 
 #include "core/planner.h"
@@ -87,7 +88,7 @@ double startup_extra_cpu_s(const RunReport& report, int width, int height) {
     if (t.outcome != "ok" || t.rows.count() <= 0 || t.timing.startup_cpu_s < 0) continue;
     extra.push_back(std::max(0.0, t.timing.startup_cpu_s - predicted));
   }
-  if (extra.empty()) return 0;
+  if (extra.empty()) return std::nan("");  // none measured: add_run keeps the figure it has
   std::ranges::nth_element(extra, extra.begin() + static_cast<std::ptrdiff_t>(extra.size() / 2));
   return extra[extra.size() / 2];
 }

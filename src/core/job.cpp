@@ -56,6 +56,7 @@ std::optional<std::string> apply_option(const PovOption& opt, const std::string&
     return where + " is not valid UTF-8 text; taskdist passes options to every node as UTF-8";
   }
   if (auto on = antialias_switch(opt.text)) job.antialias = *on;
+  if (includes_ini(opt.text)) job.antialias = true;  // taskdist does not read it: it may
   switch (opt.kind) {
     case PovOptionKind::kRefused:
       return where + " is not accepted: " + opt.reason;

@@ -170,6 +170,11 @@ std::optional<bool> antialias_switch(std::string_view option) {
   return ini_true(trim(option.substr(eq + 1)));
 }
 
+bool includes_ini(std::string_view option) {
+  const size_t eq = option.find('=');
+  return eq != std::string_view::npos && upper(trim(option.substr(0, eq))) == "INCLUDE_INI";
+}
+
 std::vector<std::filesystem::path> default_ini_files() {
   std::vector<std::filesystem::path> files;
   if (const char* povini = std::getenv("POVINI"); povini != nullptr && *povini != '\0') {
@@ -181,6 +186,8 @@ std::vector<std::filesystem::path> default_ini_files() {
   }
   files.emplace_back("/etc/povray/3.7/povray.ini");
   files.emplace_back("/usr/local/etc/povray/3.7/povray.ini");
+  files.emplace_back("/etc/povray.ini");
+  files.emplace_back("/usr/local/etc/povray.ini");
   return files;
 }
 
@@ -195,21 +202,26 @@ bool ini_files_may_antialias(const std::vector<std::filesystem::path>& ini_files
       if (auto semi = line.find(';'); semi != std::string::npos) line.resize(semi);
       const std::string_view text = trim(line);
       if (text.empty() || text.front() == '[') continue;
-      // POV-Ray splits a line at white space: "+W800 +A" is two options.
-      size_t at = 0;
-      while (at < text.size()) {
-        size_t end = at;
-        while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
-        const std::string_view word = text.substr(at, end - at);
-        // A setting's value may hold spaces ("Library_Path = a b"): the line is one setting.
-        const bool setting = text.find('=') != std::string_view::npos;
-        const std::string_view option = setting ? text : word;
-        if (!looks_like_pov_option(option) || antialias_switch(option).value_or(false)) {
+      // POV-Ray splits a line at white space ("+W800 +A" is two options), but a setting takes
+      // the rest of its line ("Width = 800", "Library_Path=a b").
+      std::string_view rest = text;
+      while (!rest.empty()) {
+        const size_t space = std::min(rest.find_first_of(" \t"), rest.size());
+        const bool is_switch = rest[0] == '+' || rest[0] == '-';
+        const std::string_view option = is_switch ? rest.substr(0, space) : rest;
+        if (!looks_like_pov_option(option) || antialias_switch(option).value_or(false) ||
+            includes_ini(option)) {
           return true;
         }
-        if (setting) break;
-        at = end;
-        while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+        rest = trim(rest.substr(space));
+        if (is_switch) continue;
+        // Whether POV-Ray reads "Declare=X=1 +A" as one setting or as two options, count +A.
+        for (; !rest.empty(); rest = trim(rest.substr(std::min(rest.find_first_of(" \t"),
+                                                                rest.size())))) {
+          if (antialias_switch(rest.substr(0, rest.find_first_of(" \t"))).value_or(false)) {
+            return true;
+          }
+        }
       }
     }
     if (in.bad()) return true;

@@ -44,9 +44,14 @@ PovOption classify_pov_option(std::string_view arg);
 /// neither ("+AM2" sets the method, "Antialias_Threshold=0.3" the threshold: neither switches).
 std::optional<bool> antialias_switch(std::string_view option);
 
+/// True if `option` makes POV-Ray read another INI file ("Include_Ini=more.ini"), which taskdist
+/// does not read: it may say anything, antialiasing included.
+bool includes_ini(std::string_view option);
+
 /// POV-Ray's own INI files, which it reads before the command line: $POVINI, the user's
 /// ~/.povray/3.7/povray.ini and ~/.povrayrc, the system's /etc/povray/3.7/povray.ini and
-/// /usr/local/etc/povray/3.7/povray.ini. It reads the first that exists; these are all of them.
+/// /usr/local/etc/povray/3.7/povray.ini, and the older /etc/povray.ini and
+/// /usr/local/etc/povray.ini. It reads the first that exists; these are all of them.
 std::vector<std::filesystem::path> default_ini_files();
 
 /// True if any of `ini_files` that exists may turn antialiasing on: a line that turns it on, or

@@ -10,7 +10,7 @@ json to_json(const WorkerJob& job) {
           {"scene_dir", s.scene_dir.string()}, {"scene_rel", job.scene_rel},
           {"shipped", job.shipped}, {"povray_given", job.povray_given},
           {"width", s.width}, {"height", s.height}, {"threads", s.threads},
-          {"alpha", s.alpha}, {"options", s.options},
+          {"alpha", s.alpha}, {"options", s.options}, {"antialias_off", s.antialias_off},
           {"user_max_image_buffer", job.user_max_image_buffer},
           {"compression_level", s.compression_level}};
 }
@@ -29,6 +29,7 @@ WorkerJob worker_job_from_json(const json& j) {
   s.threads = j.at("threads").get<int>();
   s.alpha = j.at("alpha").get<bool>();
   s.options = j.at("options").get<std::vector<std::string>>();
+  s.antialias_off = j.value("antialias_off", false);
   job.user_max_image_buffer = j.at("user_max_image_buffer").get<bool>();
   s.compression_level = j.at("compression_level").get<int>();
   return job;

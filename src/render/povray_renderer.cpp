@@ -55,6 +55,7 @@ RenderSettings render_settings_for(const Job& job) {
   s.threads = job.threads_per_band;
   s.alpha = job.alpha;
   s.options = job.pov_options;
+  s.antialias_off = !job.antialias;
   if (!job.user_max_image_buffer) {
     s.max_image_buffer_mb = choose_max_image_buffer_mb(job.width, job.height, job.slots);
   }
@@ -81,6 +82,7 @@ bool reads_bottom_up(const RenderSettings& s, RowRange rows) {
 
 std::vector<std::string> povray_argv(const RenderSettings& s, RowRange rows) {
   std::vector<std::string> argv{s.povray.string(), pov_path_option("+L", s.scene_dir.string())};
+  if (s.antialias_off) argv.push_back("-A");
   argv.insert(argv.end(), s.options.begin(), s.options.end());
   argv.push_back(pov_path_option("+I", s.scene.string()));
   argv.push_back("+W" + std::to_string(s.width));

@@ -31,6 +31,9 @@ struct RenderSettings {
   int threads = 1;
   bool alpha = false;
   std::vector<std::string> options;  ///< the user's options, passed unchanged
+  /// The job was planned with antialiasing off (bands may start on any row): "-A" goes before
+  /// the options, so that a node whose own povray.ini turns it on renders what was planned.
+  bool antialias_off = false;
   int max_image_buffer_mb = 0;       ///< 0: POV-Ray's default
   int compression_level = 6;
 };
