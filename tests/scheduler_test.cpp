@@ -265,26 +265,6 @@ TEST(SchedulerTest, CopiesTheLongestRunningBandsOnePerIdleSlot) {
   EXPECT_TRUE(s.dispatch(3.5).empty()) << "one copy per band";
 }
 
-TEST(SchedulerTest, NoCopyOfABandThatWouldFinishFirst) {
-  // Given: 4 capped slots, one wave; slots 0 and 1 finish at 2.6 s (2.2 s of tracing each).
-  SchedulerConfig c = config(960, 4, Policy::kDynamic);
-  c.slot_speed = {0.5, 0.5, 0.5, 0.5};
-  Scheduler s(c);
-  auto wave = s.dispatch(0);
-  ASSERT_EQ(wave.size(), 4u);
-  s.on_finished(wave[0].id, {2.6, 0, 2.2}, 2.6);
-  s.on_finished(wave[1].id, {2.6, 0, 2.2}, 2.6);
-  // Expect: slot 2's band, 90% traced at 2.8 s, is left alone (a copy would take ~2.6 s, it
-  // needs ~0.3 s); slot 3's, at 10%, is a straggler and is copied.
-  s.on_progress(wave[2].id, 0.5, 1.0);
-  s.on_progress(wave[2].id, 0.9, 2.8);
-  s.on_progress(wave[3].id, 0.02, 1.0);
-  s.on_progress(wave[3].id, 0.1, 2.8);
-  const auto copies = s.dispatch(2.8);
-  ASSERT_EQ(copies.size(), 1u);
-  EXPECT_EQ(copies[0].duplicate_of, wave[3].id);
-}
-
 TEST(SchedulerTest, AFailedCopyLeavesTheOtherRunning) {
   // Given: a straggler copied onto slot 0, and the copy fails.
   // Expect: nothing is retried (the original goes on) and the original's result counts.

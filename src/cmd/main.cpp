@@ -68,9 +68,9 @@ and renders only the rest; a damaged band file is rendered again. The folder is 
 success (--keep-job-dir keeps it). A band that fails for a reason other than the scene (crash,
 signal, --task-timeout, bad output) is retried on another worker, up to --retries times; a slot
 or node that fails --exclude-after bands in a row gets no more. When nothing is left to hand
-out, an idle slot renders a copy of the band that has run longest (at least 2 s) unless its
-progress says it will finish first; the first copy to finish wins (dynamic policy;
---no-duplicates turns this off). A scene error stops the job at once.
+out, an idle slot renders a copy of the band that has run longest (at least 2 s); the first copy
+to finish wins (dynamic policy; --no-duplicates turns this off). A scene error stops the job at
+once.
 
 Cost profiles: each successful render keeps what its bands cost, per scene (its name, files
 but images and reports, options and aspect ratio, not its size), in ~/.cache/taskdist/profiles (--profile-dir DIR;

@@ -153,8 +153,7 @@ std::vector<Task> Scheduler::straggler_copies(double now) {
     return copies;
   }
   // Bands that may be copied, longest-running first: one copy per band, none of a band that has
-  // finished tracing (only its output is left), that has run less than duplicate_after_s, or
-  // that is predicted to finish before a copy would.
+  // finished tracing (only its output is left) or that has run less than duplicate_after_s.
   std::vector<const Running*> candidates;
   for (const auto& [id, r] : running_) {
     if (r.copies.empty() && r.fraction < 1.0 && now - r.started >= config_.duplicate_after_s) {
@@ -169,8 +168,7 @@ std::vector<Task> Scheduler::straggler_copies(double now) {
     }
     // Preferably a band running on another node; never one that failed on this node.
     auto fits = [&](const Running* r, bool other_node) {
-      return !r->failed_on.contains(node) && (!other_node || node_of(r->task.slot) != node) &&
-             copy_would_win(*r, slot, now);
+      return !r->failed_on.contains(node) && (!other_node || node_of(r->task.slot) != node);
     };
     auto it = std::ranges::find_if(candidates, [&](const Running* r) { return fits(r, true); });
     if (it == candidates.end()) {
@@ -190,26 +188,6 @@ std::vector<Task> Scheduler::straggler_copies(double now) {
     copies.push_back(copy);
   }
   return copies;
-}
-
-bool Scheduler::copy_would_win(const Running& original, int slot, double now) const {
-  // An original that has reported no progress may be stuck: a copy may win.
-  if (original.first_progress < 0 || original.fraction <= 0) return true;
-  // Otherwise it goes on at its own pace so far (start-up included), and a copy takes a band's
-  // overhead plus its rows at the mean pace of the bands finished (or, before any, of all),
-  // slower on a slot slower than the mean.
-  const double elapsed = now - original.started;
-  const double original_left = elapsed * (1 - original.fraction) / original.fraction;
-  const CostModel m = model_with_running(now);
-  double row_cost = traced_rows_ > 0 ? traced_seconds_ / traced_rows_ : m.row_cost_s;
-  if (row_cost <= 0) return true;
-  const auto& speed = config_.slot_speed;
-  if (static_cast<int>(speed.size()) == config_.slots && speed[static_cast<size_t>(slot)] > 0) {
-    double mean = 0;
-    for (double s : speed) mean += s / static_cast<double>(speed.size());
-    row_cost *= std::max(1.0, mean / speed[static_cast<size_t>(slot)]);
-  }
-  return m.overhead_s + row_cost * original.task.rows.count() < original_left;
 }
 
 std::optional<RowRange> Scheduler::take_virtual_rows(int slot, double now) {

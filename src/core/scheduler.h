@@ -114,7 +114,6 @@ class Scheduler {
   std::optional<RowRange> take_virtual_rows(int slot, double now);
   bool nothing_left_to_hand_out() const;
   std::vector<Task> straggler_copies(double now);
-  bool copy_would_win(const Running& original, int slot, double now) const;
   CostModel model_with_running(double now) const;
   void finish_running(TaskId id);
 
