@@ -13,6 +13,7 @@
 
 #include <expected>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,10 @@ struct CostSample {
 class CostProfile {
  public:
   /// Adds a run's bands, and what its bands' start-up took beyond the image buffer (the newest
-  /// run's figure is kept). Older runs beyond kRunsKept are forgotten.
-  void add_run(std::vector<CostSample> samples, double startup_extra_cpu_s = 0);
+  /// run's figure is kept; NaN: not measured, the figure stays). Older runs beyond kRunsKept are
+  /// forgotten.
+  void add_run(std::vector<CostSample> samples,
+               double startup_extra_cpu_s = std::numeric_limits<double>::quiet_NaN());
   /// CPU seconds of a band's start-up beyond the image buffer, as the newest run measured it:
   /// the samples leave it out, so a prediction must add it (BandOverhead::startup_extra_cpu_s).
   double startup_extra_cpu_s() const { return startup_extra_cpu_s_; }

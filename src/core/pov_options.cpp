@@ -96,6 +96,14 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// The first white-space-separated word of `rest`, which then starts after it.
+std::string_view next_word(std::string_view& rest) {
+  const size_t end = std::min(rest.find_first_of(" \t"), rest.size());
+  const std::string_view word = rest.substr(0, end);
+  rest = trim(rest.substr(end));
+  return word;
+}
+
 PovOption classify_setting(std::string_view arg) {
   const size_t eq = arg.find('=');
   const std::string_view key_as_given = trim(arg.substr(0, eq));
@@ -206,21 +214,18 @@ bool ini_files_may_antialias(const std::vector<std::filesystem::path>& ini_files
       // the rest of its line ("Width = 800", "Library_Path=a b").
       std::string_view rest = text;
       while (!rest.empty()) {
-        const size_t space = std::min(rest.find_first_of(" \t"), rest.size());
-        const bool is_switch = rest[0] == '+' || rest[0] == '-';
-        const std::string_view option = is_switch ? rest.substr(0, space) : rest;
+        const std::string_view from_here = rest;
+        const std::string_view word = next_word(rest);
+        const bool is_switch = word[0] == '+' || word[0] == '-';
+        const std::string_view option = is_switch ? word : from_here;
         if (!looks_like_pov_option(option) || antialias_switch(option).value_or(false) ||
             includes_ini(option)) {
           return true;
         }
-        rest = trim(rest.substr(space));
         if (is_switch) continue;
         // Whether POV-Ray reads "Declare=X=1 +A" as one setting or as two options, count +A.
-        for (; !rest.empty(); rest = trim(rest.substr(std::min(rest.find_first_of(" \t"),
-                                                                rest.size())))) {
-          if (antialias_switch(rest.substr(0, rest.find_first_of(" \t"))).value_or(false)) {
-            return true;
-          }
+        while (!rest.empty()) {
+          if (antialias_switch(next_word(rest)).value_or(false)) return true;
         }
       }
     }
