@@ -78,7 +78,7 @@ TEST(ClusterTest, RendersAcrossThreeHostsThatCannotSeeTheSceneAndLeavesNothingBe
       EXPECT_EQ(j["cost_profile"]["earlier_runs"].get<int>(), runs);
       int bands = 0;
       for (const auto& t : j["tasks"]) bands += t["outcome"] == "ok";
-      EXPECT_EQ(bands, 3);
+      EXPECT_EQ(bands, 3) << j["tasks"].dump(1);
       EXPECT_EQ(count_differences(decode_png(out), reference), 0);
     }
 

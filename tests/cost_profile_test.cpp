@@ -79,17 +79,11 @@ TEST(CostProfileTest, KeepsTheLastRunsOnlyAndDropsNonsense) {
 TEST(CostProfileTest, RoundTripsThroughJsonAndRefusesOtherFiles) {
   CostProfile p;
   p.add_run({{0, 0.25, 1e-6}, {0.25, 1, 2e-6}});
-  p.add_run({{0, 1, 3e-6}}, 0.07);
+  p.add_run({{0, 1, 3e-6}});
   auto back = CostProfile::from_json(p.to_json());
   ASSERT_TRUE(back.has_value()) << back.error();
   EXPECT_EQ(back->runs(), 2);
   EXPECT_EQ(back->row_costs(10, 10), p.row_costs(10, 10));
-  EXPECT_DOUBLE_EQ(back->startup_extra_cpu_s(), 0.07);
-  nlohmann::json older = p.to_json();
-  older.erase("startup_extra_cpu_s");  // a profile kept before the figure was
-  EXPECT_DOUBLE_EQ(CostProfile::from_json(older).value().startup_extra_cpu_s(), 0);
-  older["startup_extra_cpu_s"] = -1;
-  EXPECT_FALSE(CostProfile::from_json(older).has_value());
   EXPECT_FALSE(CostProfile::from_json(nlohmann::json{{"taskdist_profile", 99}}).has_value());
   EXPECT_FALSE(CostProfile::from_json(nlohmann::json{{"taskdist_profile", "1"}}).has_value());
   EXPECT_FALSE(CostProfile::from_json(nlohmann::json::array()).has_value());
@@ -121,20 +115,6 @@ TEST(CostSamplesTest, ABandCountsItsCpuLessItsStartUpAndOutput) {
   EXPECT_DOUBLE_EQ(samples[0].begin, 0);
   EXPECT_DOUBLE_EQ(samples[0].end, 0.5);
   EXPECT_DOUBLE_EQ(samples[1].cpu_per_pixel, 0.5 / 10000);
-  // The start-up beyond the image buffer, which the samples leave out: the median of the bands
-  // that counted and measured it (b did not; the losing copy does not count).
-  const double buffer = BandOverhead{}.startup_cpu_s(100, 200);
-  EXPECT_DOUBLE_EQ(startup_extra_cpu_s(r, 100, 200), 0.2 - buffer);
-  TaskRecord c = a;
-  c.timing.startup_cpu_s = 0;  // less than the buffer: none beyond it
-  r.tasks = {a, c, c, lost};
-  EXPECT_DOUBLE_EQ(startup_extra_cpu_s(r, 100, 200), 0);
-  r.tasks = {b, lost};
-  EXPECT_TRUE(std::isnan(startup_extra_cpu_s(r, 100, 200))) << "none measured";
-  CostProfile p;
-  p.add_run({{0, 1, 1e-6}}, 0.07);
-  p.add_run({{0, 1, 1e-6}}, std::nan(""));
-  EXPECT_DOUBLE_EQ(p.startup_extra_cpu_s(), 0.07) << "a run that measured none keeps the figure";
 }
 
 TEST(ProfileStoreTest, SavesLoadsAndIgnoresADamagedFileWithANote) {
@@ -219,23 +199,6 @@ TEST(BalancedPlanTest, BandsOverCostlyRowsAreShorterAndFinishTogether) {
     EXPECT_LT(longest - shortest, grain * 0.004 / 0.25 + 1e-9);
     EXPECT_GT(bands[0].count(), 2 * bands[1].count()) << "the cheap top band is the longer";
   }
-}
-
-TEST(BalancedPlanTest, AStartUpCostlierThanTheBufferMakesTheSlowSlotsBandShorter) {
-  // Given: uniform rows, a slot at half the others' speed, and a start-up of 0.5 CPU-s beyond
-  // the image buffer (a long parse). Expect: the slow slot pays it at half speed, so its band
-  // shrinks, and all are still predicted to finish together.
-  std::vector<double> costs(1200, 1e-3);
-  BandOverhead overhead{.startup_wall_s = 0, .buffer_cpu_per_pixel = 0, .output_cpu_per_pixel = 0};
-  const auto without = balanced_plan(costs, {0.125, 0.25, 0.25}, 1, 100, overhead);
-  overhead.startup_extra_cpu_s = 0.5;
-  const auto with = balanced_plan(costs, {0.125, 0.25, 0.25}, 1, 100, overhead);
-  ASSERT_EQ(without.size(), 3u);
-  ASSERT_EQ(with.size(), 3u);
-  EXPECT_NEAR(without[0].count(), 240, 1);  // 1200 * 0.125 / 0.625
-  EXPECT_LT(with[0].count(), without[0].count() - 100);
-  auto seconds = [&](RowRange b, double speed) { return (b.count() * 1e-3 + 0.5) / speed; };
-  EXPECT_NEAR(seconds(with[0], 0.125), seconds(with[1], 0.25), 2e-3 / 0.125);
 }
 
 TEST(BalancedPlanTest, CountsTheOutputOfMiddleBandsAndSkipsASlotTooSlowToHelp) {

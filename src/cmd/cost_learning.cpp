@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <set>
 
 #include "core/planner.h"
@@ -81,25 +80,12 @@ std::vector<CostSample> cost_samples(const RunReport& report, int width, int hei
   return samples;
 }
 
-double startup_extra_cpu_s(const RunReport& report, int width, int height) {
-  const double predicted = BandOverhead{}.startup_cpu_s(width, height);
-  std::vector<double> extra;
-  for (const TaskRecord& t : report.tasks) {
-    if (t.outcome != "ok" || t.rows.count() <= 0 || t.timing.startup_cpu_s < 0) continue;
-    extra.push_back(std::max(0.0, t.timing.startup_cpu_s - predicted));
-  }
-  if (extra.empty()) return std::nan("");  // none measured: add_run keeps the figure it has
-  std::ranges::nth_element(extra, extra.begin() + static_cast<std::ptrdiff_t>(extra.size() / 2));
-  return extra[extra.size() / 2];
-}
-
 namespace {
 
 void remember_unguarded(const Job& job, LearntCosts& costs, const RunReport& report) {
   auto samples = cost_samples(report, job.width, job.height);
   if (samples.empty()) return;  // all re-used from the journal
-  costs.profile.add_run(std::move(samples),
-                        startup_extra_cpu_s(report, job.width, job.height));
+  costs.profile.add_run(std::move(samples));
   const ProfileStore store(job.profile_dir);
   if (auto saved = store.save(costs.key, costs.profile); !saved) {
     fmt::print(stderr, "taskdist: warning: {} (the image is fine; --no-profile skips this)\n",

@@ -30,12 +30,6 @@ LearntCosts recall_costs(const Job& job, const nlohmann::json& scene_files);
 /// where the band's CPU is unknown.
 std::vector<CostSample> cost_samples(const RunReport& report, int width, int height);
 
-/// What the bands of a finished run took to start beyond their image buffer: the median, over
-/// the bands that counted, of the CPU before the first progress report less the predicted
-/// start-up (0 where less); NaN if no band measured it. cost_samples() leaves it out of the
-/// rows; predictions add it back.
-double startup_extra_cpu_s(const RunReport& report, int width, int height);
-
 /// Adds this run's bands to the profile and writes it; a failure is a warning on stderr.
 void remember_costs(const Job& job, LearntCosts& costs, const RunReport& report);
 

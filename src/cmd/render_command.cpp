@@ -29,7 +29,6 @@ SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout,
                                  const Journal& journal, const LearntCosts& costs) {
   SchedulerConfig c;
   c.row_costs = costs.row_costs;
-  c.overhead.startup_extra_cpu_s = costs.profile.startup_extra_cpu_s();
   c.max_attempts = job.retries + 1;
   c.node_failure_limit = job.exclude_after;
   c.duplicate_after_s = job.duplicates ? c.duplicate_after_s : -1;
@@ -379,8 +378,7 @@ int run_job(const Job& job, Clock::time_point program_start, Runner& runner,
   if (!costs.key.empty()) {
     loop.report().profile = {.file = costs.file.string(),
                              .runs = costs.profile.runs(),
-                             .bands = costs.profile.samples(),
-                             .startup_extra_cpu_s = costs.profile.startup_extra_cpu_s()};
+                             .bands = costs.profile.samples()};
   }
   if (int code = loop.run(); code >= 0) return stop(code, loop.rows_done(), loop.rows_total());
   if (auto err = (*assembler)->finish()) {

@@ -27,10 +27,7 @@ double overlap(double begin, double end, size_t c, int cells) {
 }
 }  // namespace
 
-void CostProfile::add_run(std::vector<CostSample> samples, double startup_extra_cpu_s) {
-  if (std::isfinite(startup_extra_cpu_s) && startup_extra_cpu_s >= 0) {
-    startup_extra_cpu_s_ = startup_extra_cpu_s;
-  }
+void CostProfile::add_run(std::vector<CostSample> samples) {
   std::erase_if(samples, [](const CostSample& s) {
     return !(s.begin >= 0 && s.end <= 1 && s.end > s.begin && s.cpu_per_pixel >= 0 &&
              std::isfinite(s.cpu_per_pixel));
@@ -112,9 +109,7 @@ json CostProfile::to_json() const {
     for (const CostSample& s : run) bands.push_back({s.begin, s.end, s.cpu_per_pixel});
     runs.push_back(std::move(bands));
   }
-  return {{"taskdist_profile", kProfileVersion},
-          {"runs", std::move(runs)},
-          {"startup_extra_cpu_s", startup_extra_cpu_s_}};
+  return {{"taskdist_profile", kProfileVersion}, {"runs", std::move(runs)}};
 }
 
 std::expected<CostProfile, std::string> CostProfile::from_json(const json& j) {
@@ -132,9 +127,6 @@ std::expected<CostProfile, std::string> CostProfile::from_json(const json& j) {
       }
       p.add_run(std::move(samples));
     }
-    const double extra = j.value("startup_extra_cpu_s", 0.0);  // absent before 2026-11-23
-    if (!(std::isfinite(extra) && extra >= 0)) return std::unexpected("bad startup_extra_cpu_s");
-    p.startup_extra_cpu_s_ = extra;
   } catch (const json::exception& e) {
     return std::unexpected(std::string("malformed: ") + e.what());
   }

@@ -13,7 +13,6 @@
 
 #include <expected>
 #include <filesystem>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -32,14 +31,8 @@ struct CostSample {
 
 class CostProfile {
  public:
-  /// Adds a run's bands, and what its bands' start-up took beyond the image buffer (the newest
-  /// run's figure is kept; NaN: not measured, the figure stays). Older runs beyond kRunsKept are
-  /// forgotten.
-  void add_run(std::vector<CostSample> samples,
-               double startup_extra_cpu_s = std::numeric_limits<double>::quiet_NaN());
-  /// CPU seconds of a band's start-up beyond the image buffer, as the newest run measured it:
-  /// the samples leave it out, so a prediction must add it (BandOverhead::startup_extra_cpu_s).
-  double startup_extra_cpu_s() const { return startup_extra_cpu_s_; }
+  /// Adds a run's bands. Older runs beyond kRunsKept are forgotten.
+  void add_run(std::vector<CostSample> samples);
   bool empty() const { return runs_.empty(); }
   int runs() const { return static_cast<int>(runs_.size()); }
   int samples() const;
@@ -62,7 +55,6 @@ class CostProfile {
   std::vector<double> density() const;
 
   std::vector<std::vector<CostSample>> runs_;  // newest last
-  double startup_extra_cpu_s_ = 0;
 };
 
 /// Where profiles live: `dir`/<key>.json, one per scene. Reading a missing, damaged or foreign

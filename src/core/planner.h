@@ -25,16 +25,13 @@ struct BandOverhead {
   double startup_wall_s = 0.45;
   double buffer_cpu_per_pixel = 13e-9;   ///< per pixel of the whole image
   double output_cpu_per_pixel = 120e-9;  ///< per pixel written before the band is in
-  /// Start-up CPU beyond the image buffer (parsing, POV-Ray's set-up), as a scene's earlier
-  /// runs measured it (CostProfile::startup_extra_cpu_s()).
-  double startup_extra_cpu_s = 0;
   /// CPU seconds of `band` of a width x height image beyond its tracing: start-up + output.
   double cpu_s(RowRange band, int width, int height) const {
     return startup_cpu_s(width, height) + output_cpu_s(band, width, height);
   }
-  /// The part of cpu_s() before tracing: the image buffer and the rest of the start-up.
+  /// The part of cpu_s() before tracing: the image buffer.
   double startup_cpu_s(int width, int height) const {
-    return buffer_cpu_per_pixel * static_cast<double>(width) * height + startup_extra_cpu_s;
+    return buffer_cpu_per_pixel * static_cast<double>(width) * height;
   }
   /// The part of cpu_s() spent writing the output.
   double output_cpu_s(RowRange band, int width, int height) const;

@@ -32,7 +32,7 @@ std::vector<RowRange> one_wave_plan(const SchedulerConfig& c, const std::vector<
       any_capped(c)) {
     std::vector<double> speeds;
     for (double s : c.slot_speed) speeds.push_back(std::max(s, 0.01));
-    if (!costs.empty()) return balanced_plan(costs, speeds, c.grain, c.width, c.overhead);
+    if (!costs.empty()) return balanced_plan(costs, speeds, c.grain, c.width);
     return weighted_plan(rows, speeds, c.grain);
   }
   return {};

@@ -41,8 +41,6 @@ struct SchedulerConfig {
   /// With it, the dynamic policy cuts bands by cost, not by rows: its one wave on capped slots
   /// (balanced_plan) and its batches elsewhere (next_dynamic_batch).
   std::vector<double> row_costs;
-  /// What a band costs beyond its rows, for cutting bands by cost.
-  BandOverhead overhead;
   /// A node whose bands failed this often in a row gets no more bands; once every node is
   /// out, the job stops.
   int node_failure_limit = 3;

@@ -131,8 +131,7 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
            ? nlohmann::json(nullptr)
            : nlohmann::json{{"file", r.profile.file},
                             {"earlier_runs", r.profile.runs},
-                            {"bands", r.profile.bands},
-                            {"startup_extra_cpu_s", r.profile.startup_extra_cpu_s}}},
+                            {"bands", r.profile.bands}}},
   };
   std::ofstream out(path);
   out << json_text(doc, 2) << '\n';

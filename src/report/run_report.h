@@ -32,7 +32,6 @@ struct ProfileUse {
   std::string file;  ///< empty: profiles were off (--no-profile)
   int runs = 0;      ///< earlier runs it holds; 0: none yet
   int bands = 0;
-  double startup_extra_cpu_s = 0;  ///< a band's start-up CPU beyond its image buffer, learnt
 };
 
 /// Times are seconds since the start of the program.
