@@ -6,7 +6,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <functional>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "test_support.h"
 
@@ -103,6 +107,150 @@ TEST(ClusterTest, RendersAcrossThreeHostsThatCannotSeeTheSceneAndLeavesNothingBe
     const std::string name = e.path().filename().string();
     EXPECT_FALSE(name.starts_with("ompi.node") || name.starts_with("ompi.master")) << name;
   }
+}
+
+// taskdist, povray and Open MPI processes still running on `host` of the emulated cluster (every
+// process a worker host runs is in its cgroup; the master host's are in its network namespace).
+std::vector<std::string> run_processes_on(const std::string& host) {
+  std::string pids;
+  if (host == "master") {
+    pids = run({"ip", "netns", "pids", "td-master"}).out;
+  } else {
+    for (const char* base : {"/sys/fs/cgroup/cpu/taskdist-cluster/", "/sys/fs/cgroup/taskdist-cluster/"}) {
+      pids += read_all(std::string(base) + host + "/cgroup.procs");
+    }
+  }
+  std::vector<std::string> found;
+  std::istringstream in(pids);
+  for (std::string pid; in >> pid;) {
+    std::string comm = read_all("/proc/" + pid + "/comm");
+    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    if (comm.starts_with("taskdist") || comm.starts_with("povray") || comm == "orted" ||
+        comm == "mpirun") {
+      found.push_back(host + ": " + comm + " (" + pid + ")");
+    }
+  }
+  return found;
+}
+
+// Waits up to `timeout_s` until none of `hosts` runs a process of the job; returns those left.
+std::vector<std::string> left_on(const std::vector<std::string>& hosts, double timeout_s) {
+  std::vector<std::string> left;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  do {
+    left.clear();
+    for (const auto& h : hosts) {
+      for (auto& p : run_processes_on(h)) left.push_back(std::move(p));
+    }
+    if (left.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < end);
+  return left;
+}
+
+// A render on `tools/cluster up 3` whose node2 is cut off (its link down) once `cut_when` holds:
+// mid-render, or after the image is written. Returns what the test checks.
+struct CutResult {
+  RunResult run;
+  double after_cut_s = 0;
+};
+
+constexpr double kNodeTimeout = 5;
+
+CutResult render_and_cut(const fs::path& scene, const fs::path& out_dir, int width, int height,
+                         const std::vector<std::string>& extra,
+                         const std::function<bool()>& cut_when) {
+  std::vector<std::string> argv = {cluster_tool().string(), "mpirun", taskdist_binary().string(),
+                                   "render", scene.string(), fmt::format("+W{}", width),
+                                   fmt::format("+H{}", height), "-o",
+                                   (out_dir / "blob.png").string(), "--slots", "1",
+                                   "--node-timeout", fmt::format("{:g}", kNodeTimeout)};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  Background bg(argv, out_dir, "mpirun");
+  CutResult r;
+  for (int i = 0; i < 3000 && !cut_when() && !bg.poll(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(cut_when()) << "the moment to cut never came\n" << bg.err();
+  EXPECT_EQ(run({"ip", "link", "set", "tdv-node2", "down"}).exit_code, 0);
+  const auto cut = std::chrono::steady_clock::now();
+  r.run.exit_code = exit_code(bg.wait(kNodeTimeout + 120));
+  r.after_cut_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - cut).count();
+  r.run.out = bg.out();
+  r.run.err = bg.err();
+  return r;
+}
+
+TEST(ClusterTest, AHostCutOffMidRenderEndsTheCommandAndResumeFinishesTheImage) {
+  // Given: node2's link is cut once the first band has reached the master's journal.
+  // Expect: the command ends within --node-timeout + 10 s of the cut, naming node2; either the
+  // image is complete and exact, or (when Open MPI ends the job first, as it does once its
+  // keepalive notices the lost daemon) every finished band is in the journal, and --resume,
+  // with node2 back, finishes the image pixel-identical. No process of the run is left on the
+  // healthy hosts.
+  if (::geteuid() != 0) GTEST_SKIP() << "the emulated cluster needs root";
+  const fs::path scene_dir = fresh_dir("cut-mid-scene");
+  const fs::path out_dir = fresh_dir("cut-mid-out");
+  fs::copy_file(blob_scene(), scene_dir / "blob.pov");
+  const fs::path out = out_dir / "blob.png";
+  const fs::path bands = out_dir / "blob.png.taskdist" / "bands";
+  ClusterGuard guard;
+  ASSERT_EQ(run({cluster_tool().string(), "up", "3", "--cpu", "0.5", "--hide",
+                 scene_dir.string()}).exit_code, 0);
+  const CutResult r = render_and_cut(scene_dir / "blob.pov", out_dir, 3200, 2400, {}, [&] {
+    std::error_code ec;
+    for (const auto& f : fs::directory_iterator(bands, ec)) {
+      if (f.path().extension() == ".tdb") return true;
+    }
+    return false;
+  });
+  EXPECT_LE(r.after_cut_s, kNodeTimeout + 10) << r.run.err;
+  EXPECT_NE(r.run.err.find("node2 (rank 2)"), std::string::npos) << r.run.err;
+  EXPECT_EQ(left_on({"master", "node1", "node3"}, 5), std::vector<std::string>{});
+  std::cout << fmt::format("cut mid-render: exit {} {:.1f} s after the cut\n{}", r.run.exit_code,
+                           r.after_cut_s, r.run.err);
+  const Image reference = decode_png(reference_render(blob_scene(), 3200, 2400, {}));
+  if (!fs::exists(out)) {
+    EXPECT_NE(r.run.exit_code, 0);
+    EXPECT_NE(r.run.err.find("--resume"), std::string::npos) << r.run.err;
+    ASSERT_EQ(run({"ip", "link", "set", "tdv-node2", "up"}).exit_code, 0);
+    const RunResult again =
+        run({cluster_tool().string(), "mpirun", taskdist_binary().string(), "render",
+             (scene_dir / "blob.pov").string(), "+W3200", "+H2400", "-o", out.string(),
+             "--slots", "1", "--resume"},
+            {}, 300);
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_NE(again.err.find("resuming"), std::string::npos) << again.err;
+  } else {
+    EXPECT_EQ(r.run.exit_code, 4) << r.run.err;
+  }
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+}
+
+TEST(ClusterTest, AHostCutOffAfterTheImageIsWrittenEndsTheCommandAndKeepsTheImage) {
+  // Given: the master lingers with its live view after writing the image (--linger), and node2's
+  // link is cut then.
+  // Expect: the command ends within --node-timeout + 10 s of the cut, says that the image is
+  // complete and names node2; the image is exact; nothing is left on the healthy hosts.
+  if (::geteuid() != 0) GTEST_SKIP() << "the emulated cluster needs root";
+  const fs::path scene_dir = fresh_dir("cut-after-scene");
+  const fs::path out_dir = fresh_dir("cut-after-out");
+  fs::copy_file(blob_scene(), scene_dir / "blob.pov");
+  const fs::path out = out_dir / "blob.png";
+  ClusterGuard guard;
+  ASSERT_EQ(run({cluster_tool().string(), "up", "3", "--hide", scene_dir.string()}).exit_code, 0);
+  const CutResult r =
+      render_and_cut(scene_dir / "blob.pov", out_dir, 800, 600,
+                     {"--serve", "127.0.0.1:0", "--linger", "120"}, [&] { return fs::exists(out); });
+  std::cout << fmt::format("cut after the image: exit {} {:.1f} s after the cut\n{}",
+                           r.run.exit_code, r.after_cut_s, r.run.err);
+  EXPECT_LE(r.after_cut_s, kNodeTimeout + 10) << r.run.err;
+  EXPECT_NE(r.run.exit_code, 0) << "a node was lost";
+  EXPECT_NE(r.run.err.find("node2 (rank 2)"), std::string::npos) << r.run.err;
+  EXPECT_NE(r.run.err.find("is complete and correct"), std::string::npos) << r.run.err;
+  EXPECT_EQ(left_on({"master", "node1", "node3"}, 5), std::vector<std::string>{});
+  const Image reference = decode_png(reference_render(blob_scene(), 800, 600, {}));
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
 }
 
 }  // namespace

@@ -4,9 +4,13 @@
 #include <gtest/gtest.h>
 #include <fmt/format.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "image/band_file.h"
 #include "test_support.h"
@@ -103,6 +107,75 @@ TEST(MpiTest, LostRankIsNamedAndReceivedBandsAreOnDisk) {
   EXPECT_GE(bands, 1) << r.err;
   EXPECT_NE(r.err.find(fmt::format("{} finished bands", bands)), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+}
+
+// Processes that are direct or indirect children of `pid` and run povray.
+std::vector<pid_t> povray_under(pid_t pid) {
+  std::vector<pid_t> found;
+  for (pid_t p : descendants(pid)) {
+    if (read_file(fmt::format("/proc/{}/comm", p)).starts_with("povray")) found.push_back(p);
+  }
+  return found;
+}
+
+TEST(MpiTest, AStoppedWorkerRankIsLostItsBandsGoElsewhereAndTheJobEnds) {
+  // Given: worker rank 2 and its povray children are stopped (SIGSTOP, as a frozen node) while
+  // it renders a band, with --node-timeout 3 and no straggler copies.
+  // Expect: rank 2 is declared lost after 3 s, its band is rendered by rank 1, the image is
+  // written pixel-identical, and taskdist ends the MPI job itself (MPI_Finalize would wait for
+  // the stopped rank forever): mpirun exits 4 within node-timeout + 10 s of the stop, naming the
+  // node, and no process of the run is left.
+  const double node_timeout = 3;
+  const Image reference = decode_png(reference_render(blob_scene(), 800, 600, {}));
+  const fs::path dir = fresh_dir("mpi-stopped");
+  const fs::path out = dir / "out.png";
+  const fs::path report = dir / "run.json";
+  std::vector<std::string> argv = {"env", "OMPI_ALLOW_RUN_AS_ROOT=1",
+                                   "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "mpirun",
+                                   "--oversubscribe", "-np", "3", taskdist_binary().string(),
+                                   "render", blob_scene().string(), "+W800", "+H600", "-o",
+                                   out.string(), "--slots", "1", "--no-duplicates",
+                                   "--node-timeout", fmt::format("{:g}", node_timeout),
+                                   "--report", report.string()};
+  Background mpirun_bg(argv, dir, "mpirun");
+  const pid_t rank2 = mpi_rank_pid(mpirun_bg.pid(), 2);
+  ASSERT_GT(rank2, 0) << "rank 2 did not start";
+  // Stop it while a povray of its own renders a band.
+  std::vector<pid_t> stopped;
+  for (int i = 0; i < 3000 && stopped.empty(); ++i) {
+    stopped = povray_under(rank2);
+    if (stopped.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(stopped.empty()) << "rank 2 never ran povray\n" << mpirun_bg.err();
+  ::kill(rank2, SIGSTOP);  // a rank this test started (through mpirun)
+  for (pid_t p : povray_under(rank2)) ::kill(p, SIGSTOP);
+  stopped = descendants(rank2);
+  stopped.push_back(rank2);
+  const auto stop_time = std::chrono::steady_clock::now();
+
+  const ExitStatus status = mpirun_bg.wait(node_timeout + 60);
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - stop_time).count();
+  const std::string err = mpirun_bg.err();
+  EXPECT_EQ(exit_code(status), 4) << "the image is fine, a node was lost\n" << err;
+  EXPECT_LE(took, node_timeout + 10) << err;
+  EXPECT_NE(err.find("lost worker node"), std::string::npos) << err;
+  EXPECT_NE(err.find("(rank 2)"), std::string::npos) << err;
+  EXPECT_NE(err.find("to other nodes"), std::string::npos) << "its band was handed out again\n"
+                                                           << err;
+  EXPECT_NE(err.find("MPI_Abort"), std::string::npos) << err;
+  ASSERT_TRUE(fs::exists(out)) << err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+  const auto j = read_json(report);
+  ASSERT_EQ(j["lost_nodes"].size(), 1u) << j.dump(1);
+  EXPECT_NE(j["lost_nodes"][0].get<std::string>().find("(rank 2)"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "out.png.taskdist")) << "the job folder is removed";
+  // Nothing of the run lives on: the stopped rank and its povray processes were killed too.
+  for (int i = 0; i < 100; ++i) {
+    if (std::ranges::none_of(stopped, process_alive)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (pid_t p : stopped) EXPECT_FALSE(process_alive(p)) << "process " << p << " lives on";
 }
 
 TEST(MpiTest, SceneErrorStopsTheJobWithPovRaysMessageAndTheNode) {

@@ -286,6 +286,53 @@ TEST(SchedulerTest, AFailedCopyLeavesTheOtherRunning) {
   EXPECT_TRUE(s.done());
 }
 
+TEST(SchedulerTest, ALostNodesBandsGoToTheOtherNodeWithoutCountingAsFailures) {
+  // Given: two nodes of one slot each (static: one band each); node 7 is lost while its band runs.
+  // Expect: node 7 gets nothing more; its band is handed to node 3 on the same attempt, and the
+  // job completes with every row once.
+  SchedulerConfig c = config(480, 2, Policy::kStatic);
+  c.slot_nodes = {3, 7};
+  c.max_attempts = 1;  // a lost node's band is not a failed try
+  Scheduler s(c);
+  auto first = s.dispatch(0);
+  ASSERT_EQ(first.size(), 2u);
+  const std::vector<TaskId> lost = s.on_node_lost(7);
+  ASSERT_EQ(lost, std::vector<TaskId>{first[1].id});
+  EXPECT_TRUE(s.node_excluded(7));
+  EXPECT_FALSE(s.all_excluded());
+  EXPECT_TRUE(s.dispatch(1.0).empty()) << "node 3's slot is busy";
+  EXPECT_TRUE(s.on_finished(first[0].id, {1, 0, 1}, 2.0).empty());
+  auto again = s.dispatch(2.0);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].slot, 0);
+  EXPECT_EQ(again[0].rows, first[1].rows);
+  EXPECT_EQ(again[0].attempt, first[1].attempt);
+  EXPECT_TRUE(s.on_finished(again[0].id, {1, 0, 1}, 3.0).empty());
+  EXPECT_TRUE(s.done());
+  EXPECT_EQ(s.rows_done(), 480);
+}
+
+TEST(SchedulerTest, ALostNodesCopyOfAStragglerIsNotHandedOutAgain) {
+  // Given: a straggler on node 1 copied onto node 0, then node 0 is lost.
+  // Expect: only the copy is dropped: the original goes on and nothing is queued; once node 1
+  // is lost too, no node is left.
+  SchedulerConfig c = config(960, 2, Policy::kDynamic);
+  c.slot_nodes = {0, 1};
+  c.slot_speed = {0.5, 0.5};
+  Scheduler s(c);
+  auto first = s.dispatch(0);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_TRUE(s.on_finished(first[0].id, {1, 0, 1}, 1.0).empty());
+  auto copies = s.dispatch(3.0);
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(s.on_node_lost(0), std::vector<TaskId>{copies[0].id});
+  EXPECT_TRUE(s.dispatch(4.0).empty());
+  EXPECT_EQ(s.in_flight(), 1);
+  EXPECT_EQ(s.on_node_lost(1), std::vector<TaskId>{first[1].id});
+  EXPECT_TRUE(s.all_excluded());
+  EXPECT_TRUE(s.dispatch(5.0).empty());
+}
+
 TEST(SchedulerTest, PrestartsOnlyWhereTheBandHadACoreToItself) {
   // Given: bands that got a whole core while tracing. Expect: slots overlap the next band's
   // start-up with the current band's output (more bands in flight than slots).

@@ -227,6 +227,22 @@ ExitStatus Background::wait(double timeout_s) {
 
 int exit_code(const ExitStatus& s) { return s.exited ? s.code : 128 + s.signal; }
 
+pid_t mpi_rank_pid(pid_t root, int rank, double timeout_s) {
+  const std::string wanted = "OMPI_COMM_WORLD_RANK=" + std::to_string(rank) + '\0';
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  do {
+    for (pid_t p : descendants(root)) {
+      const std::string env = read_file("/proc/" + std::to_string(p) + "/environ");
+      if (env.find(wanted) != std::string::npos &&
+          read_file("/proc/" + std::to_string(p) + "/comm").starts_with("taskdist")) {
+        return p;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  } while (std::chrono::steady_clock::now() < end);
+  return -1;
+}
+
 bool process_alive(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   if (!in) return false;

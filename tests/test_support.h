@@ -88,5 +88,8 @@ std::vector<pid_t> children_of(pid_t pid);
 std::vector<pid_t> descendants(pid_t pid);
 /// True if the process exists and is not a zombie.
 bool process_alive(pid_t pid);
+/// The taskdist process of MPI rank `rank` among the descendants of `root` (e.g. an mpirun on
+/// this machine), found from its environment; waits up to `timeout_s` for it; -1 if none.
+pid_t mpi_rank_pid(pid_t root, int rank, double timeout_s = 10);
 
 }  // namespace taskdist::testing

@@ -59,7 +59,13 @@ The master packs the scene's folder (the scene and the files beside it, at most 
 MiB) and sends it to every node, which renders from a private copy: no shared filesystem is
 needed. With --shared-dir every node uses the scene where it is. POV-Ray's standard includes
 come from each node's own install. --policy static gives each worker node one equal band.
-A lost node ends the whole job (Open MPI's behaviour): taskdist names the node it lost.
+A worker rank that sends nothing, not even its heartbeat (every 0.1 s), for --node-timeout
+seconds (default 5) is lost: its bands go to the other nodes, and once the image is written
+taskdist ends the MPI job with MPI_Abort (exit 4) instead of waiting for it in MPI_Finalize.
+A rank that dies, or a node cut off, makes Open MPI end every rank itself: taskdist names the
+node that went silent and keeps the finished bands. Give mpirun --mca oob_tcp_keepalive_time 2
+--mca oob_tcp_keepalive_intvl 1 --mca oob_tcp_keepalive_probes 2 so that it notices a cut
+link in seconds, not minutes.
 
 Nothing finished is lost: every band is written to the job folder (OUT.png.taskdist, or
 --job-dir), checksummed and synced, before it counts. If a run ends early (a node lost, the
@@ -80,7 +86,9 @@ one band per slot, all predicted to finish together. --no-profile neither reads 
 
 Exit codes: 0 success; 1 the render failed (scene error, POV-Ray failure, output I/O error);
 2 bad command line, option, scene or output path, or a job folder that belongs to another run;
-3 a worker node was lost; 130 interrupted by Ctrl-C (128+N for signal N). On failure or
+3 a worker node was lost and the image is not complete; 4 the image is complete and correct but
+a worker node was lost (the MPI job was ended with MPI_Abort); 130 interrupted by Ctrl-C
+(128+N for signal N). On failure or
 interruption no output file is left behind (the job folder keeps the finished bands).)";
 
 constexpr const char* kBenchHelp = R"(Reproduce the paper's scaling study: every size x node count x policy x method, run
@@ -96,7 +104,9 @@ Writes into --out: results.csv (three phases with mean/median/min/max, total, sp
 efficiency, phase shares, master and node peak RSS), fig7_phases.png, fig9_speedup.png (with
 the paper's own speedups), fig10_shares.png, efficiency.png, and report.md.
 
-Exit codes: 0 the study completed; 1 writing the results failed; 2 bad option; 130 interrupted.)";
+Exit codes: 0 the study completed; 1 writing the results failed; 2 bad option; 4 (under mpirun)
+the study completed but a worker node stopped answering (--node-timeout) and the MPI job was
+ended with MPI_Abort; 130 interrupted.)";
 
 constexpr const char* kRaceHelp = R"(The festival demo: one worker renders each image alone while the others render the same
 image together, at the same time. With --serve, a web page shows both side by side, filling in,
@@ -113,7 +123,9 @@ Every race writes DIR/SCENE-solo.png, DIR/SCENE-team.png and DIR/SCENE-race.png 
 side with their times, via ImageMagick), and prints a line with both times, the speedup and
 taskdist's memory (RSS).
 
-Exit codes: 0 the playlist ran through; 1 a render failed; 2 bad option or scene; 130 Ctrl-C.)";
+Exit codes: 0 the playlist ran through; 1 a render failed; 2 bad option or scene; 4 (under
+mpirun) the playlist ran through but a worker node stopped answering (--node-timeout) and the
+MPI job was ended with MPI_Abort; 130 Ctrl-C.)";
 
 // Our own flags, and those that take the next argument as their value.
 const std::set<std::string> kOwnFlags = {
@@ -122,13 +134,14 @@ const std::set<std::string> kOwnFlags = {
     "--help",       "--slots",        "--master-slots", "--scene-dir", "--shared-dir",
     "--scene-limit", "--job-dir",     "--resume",    "--keep-job-dir", "--retries",
     "--task-timeout", "--exclude-after", "--no-duplicates", "--serve", "--linger",
-    "--no-profile", "--profile-dir", "--solo",       "--team",         "--hold",      "--loop"};
+    "--no-profile", "--profile-dir", "--solo",       "--team",         "--hold",      "--loop",
+    "--node-timeout"};
 const std::set<std::string> kFlagsWithValue = {
     "-o",        "--output",     "-j",           "--jobs",        "--policy",
     "--report",  "--povray",     "--slots",      "--master-slots", "--scene-dir",
     "--scene-limit", "--job-dir", "--retries",   "--task-timeout", "--exclude-after",
     "--serve",   "--linger",     "--solo",       "--team",        "--hold",
-    "--profile-dir"};
+    "--profile-dir", "--node-timeout"};
 
 bool is_own_flag(const std::string& arg) {
   if (kOwnFlags.contains(arg)) return true;
@@ -254,6 +267,13 @@ int main(int argc, char** argv) try {
   render->add_option("--scene-limit", scene_limit_mb,
                      "under MPI: the most MiB of scene files to ship (default 64)")
       ->check(CLI::Range(1, 1 << 20));
+  double node_timeout = taskdist::kDefaultNodeTimeoutSeconds;
+  const std::string node_timeout_help = fmt::format(
+      "under MPI: seconds a worker rank may send nothing (it sends a heartbeat every 0.1 s) "
+      "before it is declared lost (default {:g})",
+      taskdist::kDefaultNodeTimeoutSeconds);
+  render->add_option("--node-timeout", node_timeout, node_timeout_help)
+      ->check(CLI::Range(0.5, 1e6));
 
   auto* bench = app.add_subcommand("bench", kBenchHelp);
   taskdist::BenchRequest bench_request;
@@ -282,6 +302,8 @@ int main(int argc, char** argv) try {
   bench->add_option("--povray", bench_request.povray, "POV-Ray executable (default: povray)");
   bench->add_option("--convert", bench_request.convert,
                     "ImageMagick convert, for the paper's method (default /usr/bin/convert)");
+  bench->add_option("--node-timeout", node_timeout, node_timeout_help)
+      ->check(CLI::Range(0.5, 1e6));
 
   auto* race = app.add_subcommand("race", kRaceHelp);
   taskdist::RaceRequest race_request;
@@ -304,6 +326,8 @@ int main(int argc, char** argv) try {
                    "folder for both images of each race and the side-by-side PNG (default "
                    "taskdist-race)");
   race->add_option("--povray", race_request.povray, "POV-Ray executable (default: povray)");
+  race->add_option("--node-timeout", node_timeout, node_timeout_help)
+      ->check(CLI::Range(0.5, 1e6));
 
   // Under a launcher (mpirun, srun) every rank runs this same command line.
   std::optional<taskdist::MpiSession> mpi;
@@ -331,11 +355,10 @@ int main(int argc, char** argv) try {
   if (bench->parsed()) {
     // Under MPI, rank 0 runs the study and every other rank serves it as a worker node.
     std::optional<taskdist::Channel> channel;
-    if (mpi) channel.emplace();
+    if (mpi) channel.emplace(MPI_COMM_WORLD, node_timeout);
     if (worker_rank) return finish_worker(taskdist::run_worker(*mpi, *channel, worker));
     auto leave = [&](int code) {
-      if (mpi) taskdist::dismiss_workers(*mpi, *channel);
-      return code;
+      return mpi ? taskdist::end_mpi_job(*mpi, *channel, code) : code;
     };
     for (const auto& size : bench_sizes) {
       const auto wh = taskdist::parse_size(size);
@@ -363,33 +386,23 @@ int main(int argc, char** argv) try {
       engine = taskdist::make_local_bench_engine();
     }
     const int code = taskdist::run_bench(bench_request, *engine);
-    if (mpi && code > 128) {
-      std::fflush(nullptr);
-      ::_exit(code);  // interrupted: the ranks are being torn down
-    }
-    return leave(code);
+    return mpi ? taskdist::end_mpi_job(*mpi, *channel, code, "the study's results are written")
+               : code;
   }
 
   if (race->parsed()) {
     race_request.pov_args = pov;
     if (mpi) {
       // Rank 0 plays the race; every other rank is a worker node serving one side at a time.
-      taskdist::Channel channel;
+      taskdist::Channel channel(MPI_COMM_WORLD, node_timeout);
       if (worker_rank) return finish_worker(taskdist::run_worker(*mpi, channel, worker));
       auto engine = taskdist::make_mpi_race_engine(*mpi, channel, race_team,
                                                    race_request.povray != "povray");
       if (!engine) {
         fmt::print(stderr, "taskdist race: {}\n", engine.error());
-        taskdist::dismiss_workers(*mpi, channel);
-        return taskdist::kExitUsage;
+        return taskdist::end_mpi_job(*mpi, channel, taskdist::kExitUsage);
       }
-      const int code = taskdist::run_race(race_request, **engine);
-      if (code > 128) {
-        std::fflush(nullptr);
-        ::_exit(code);  // interrupted: the ranks are being torn down
-      }
-      taskdist::dismiss_workers(*mpi, channel);
-      return code;
+      return taskdist::end_mpi_job(*mpi, channel, taskdist::run_race(race_request, **engine));
     }
     const int cores = taskdist::default_slots();
     if (race_team == 0) race_team = std::max(1, cores - race_solo);
@@ -402,7 +415,7 @@ int main(int argc, char** argv) try {
   request.cost_profile = !no_profile;
   request.policy = policy == "static" ? taskdist::Policy::kStatic : taskdist::Policy::kDynamic;
   if (mpi) {
-    taskdist::Channel channel;
+    taskdist::Channel channel(MPI_COMM_WORLD, node_timeout);
     if (worker_rank) {
       if (worker.slots == 0 && request.slots > 0) worker.slots = request.slots;
       return finish_worker(taskdist::run_worker(*mpi, channel, worker));
@@ -411,18 +424,14 @@ int main(int argc, char** argv) try {
     auto job = taskdist::build_job(request);
     if (!job) {
       fmt::print(stderr, "taskdist: {}\n", job.error());
-      taskdist::dismiss_workers(*mpi, channel);
-      return taskdist::kExitUsage;
+      return taskdist::end_mpi_job(*mpi, channel, taskdist::kExitUsage);
     }
     if (!scene_dir.empty()) cluster.scene_dir = std::filesystem::absolute(scene_dir);
     cluster.scene_limit_bytes = static_cast<uint64_t>(scene_limit_mb) << 20;
     cluster.povray_given = request.povray != "povray";
-    const int code = taskdist::run_mpi_master(*job, master_start, *mpi, channel, cluster);
-    if (code == taskdist::kExitNodeLost || code > 128) {
-      std::fflush(nullptr);
-      ::_exit(code);  // a rank is gone: MPI_Finalize would wait for it
-    }
-    return code;
+    return taskdist::end_mpi_job(
+        *mpi, channel, taskdist::run_mpi_master(*job, master_start, *mpi, channel, cluster),
+        fmt::format("the image {} is complete and correct", job->output.string()));
   }
 
   // In a container or a Slurm job a CPU quota caps what the cores suggest.

@@ -269,9 +269,27 @@ class RenderLoop {
   }
 
   int handle(WorkerLost& e) {
-    runner_.abort();
     progress_.finish();
     fmt::print(stderr, "taskdist: lost worker node {}: {}\n", e.node, e.message);
+    if (e.others_go_on && e.node_id >= 0) {
+      const std::vector<TaskId> lost = scheduler_.on_node_lost(e.node_id);
+      for (TaskId id : lost) {
+        runner_.cancel(id);
+        report_.tasks.push_back(close_record(id, "lost with its node " + e.node));
+        observer_.on_task(report_.tasks.back(), "failed");
+      }
+      report_.lost.push_back(e.node);
+      if (!scheduler_.all_excluded()) {
+        fmt::print(stderr, "taskdist: {}; the job goes on without it\n",
+                   lost.empty() ? std::string("it was running no band")
+                                : fmt::format("its {} band{} go{} to other nodes", lost.size(),
+                                              lost.size() == 1 ? "" : "s",
+                                              lost.size() == 1 ? "es" : ""));
+        return -1;
+      }
+      fmt::print(stderr, "taskdist: no worker node is left\n");
+    }
+    runner_.abort();
     fmt::print(stderr, "taskdist: stopped with {} of {} rows done; wrote no image\n",
                scheduler_.rows_done(), scheduler_.rows_total());
     return kExitNodeLost;

@@ -41,6 +41,11 @@ struct Interrupted {
 struct WorkerLost {
   std::string node;     ///< e.g. "node3 (rank 3)"
   std::string message;  ///< what was seen
+  /// The scheduler's node (EngineLayout::slot_nodes) whose slots are gone; < 0: unknown.
+  int node_id = -1;
+  /// True if the other nodes can go on without it (its bands go to them); false if the whole
+  /// job is ending (Open MPI is stopping every rank).
+  bool others_go_on = false;
 };
 
 /// What waiting can return: a closed set, handled exhaustively by the loop.

@@ -316,4 +316,31 @@ FailureAction Scheduler::on_failed(TaskId id, const TaskFailure& failure, double
   return FailureAction::kRetried;
 }
 
+std::vector<TaskId> Scheduler::on_node_lost(int node) {
+  excluded_nodes_.insert(node);
+  std::vector<TaskId> lost;
+  for (const auto& [id, r] : running_) {
+    if (node_of(r.task.slot) == node) lost.push_back(id);
+  }
+  for (TaskId id : lost) {
+    Task task = running_.at(id).task;
+    std::set<int> failed_on = std::move(running_.at(id).failed_on);
+    const std::vector<TaskId> copies = running_.at(id).copies;
+    finish_running(id);
+    failed_on.insert(node);
+    bool copy_goes_on = false;
+    for (TaskId c : copies) {
+      auto it = running_.find(c);
+      if (it == running_.end() || std::ranges::find(lost, c) != lost.end()) continue;
+      std::erase(it->second.copies, id);
+      it->second.failed_on.insert(node);
+      copy_goes_on = true;
+    }
+    if (copy_goes_on) continue;
+    task.attempt -= 1;  // take_retry counts a try; losing a node is not the band's failure
+    retry_queue_.push_front({task, std::move(failed_on)});
+  }
+  return lost;
+}
+
 }  // namespace taskdist

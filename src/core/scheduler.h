@@ -74,6 +74,11 @@ class Scheduler {
   std::vector<TaskId> on_finished(TaskId id, const TaskTiming& timing, double now);
   /// A scene error aborts the job; anything else is retried up to max_attempts.
   FailureAction on_failed(TaskId id, const TaskFailure& failure, double now);
+  /// `node` is gone with every band it was running: it gets no more bands, and each of its
+  /// bands is handed out again (not counted as a failed attempt) unless a copy of it runs on
+  /// another node. Returns the ids of its tasks, which the caller must stop and close (no event
+  /// follows for them in the scheduler). all_excluded() tells whether any node is left.
+  std::vector<TaskId> on_node_lost(int node);
 
   /// True once `node` failed node_failure_limit bands in a row and was taken out of the job.
   bool node_excluded(int node) const { return excluded_nodes_.contains(node); }

@@ -2,7 +2,9 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <stdexcept>
 
@@ -13,7 +15,7 @@ namespace taskdist {
 namespace {
 using Clock = std::chrono::steady_clock;
 
-double since(Clock::time_point t) {
+double since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 }  // namespace
@@ -23,8 +25,15 @@ void nap(double seconds) {
   ::poll(&fd, fd.fd >= 0 ? 1 : 0, static_cast<int>(seconds * 1000));
 }
 
+Channel::Channel(MPI_Comm comm, double node_timeout_s)
+    : comm_(comm), node_timeout_s_(node_timeout_s) {}
+
 Channel::~Channel() {
+  listener_ = {};
   // Unfinished sends are cancelled only at exit; flush() is the orderly way.
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized) return;
   for (auto& p : pending_) {
     if (p.request != MPI_REQUEST_NULL) MPI_Request_free(&p.request);
   }
@@ -72,37 +81,117 @@ std::optional<Message> Channel::receive_locked(const std::vector<int>& from) {
     return m;
   }
   progress_sends();
-  int flag = 0;
-  MPI_Status status;
-  if (from.empty()) {
-    if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status) != MPI_SUCCESS) flag = 0;
-  } else {
-    for (size_t i = 0; i < from.size() && !flag; ++i) {
-      if (MPI_Iprobe(from[i], MPI_ANY_TAG, comm_, &flag, &status) != MPI_SUCCESS) flag = 0;
+  return receive_from_mpi(from);
+}
+
+// The next message from one of `from` (any rank if empty) that MPI has for us; heartbeats and
+// whatever a lost rank sends are taken in (they tell who is alive) but never returned.
+std::optional<Message> Channel::receive_from_mpi(const std::vector<int>& from) {
+  while (true) {
+    int flag = 0;
+    MPI_Status status;
+    if (from.empty()) {
+      if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &status) != MPI_SUCCESS) flag = 0;
+    } else {
+      for (size_t i = 0; i < from.size() && !flag; ++i) {
+        if (MPI_Iprobe(from[i], MPI_ANY_TAG, comm_, &flag, &status) != MPI_SUCCESS) flag = 0;
+      }
     }
+    if (!flag) return std::nullopt;
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    std::string buffer(static_cast<size_t>(count), '\0');
+    if (MPI_Recv(buffer.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm_,
+                 MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+      throw std::runtime_error("MPI_Recv from rank " + std::to_string(status.MPI_SOURCE) +
+                               " failed");
+    }
+    heard_[status.MPI_SOURCE] = Clock::now();
+    if (status.MPI_TAG == static_cast<int>(Tag::kHeartbeat) || lost_.contains(status.MPI_SOURCE)) {
+      continue;
+    }
+    Message m;
+    m.source = status.MPI_SOURCE;
+    m.tag = static_cast<Tag>(status.MPI_TAG);
+    uint32_t n = 0;
+    for (int i = 0; i < 4 && i < count; ++i) {
+      n |= static_cast<uint32_t>(static_cast<unsigned char>(buffer[static_cast<size_t>(i)])) << (8 * i);
+    }
+    if (count < 4 || 4 + static_cast<size_t>(n) > buffer.size()) {
+      throw std::runtime_error("malformed message from rank " + std::to_string(m.source));
+    }
+    m.header = nlohmann::json::parse(buffer.substr(4, n));
+    m.payload = buffer.substr(4 + n);
+    return m;
   }
-  if (!flag) return std::nullopt;
-  int count = 0;
-  MPI_Get_count(&status, MPI_BYTE, &count);
-  std::string buffer(static_cast<size_t>(count), '\0');
-  if (MPI_Recv(buffer.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm_,
-               MPI_STATUS_IGNORE) != MPI_SUCCESS) {
-    throw std::runtime_error("MPI_Recv from rank " + std::to_string(status.MPI_SOURCE) +
-                             " failed");
+}
+
+void Channel::drain() {
+  std::lock_guard lock(mutex_);
+  progress_sends();
+  while (auto m = receive_from_mpi({})) held_.push_back(std::move(*m));
+}
+
+void Channel::listen(bool on) {
+  if (!on) {
+    listener_ = {};  // stops and joins it
+    return;
   }
-  Message m;
-  m.source = status.MPI_SOURCE;
-  m.tag = static_cast<Tag>(status.MPI_TAG);
-  uint32_t n = 0;
-  for (int i = 0; i < 4 && i < count; ++i) {
-    n |= static_cast<uint32_t>(static_cast<unsigned char>(buffer[static_cast<size_t>(i)])) << (8 * i);
-  }
-  if (count < 4 || 4 + static_cast<size_t>(n) > buffer.size()) {
-    throw std::runtime_error("malformed message from rank " + std::to_string(m.source));
-  }
-  m.header = nlohmann::json::parse(buffer.substr(4, n));
-  m.payload = buffer.substr(4 + n);
-  return m;
+  if (listener_.joinable()) return;
+  listener_ = std::jthread([this](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any wake;
+    std::unique_lock lock(m);
+    while (!stop.stop_requested()) {
+      drain();
+      wake.wait_for(lock, stop, std::chrono::milliseconds(50), [] { return false; });
+    }
+  });
+}
+
+double Channel::silent_for(int rank) {
+  drain();
+  std::lock_guard lock(mutex_);
+  const auto it = heard_.find(rank);
+  return since(it == heard_.end() ? made_ : it->second);
+}
+
+double Channel::since_last_lost() const {
+  std::lock_guard lock(mutex_);
+  return last_lost_ ? since(*last_lost_) : 1e9;
+}
+
+bool Channel::all_silent(const std::vector<int>& ranks) {
+  if (ranks.empty()) return false;
+  return std::ranges::all_of(ranks, [this](int r) { return is_lost(r) || silent(r); });
+}
+
+void Channel::declare_lost(int rank) {
+  std::lock_guard lock(mutex_);
+  lost_.insert(rank);
+  last_lost_ = Clock::now();
+  held_.remove_if([&](const Message& m) { return m.source == rank; });
+}
+
+bool Channel::is_lost(int rank) const {
+  std::lock_guard lock(mutex_);
+  return lost_.contains(rank);
+}
+
+std::set<int> Channel::lost() const {
+  std::lock_guard lock(mutex_);
+  return lost_;
+}
+
+void Channel::set_name(int rank, std::string name) {
+  std::lock_guard lock(mutex_);
+  names_[rank] = std::move(name);
+}
+
+std::string Channel::name(int rank) const {
+  std::lock_guard lock(mutex_);
+  const auto it = names_.find(rank);
+  return it != names_.end() ? it->second : "rank " + std::to_string(rank);
 }
 
 std::optional<Message> Channel::await(Tag tag, int source, double timeout_s) {
@@ -124,7 +213,7 @@ std::optional<Message> Channel::await(Tag tag, const std::vector<int>& from, dou
       pause = 0.0005;
       continue;
     }
-    if (since(start) > timeout_s || InterruptSignal::received() != 0) break;
+    if (since(start) > timeout_s || InterruptSignal::received() != 0 || all_silent(from)) break;
     nap(pause);
     pause = std::min(pause * 2, 0.01);
   }

@@ -2,7 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <mpi.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <set>
 
 #include "cmd/render_command.h"
 #include "exec/interrupt.h"
@@ -14,34 +19,53 @@
 namespace taskdist {
 namespace {
 
+// A rank that keeps answering (heartbeats) but never greets or never leaves is given up on
+// after this long; one that falls silent, after the node timeout.
 constexpr double kGreetingTimeoutSeconds = 120;
+constexpr double kLeavingTimeoutSeconds = 30;
+// How long the master waits, after declaring a node lost, for Open MPI to end the job itself
+// before it calls MPI_Abort (see end_mpi_job).
+constexpr double kAbortGraceSeconds = 3;
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Waits for one message of `tag` from every rank in `ranks`. The error names the ranks missing.
+// Waits for one message of `tag` from every rank in `ranks`. The error names the ranks missing;
+// a rank silent for the node timeout is declared lost.
 std::expected<std::map<int, Message>, std::string> gather(const std::vector<int>& ranks,
                                                           Channel& channel, Tag tag,
                                                           const char* what) {
   std::map<int, Message> got;
+  std::vector<int> missing = ranks;
   const auto start = std::chrono::steady_clock::now();
-  while (got.size() < ranks.size()) {
-    const double left = kGreetingTimeoutSeconds - seconds_since(start);
-    auto m = channel.await(tag, ranks, std::max(0.0, left));
+  while (!missing.empty()) {
+    auto m = channel.await(tag, missing, 0.2);
     if (InterruptSignal::received() != 0) {
       return std::unexpected(fmt::format("interrupted by signal {} while waiting for {}",
                                          InterruptSignal::received(), what));
     }
-    if (!m) {
-      std::string missing;
-      for (int r : ranks) {
-        if (!got.contains(r)) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
-      }
-      return std::unexpected(fmt::format("no {} from worker rank(s) {} after {:.0f} s", what,
-                                         missing, kGreetingTimeoutSeconds));
+    if (m) {
+      std::erase(missing, m->source);
+      got[m->source] = std::move(*m);
+      continue;
     }
-    if (std::ranges::find(ranks, m->source) != ranks.end()) got[m->source] = std::move(*m);
+    std::string silent, names;
+    for (int r : missing) {
+      names += (names.empty() ? "" : ", ") + channel.name(r);
+      if (!channel.is_lost(r) && !channel.silent(r)) continue;
+      channel.declare_lost(r);
+      silent += (silent.empty() ? "" : ", ") + channel.name(r);
+    }
+    if (!silent.empty()) {
+      return std::unexpected(fmt::format("lost worker node {}: no {} and nothing else for {:g} s "
+                                         "(--node-timeout)",
+                                         silent, what, channel.node_timeout()));
+    }
+    if (seconds_since(start) > kGreetingTimeoutSeconds) {
+      return std::unexpected(fmt::format("no {} from {} after {:.0f} s", what, names,
+                                         kGreetingTimeoutSeconds));
+    }
   }
   return got;
 }
@@ -54,13 +78,65 @@ std::vector<int> ranks_of(const std::vector<WorkerNode>& nodes) {
 
 }  // namespace
 
-void dismiss_workers(const MpiSession& session, Channel& channel) {
-  for (int r = 1; r < session.size(); ++r) channel.send(r, Tag::kShutdown, {});
-  channel.flush(10);
+int end_mpi_job(MpiSession& session, Channel& channel, int code, const std::string& done_note) {
+  std::fflush(nullptr);
+  if (code > 128) ::_exit(code);  // interrupted: mpirun is ending every rank
+  const int code_if_lost = code == kExitOk ? kExitImageKeptNodeLost : code;
+  std::vector<int> leaving;
+  for (int r = 1; r < session.size(); ++r) {
+    if (channel.is_lost(r) || InterruptSignal::received() != 0) continue;
+    channel.send(r, Tag::kShutdown, {});
+    leaving.push_back(r);
+  }
+  for (int r : leaving) {
+    // A worker still rendering stops its bands first; one that keeps silent is lost.
+    if (channel.await(Tag::kLeaving, r, kLeavingTimeoutSeconds)) continue;
+    if (InterruptSignal::received() != 0) break;
+    fmt::print(stderr, "taskdist: lost worker node {}: no answer to the end of the job for "
+                       "{:.1f} s (--node-timeout {:g})\n",
+               channel.name(r), channel.silent_for(r), channel.node_timeout());
+    channel.declare_lost(r);
+  }
+  if (!channel.lost().empty()) {
+    // Open MPI ends the job itself once it loses a node's daemon (a cut link): let it. An
+    // MPI_Abort then would make mpirun wait for that daemon (seen: over 30 s).
+    while (channel.since_last_lost() < kAbortGraceSeconds && InterruptSignal::received() == 0) {
+      nap(0.05);
+    }
+  }
+  if (const int sig = InterruptSignal::received(); sig != 0) {
+    // Open MPI ends every rank when one dies or when it loses a node's daemon.
+    int quietest = 1;
+    for (int r = 2; r < session.size(); ++r) {
+      if (channel.silent_for(r) > channel.silent_for(quietest)) quietest = r;
+    }
+    fmt::print(stderr, "taskdist: Open MPI is ending the job (signal {}); the node silent "
+                       "longest is {} ({:.1f} s){}\n",
+               sig, channel.name(quietest), channel.silent_for(quietest),
+               code == kExitOk ? "; " + done_note : "");
+    std::fflush(nullptr);
+    ::_exit(code == kExitOk ? kExitImageKeptNodeLost : code);
+  }
+  const std::set<int> lost = channel.lost();
+  if (!lost.empty()) {
+    std::string names;
+    for (int r : lost) names += (names.empty() ? "" : ", ") + channel.name(r);
+    fmt::print(stderr, "taskdist: ending the MPI job with MPI_Abort (exit {}): MPI_Finalize "
+                       "would wait forever for {}{}\n",
+               code_if_lost, names, code == kExitOk ? "; " + done_note : "");
+    std::fflush(nullptr);
+    MPI_Abort(MPI_COMM_WORLD, code_if_lost);
+    ::_exit(code_if_lost);
+  }
+  channel.listen(false);
+  channel.flush(channel.node_timeout());
+  session.finish_within(channel.node_timeout() + 5, code_if_lost);
+  return code;
 }
 
 std::expected<std::vector<WorkerNode>, std::string> greet_workers(const MpiSession& session,
                                                                  Channel& channel) {
+  channel.listen(true);  // until end_mpi_job
   std::vector<int> ranks;
   for (int r = 1; r < session.size(); ++r) ranks.push_back(r);
   auto hellos = gather(ranks, channel, Tag::kHello, "greeting");
@@ -69,6 +145,7 @@ std::expected<std::vector<WorkerNode>, std::string> greet_workers(const MpiSessi
   for (auto& [rank, m] : *hellos) {
     nodes.push_back({rank, m.header.at("host").get<std::string>(), m.header.at("pid").get<int>(),
                      m.header.at("slots").get<int>(), m.header.at("cpus").get<double>()});
+    channel.set_name(rank, nodes.back().name());
   }
   return nodes;
 }
@@ -79,19 +156,21 @@ int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
   auto nodes = greet_workers(session, channel);
   if (!nodes) {
     fmt::print(stderr, "taskdist: {}\n", nodes.error());
-    dismiss_workers(session, channel);
     return kExitRenderFailed;
   }
-  const int code = run_mpi_job(job, start, *nodes, channel, options, session.host());
-  if (InterruptSignal::received() == 0) dismiss_workers(session, channel);
-  return code;
+  return run_mpi_job(job, start, *nodes, channel, options, session.host());
 }
 
 void release_workers(const std::vector<WorkerNode>& nodes, Channel& channel, double timeout_s) {
   for (const auto& n : nodes) channel.send(n.rank, Tag::kRelease, {});
   for (const auto& n : nodes) {
+    if (channel.is_lost(n.rank)) continue;
     // MPI keeps the order of messages between two ranks: everything before kReleased is stale.
-    channel.await(Tag::kReleased, n.rank, timeout_s);
+    if (!channel.await(Tag::kReleased, n.rank, timeout_s) && channel.silent(n.rank)) {
+      fmt::print(stderr, "taskdist: lost worker node {}: no answer for {:.1f} s (--node-timeout "
+                         "{:g})\n", n.name(), channel.silent_for(n.rank), channel.node_timeout());
+      channel.declare_lost(n.rank);
+    }
     channel.discard_held_from(n.rank);
   }
 }

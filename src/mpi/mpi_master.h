@@ -26,8 +26,7 @@ struct ClusterOptions {
   bool povray_given = false;
 };
 
-/// Runs `job` across the worker ranks. Returns the exit code; the workers have been told to
-/// leave when it returns (unless the job is being killed).
+/// Runs `job` across the worker ranks. Returns the exit code; end_mpi_job() ends the MPI job.
 int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
                    const MpiSession& session, Channel& channel, const ClusterOptions& options);
 
@@ -36,7 +35,7 @@ std::expected<std::vector<WorkerNode>, std::string> greet_workers(const MpiSessi
                                                                  Channel& channel);
 
 /// Runs one job on `nodes` (greeted, idle): ships the scene, waits until they are ready, renders.
-/// Returns the exit code; tells the nodes nothing at the end (see dismiss_workers, and the
+/// Returns the exit code; tells the nodes nothing at the end (see end_mpi_job, and the
 /// bench's release of its nodes between runs).
 int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
                 const std::vector<WorkerNode>& nodes, Channel& channel,
@@ -47,7 +46,16 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
 /// they sent before is dropped, so nothing of one job reaches the next.
 void release_workers(const std::vector<WorkerNode>& nodes, Channel& channel, double timeout_s);
 
-/// Tells every worker rank to leave (the master could not start a job).
-void dismiss_workers(const MpiSession& session, Channel& channel);
+/// Ends the MPI job from rank 0, whatever `code` the master's work ended with (kExitOk: all of
+/// it was written, `done_note` says what, e.g. "the image OUT is complete"): tells every worker
+/// rank still answering to leave, waits while each keeps answering until it says it is leaving,
+/// then leaves MPI. Returns `code`, but does not return where MPI cannot end cleanly:
+/// - interrupted (`code` > 128, or a signal now: mpirun is ending every rank): exits at once;
+/// - a worker was lost, during the job or now (no message for the node timeout): MPI_Finalize
+///   would wait for it forever, so the job ends with MPI_Abort and mpirun exits with `code`,
+///   or kExitImageKeptNodeLost where `code` was kExitOk;
+/// - MPI_Finalize itself does not return within the node timeout (+ 5 s): exits the same way.
+int end_mpi_job(MpiSession& session, Channel& channel, int code,
+                const std::string& done_note = "taskdist's work is complete");
 
 }  // namespace taskdist

@@ -17,14 +17,10 @@ constexpr double kSilentWhenLost = 0.3;
 
 MpiRunner::MpiRunner(Channel& channel, std::vector<WorkerNode> nodes,
                      std::vector<SlotPlace> slots, std::unique_ptr<LocalRunner> local,
-                     std::string master_host, double silence_limit_s)
+                     std::string master_host)
     : channel_(channel), nodes_(std::move(nodes)), slots_(std::move(slots)),
-      local_(std::move(local)), master_host_(std::move(master_host)),
-      silence_limit_s_(silence_limit_s) {
-  for (const auto& n : nodes_) {
-    heard_[n.rank] = Clock::now();
-    ranks_.push_back(n.rank);
-  }
+      local_(std::move(local)), master_host_(std::move(master_host)) {
+  for (const auto& n : nodes_) ranks_.push_back(n.rank);
 }
 
 const WorkerNode* MpiRunner::node(int rank) const {
@@ -60,7 +56,6 @@ void MpiRunner::start(const Task& task) {
 
 void MpiRunner::receive_all() {
   while (auto m = channel_.receive(ranks_)) {
-    heard_[m->source] = Clock::now();
     switch (m->tag) {
       case Tag::kProgress:
         if (task_rank_.contains(m->header.at("id").get<int>())) {
@@ -80,38 +75,44 @@ void MpiRunner::receive_all() {
         break;
       }
       default:
-        break;  // heartbeats: only the time they arrived matters
+        break;
     }
   }
 }
 
 std::optional<RunnerEvent> MpiRunner::check_lost(int signal) {
-  // Open MPI 4.1 ends the whole job when a rank dies: everyone else gets SIGTERM. The rank that
-  // fell silent first (workers send a heartbeat every 0.1 s) is the one that was lost.
-  const auto now = Clock::now();
-  const WorkerNode* quietest = nullptr;
-  double longest = 0, second = 0;
-  for (const auto& n : nodes_) {
-    const double silent = std::chrono::duration<double>(now - heard_[n.rank]).count();
-    if (silent > longest) {
-      second = longest;
-      longest = silent;
-      quietest = &n;
-    } else {
-      second = std::max(second, silent);
-    }
-  }
   if (signal != 0) {
+    // Open MPI 4.1 ends the whole job when a rank dies or a node's daemon is cut off: everyone
+    // else gets SIGTERM. The rank that fell silent first (heartbeats come every 0.1 s) is the
+    // one that was lost.
+    const WorkerNode* quietest = nullptr;
+    double longest = 0, second = 0;
+    for (const auto& n : nodes_) {
+      const double silent = channel_.silent_for(n.rank);
+      if (silent > longest) {
+        second = longest;
+        longest = silent;
+        quietest = &n;
+      } else {
+        second = std::max(second, silent);
+      }
+    }
     if (quietest && longest >= kSilentWhenLost && longest >= 2 * second) {
       return WorkerLost{quietest->name(),
                         fmt::format("sent nothing for {:.1f} s, then Open MPI ended the job "
                                     "(signal {})",
-                                    longest, signal)};
+                                    longest, signal),
+                        quietest->rank, false};
     }
     return Interrupted{signal};
   }
-  if (quietest && longest >= silence_limit_s_) {
-    return WorkerLost{quietest->name(), fmt::format("sent nothing for {:.0f} s", longest)};
+  for (const auto& n : nodes_) {
+    if (channel_.is_lost(n.rank) || !channel_.silent(n.rank)) continue;
+    channel_.declare_lost(n.rank);
+    return WorkerLost{n.name(),
+                      fmt::format("sent nothing for {:.1f} s (--node-timeout {:g})",
+                                  channel_.silent_for(n.rank), channel_.node_timeout()),
+                      n.rank, true};
   }
   return std::nullopt;
 }
@@ -160,7 +161,7 @@ void MpiRunner::cancel(TaskId id) {
   if (it == task_rank_.end()) return;
   if (it->second == 0) {
     local_->cancel(id);
-  } else {
+  } else if (!channel_.is_lost(it->second)) {
     channel_.send(it->second, Tag::kCancel, {{"id", id}});
   }
   task_rank_.erase(it);
@@ -171,7 +172,7 @@ void MpiRunner::abort() {
   std::set<int> ranks;
   for (const auto& [id, rank] : task_rank_) ranks.insert(rank);
   for (int rank : ranks) {
-    if (rank != 0) channel_.send(rank, Tag::kStopAll, {});
+    if (rank != 0 && !channel_.is_lost(rank)) channel_.send(rank, Tag::kStopAll, {});
   }
   if (local_) local_->abort();
   task_rank_.clear();

@@ -38,10 +38,10 @@ struct SlotPlace {
 class MpiRunner : public Runner {
  public:
   /// `local` runs the tasks of slots placed on rank 0 (may be null if there are none).
-  /// `silence_limit_s`: a worker that sends nothing for this long is reported lost.
+  /// A worker that sends nothing for the channel's node timeout is reported lost (once), and
+  /// the channel marks it lost.
   MpiRunner(Channel& channel, std::vector<WorkerNode> nodes, std::vector<SlotPlace> slots,
-            std::unique_ptr<LocalRunner> local, std::string master_host,
-            double silence_limit_s = 30);
+            std::unique_ptr<LocalRunner> local, std::string master_host);
 
   void start(const Task& task) override;
   std::optional<RunnerEvent> wait(double timeout_s) override;
@@ -65,10 +65,8 @@ class MpiRunner : public Runner {
   const std::vector<SlotPlace> slots_;
   const std::unique_ptr<LocalRunner> local_;
   const std::string master_host_;
-  const double silence_limit_s_;
 
   std::map<TaskId, int> task_rank_;        // tasks in flight and where they run
-  std::map<int, Clock::time_point> heard_; // rank -> last message
   std::deque<RunnerEvent> ready_;
   int unreported_ = 0;
 };

@@ -2,8 +2,16 @@
 
 #include <mpi.h>
 
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 namespace taskdist {
 
@@ -38,6 +46,30 @@ void MpiSession::finish() {
   if (finished_) return;
   finished_ = true;
   MPI_Finalize();
+}
+
+void MpiSession::finish_within(double limit_s, int code_if_stuck) {
+  if (finished_) return;
+  std::mutex m;
+  std::condition_variable done;
+  bool finalized = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(m);
+    if (done.wait_for(lock, std::chrono::duration<double>(limit_s), [&] { return finalized; })) {
+      return;
+    }
+    fmt::print(stderr, "taskdist: MPI_Finalize did not return within {:g} s (a rank stopped "
+                       "answering); ending the MPI job (exit {})\n", limit_s, code_if_stuck);
+    std::fflush(nullptr);
+    ::_exit(code_if_stuck);
+  });
+  finish();
+  {
+    std::lock_guard lock(m);
+    finalized = true;
+  }
+  done.notify_one();
+  watchdog.join();
 }
 
 }  // namespace taskdist

@@ -27,6 +27,10 @@ class MpiSession {
   bool serialized() const { return serialized_; }
   /// Leaves MPI cleanly (all ranks must do so). Done by the destructor if not called.
   void finish();
+  /// The same, but MPI_Finalize waits for every rank: if it has not returned after `limit_s`
+  /// (a rank stopped answering after it said it was leaving), the process says so and exits
+  /// with `code_if_stuck` at once, and mpirun ends the job.
+  void finish_within(double limit_s, int code_if_stuck);
 
  private:
   int rank_ = 0;

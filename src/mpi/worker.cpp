@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "cmd/bench_command.h"
 #include "core/job.h"
@@ -111,6 +114,28 @@ void run_paper_band(const Message& m, Channel& channel) {
   channel.send(kMaster, Tag::kPaperPart, reply, std::move(part_bytes));
 }
 
+// Tells the master every kHeartbeatSeconds that this rank is alive, from a thread of its own, so
+// that it does so in every state: idle between jobs, unpacking a scene, running the paper's
+// method, rendering. A rank that is stopped (SIGSTOP, a frozen machine) or cut off falls silent,
+// and the master declares it lost after --node-timeout.
+class Heartbeat {
+ public:
+  explicit Heartbeat(Channel& channel)
+      : thread_([this, &channel](std::stop_token stop) {
+          std::mutex m;
+          std::unique_lock lock(m);
+          while (!stop.stop_requested()) {
+            channel.send(kMaster, Tag::kHeartbeat, {});
+            wake_.wait_for(lock, stop, std::chrono::duration<double>(kHeartbeatSeconds),
+                           [] { return false; });
+          }
+        }) {}
+
+ private:
+  std::condition_variable_any wake_;
+  std::jthread thread_;  // last: stopped and joined first
+};
+
 class WorkerLoop {
  public:
   WorkerLoop(Channel& channel, LocalRunner& runner) : channel_(channel), runner_(runner) {}
@@ -120,7 +145,7 @@ class WorkerLoop {
       while (auto m = channel_.receive()) {
         if (m->tag == Tag::kShutdown || m->tag == Tag::kRelease) {
           runner_.abort();
-          if (m->tag == Tag::kRelease) send(Tag::kReleased, {});
+          send(m->tag == Tag::kRelease ? Tag::kReleased : Tag::kLeaving, {});
           channel_.flush(5);
           return {m->tag == Tag::kShutdown, 0};
         }
@@ -130,8 +155,7 @@ class WorkerLoop {
       // Events from povray wake this at once (it polls their pipes); the master's messages
       // are looked for every `pause`, which grows while nothing happens: on a node capped at a
       // quarter of a core, polling Open MPI every 5 ms took 4% of its CPU.
-      const double heartbeat_due = kHeartbeatSeconds - seconds_since(last_sent_);
-      auto event = runner_.wait(std::max(0.0, std::min(pause_, heartbeat_due)));
+      auto event = runner_.wait(pause_);
       pause_ = std::min(pause_ * 2, kLongestPause);
       if (event) {
         if (auto* i = std::get_if<Interrupted>(&*event)) {
@@ -140,7 +164,6 @@ class WorkerLoop {
         }
         std::visit([this](auto& e) { forward(e); }, *event);
       }
-      if (seconds_since(last_sent_) > kHeartbeatSeconds) send(Tag::kHeartbeat, {});
     }
   }
 
@@ -163,8 +186,7 @@ class WorkerLoop {
 
   void send(Tag tag, const nlohmann::json& header, std::string payload = {}) {
     channel_.send(kMaster, tag, header, std::move(payload));
-    last_sent_ = Clock::now();
-    if (tag != Tag::kHeartbeat) pause_ = kShortestPause;  // an answer may follow
+    pause_ = kShortestPause;  // an answer may follow
   }
 
   void forward(TaskProgress& e) {
@@ -187,8 +209,7 @@ class WorkerLoop {
   Channel& channel_;
   LocalRunner& runner_;
   static constexpr double kShortestPause = 0.001;
-  static constexpr double kLongestPause = 0.04;  // well under the heartbeat's 0.1 s
-  Clock::time_point last_sent_ = Clock::now();
+  static constexpr double kLongestPause = 0.04;
   double pause_ = kShortestPause;
   std::map<TaskId, Clock::time_point> progress_sent_;
 };
@@ -224,6 +245,15 @@ int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions&
   // The cores this node can use tell the master how to size its bands (WorkerNode::slot_speed).
   channel.send(kMaster, Tag::kHello,
                {{"host", session.host()}, {"pid", ::getpid()}, {"slots", slots}, {"cpus", cpus}});
+  // The master's channel and this thread share MPI one call at a time (MPI_THREAD_SERIALIZED).
+  std::optional<Heartbeat> heartbeat;
+  if (session.serialized()) {
+    heartbeat.emplace(channel);
+  } else {
+    fmt::print(stderr, "taskdist: worker rank {}: this MPI library cannot be called from two "
+                       "threads; no heartbeats: the master will declare this rank lost after "
+                       "--node-timeout\n", session.rank());
+  }
   // Idle between jobs: one job for `taskdist render`, one per run for `taskdist bench`.
   double pause = 0.001;
   while (true) {
@@ -237,6 +267,7 @@ int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions&
     pause = 0.001;
     switch (m->tag) {
       case Tag::kShutdown:
+        channel.send(kMaster, Tag::kLeaving, {});
         channel.flush(5);
         return 0;
       case Tag::kRelease:  // a job this node could not start

@@ -73,6 +73,7 @@ std::string timing_table(const Job& job, const RunReport& r) {
                        stopped == 1 ? "y" : "ies");
   }
   for (const auto& name : r.excluded) out += fmt::format("  excluded: {}\n", name);
+  for (const auto& name : r.lost) out += fmt::format("  lost: {}\n", name);
   if (r.profile.runs > 0) {
     out += fmt::format("  cost profile: {} bands of {} earlier run{} of this scene ({})\n",
                        r.profile.bands, r.profile.runs, r.profile.runs == 1 ? "" : "s",
@@ -126,6 +127,7 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
       {"tasks", tasks},
       {"reused", reused},
       {"excluded", r.excluded},
+      {"lost_nodes", r.lost},
       {"cost_profile",
        r.profile.file.empty()
            ? nlohmann::json(nullptr)

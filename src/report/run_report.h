@@ -44,6 +44,7 @@ struct RunReport {
   uint64_t master_peak_rss_bytes = 0;
   std::vector<RowRange> reused;        ///< bands of an earlier run taken from the journal
   std::vector<std::string> excluded;   ///< slots or nodes that got no more bands
+  std::vector<std::string> lost;       ///< worker nodes that stopped answering (--node-timeout)
   ProfileUse profile;
 
   double seq1_s() const { return first_dispatch_s; }
