@@ -53,7 +53,7 @@ TEST(BandCheckTest, AcceptsAWholeBandAndNamesEveryKindOfDamage) {
   std::vector<uint8_t> row(15);
   for (int r = 0; r < 4; ++r) {
     for (size_t i = 0; i < row.size(); ++i) row[i] = static_cast<uint8_t>(r * 31 + i * 7);
-    enc.add_row(row);
+    enc.add_row(10 + r, row);
   }
   const EncodedBand good = enc.finish({10, 14});
   EXPECT_EQ(check_band(good, 5, 3), std::nullopt);

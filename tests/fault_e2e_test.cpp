@@ -16,6 +16,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -256,6 +257,69 @@ TEST(FaultTest, AnIdleSlotCopiesAStragglerAndTheFirstCopyWins) {
   EXPECT_EQ(copies_won, 1) << report.dump(1);
   const pid_t slow = std::stoi(read_file(dir / "once" / "pid"));
   EXPECT_FALSE(process_alive(slow)) << "the straggler was stopped";
+}
+
+TEST(FaultTest, AStragglerAndItsCopyCountOnceInTheProgress) {
+  // Given: the first band's renderer says it has traced 99% of its pixels, then hangs (a sick
+  // node); 2 slots, so the idle one copies that band once the rest is done, and the copy reports
+  // 10%, 20%, ... 90% over 1.8 s before it renders. taskdist runs on a terminal (script(1)),
+  // where the progress line is redrawn up to 10 times a second.
+  // Expect: while the copy runs, the band counts once: the rows never exceed the image's, the
+  // share never 100%+, the ETA never negative; the copy wins and the image is whole.
+  const Image reference = decode_png(reference_render(blob_scene(), 640, 480, {"+A0.3"}));
+  const fs::path dir = fresh_dir("fault-progress");
+  const fs::path wrapper = write_script(
+      dir, "povray-straggler-and-copy",
+      fmt::format("if mkdir '{0}/once' 2>/dev/null; then\n"
+                  "  echo $$ > '{0}/once/pid'; echo \"$*\" > '{0}/once/args'\n"
+                  "  printf 'Rendered 99 of 100 pixels (99%%)\\n' >&2; sleep 60\n"
+                  "fi\n"
+                  "if [ \"$*\" = \"$(cat '{0}/once/args' 2>/dev/null)\" ]; then  # the copy\n"
+                  "  for p in 10 20 30 40 50 60 70 80 90; do\n"
+                  "    printf 'Rendered %d of 100 pixels\\r' $p >&2; sleep 0.2\n"
+                  "  done\n"
+                  "fi\n"
+                  "exec povray \"$@\"\n",
+                  dir.string()));
+  const fs::path out = dir / "out.png";
+  std::vector<std::string> argv = render_argv(
+      640, 480, out, {"-j", "2", "--povray", wrapper.string(), "--report",
+                      (dir / "run.json").string(), "--no-profile"});
+  std::erase(argv, std::string("--quiet"));
+  std::string command;
+  for (const std::string& a : argv) command += "'" + a + "' ";
+  const RunResult r = run({"script", "--quiet", "--return", "--command", command, "/dev/null"},
+                          {{"TERM", "xterm"}});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+  const auto report = read_json(dir / "run.json");
+  double copy_start = -1, copy_end = -1;
+  for (const auto& t : report["tasks"]) {
+    if (t["duplicate_of"].get<int>() != 0) {
+      copy_start = t["start_s"].get<double>();
+      copy_end = t["end_s"].get<double>();
+    }
+  }
+  ASSERT_GE(copy_start, 0) << "no copy of the straggler ran: " << report.dump(1);
+  // "rows traced 312/480 (65%)  bands in flight 2  elapsed 3.1s  ETA 2s", redrawn after "\r".
+  const std::regex line(R"(rows traced (-?[0-9]+)/([0-9]+) \((-?[0-9]+)%\)  )"
+                        R"(bands in flight [0-9]+  elapsed ([0-9.]+)s  ETA (--|[^ \r\x1b]+))");
+  int lines = 0, while_copying = 0;
+  for (auto m = std::sregex_iterator(r.out.begin(), r.out.end(), line); m != std::sregex_iterator();
+       ++m) {
+    const std::string text = m->str();
+    ++lines;
+    EXPECT_LE(std::stoi((*m)[1]), std::stoi((*m)[2])) << text;
+    EXPECT_GE(std::stoi((*m)[1]), 0) << text;
+    EXPECT_LE(std::stoi((*m)[3]), 100) << text;
+    const std::string eta = (*m)[5];
+    EXPECT_TRUE(eta == "--" || std::regex_match(eta, std::regex("[0-9]+s"))) << text;
+    const double elapsed = std::stod((*m)[4]);
+    while_copying += elapsed >= copy_start + 0.1 && elapsed <= copy_end - 0.1;
+  }
+  EXPECT_GT(lines, 0) << "no progress line on the terminal: " << r.out;
+  EXPECT_GT(while_copying, 0) << "no progress shown while the copy ran (" << copy_start << " to "
+                              << copy_end << " s): " << r.out;
 }
 
 // Kills the master (SIGKILL) at a random moment, then resumes; checks the image, that no

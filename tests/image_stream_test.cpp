@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace taskdist {
 namespace {
 
@@ -59,7 +61,12 @@ using Rows = std::vector<std::vector<uint8_t>>;
 Rows read_band(const std::vector<uint8_t>& image, RowRange keep, size_t piece,
                bool* band_done_early = nullptr) {
   Rows rows;
-  ImageRowStream s(keep, [&](std::span<const uint8_t> r) { rows.emplace_back(r.begin(), r.end()); });
+  int next = keep.begin;  // rows come in runs, each top to bottom
+  ImageRowStream s(keep, [&](int y, std::span<const uint8_t> r) {
+    EXPECT_EQ(y, next) << "top-down input is one run";
+    next = y + 1;
+    rows.emplace_back(r.begin(), r.end());
+  });
   for (size_t at = 0; at < image.size(); at += piece) {
     const size_t n = std::min(piece, image.size() - at);
     EXPECT_FALSE(s.feed({image.data() + at, n}));
@@ -107,33 +114,65 @@ TEST(ImageRowStreamTest, BottomUpImagesGiveTheBandTopToBottomBeforeTheRestArrive
   EXPECT_TRUE(early);
 }
 
+TEST(ImageRowStreamTest, ABottomUpBandComesInRunsThatHoldNoMoreThanAllowed) {
+  // Given: rows 3-19 of a bottom-up BMP 7 pixels wide (21 bytes a row), at most 64 bytes held.
+  // Expect: runs of 3 rows (one of 2 at the top), the bottom run first, each top to bottom;
+  // every row once, with the right pixels.
+  const int w = 7;
+  const auto bmp = make_bmp(w, 24, 3);
+  std::vector<std::vector<int>> runs;
+  std::map<int, std::vector<uint8_t>> by_row;
+  ImageRowStream s({3, 20}, [&](int y, std::span<const uint8_t> r) {
+    if (runs.empty() || y != runs.back().back() + 1) runs.emplace_back();
+    runs.back().push_back(y);
+    EXPECT_FALSE(by_row.contains(y)) << "row " << y << " twice";
+    by_row[y].assign(r.begin(), r.end());
+  }, 64);
+  ASSERT_FALSE(s.feed(bmp));
+  EXPECT_TRUE(s.band_complete());
+  const std::vector<std::vector<int>> expected = {
+      {17, 18, 19}, {14, 15, 16}, {11, 12, 13}, {8, 9, 10}, {5, 6, 7}, {3, 4}};
+  EXPECT_EQ(runs, expected);
+  Rows rows;
+  for (auto& [y, r] : by_row) rows.push_back(r);
+  expect_band(rows, {3, 20}, w, 3);
+  // A row wider than the limit is a run of its own.
+  runs.clear();
+  by_row.clear();
+  ImageRowStream one_row({3, 6}, [&](int y, std::span<const uint8_t>) {
+    runs.push_back({y});
+  }, 1);
+  ASSERT_FALSE(one_row.feed(bmp));
+  EXPECT_EQ(runs, (std::vector<std::vector<int>>{{5}, {4}, {3}}));
+}
+
 TEST(ImageRowStreamTest, RejectsWhatItCannotRead) {
   auto rle = make_tga(2, 2, 3);
   rle[2] = 10;
-  ImageRowStream s({0, 2}, [](std::span<const uint8_t>) {});
+  ImageRowStream s({0, 2}, [](int, std::span<const uint8_t>) {});
   EXPECT_TRUE(s.feed(rle));
   auto rle_bmp = make_bmp(2, 2, 3);
   rle_bmp[30] = 1;
-  ImageRowStream s2({0, 2}, [](std::span<const uint8_t>) {});
+  ImageRowStream s2({0, 2}, [](int, std::span<const uint8_t>) {});
   auto err = s2.feed(rle_bmp);
   ASSERT_TRUE(err);
   EXPECT_NE(err->find("compressed BMP"), std::string::npos);
   auto deep = make_bmp(2, 2, 3);
   deep[28] = 16;
-  ImageRowStream s3({0, 2}, [](std::span<const uint8_t>) {});
+  ImageRowStream s3({0, 2}, [](int, std::span<const uint8_t>) {});
   EXPECT_TRUE(s3.feed(deep));
 }
 
 TEST(ImageRowStreamTest, IncompleteDataIsNotComplete) {
   auto tga = make_tga(4, 4, 3);
   tga.resize(tga.size() - 1);
-  ImageRowStream s({0, 4}, [](std::span<const uint8_t>) {});
+  ImageRowStream s({0, 4}, [](int, std::span<const uint8_t>) {});
   ASSERT_FALSE(s.feed(tga));
   EXPECT_FALSE(s.complete());
   EXPECT_FALSE(s.band_complete());
   auto bmp = make_bmp(4, 4, 3);
   bmp.resize(bmp.size() - 1);  // the last row in the file is the image's top row
-  ImageRowStream s2({0, 4}, [](std::span<const uint8_t>) {});
+  ImageRowStream s2({0, 4}, [](int, std::span<const uint8_t>) {});
   ASSERT_FALSE(s2.feed(bmp));
   EXPECT_FALSE(s2.band_complete());
 }

@@ -31,7 +31,7 @@ Job job_in(const fs::path& dir) {
 EncodedBand band(RowRange rows, int width = 4) {
   BandEncoder enc(width, 3, 6);
   std::vector<uint8_t> row(static_cast<size_t>(width) * 3, 7);
-  for (int r = rows.begin; r < rows.end; ++r) enc.add_row(row);
+  for (int r = rows.begin; r < rows.end; ++r) enc.add_row(r, row);
   return enc.finish(rows);
 }
 

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
+#include <stdexcept>
 
 #include "image/band_encoder.h"
 #include "test_support.h"
@@ -31,7 +33,7 @@ EncodedBand encode(const std::vector<uint8_t>& px, int w, int c, RowRange rows, 
   BandEncoder enc(w, c, level);
   const size_t stride = static_cast<size_t>(w) * c;
   for (int y = rows.begin; y < rows.end; ++y) {
-    enc.add_row({px.data() + stride * y, stride});
+    enc.add_row(y, {px.data() + stride * y, stride});
   }
   return enc.finish(rows);
 }
@@ -62,6 +64,39 @@ TEST(PngAssemblerTest, OutOfOrderBandsWaitAndSpill) {
   // Budget 0: every early band goes to disk and comes back.
   assemble_and_check(50, 90, 3, {{60, 90}, {30, 60}, {0, 30}}, 0);
   assemble_and_check(50, 90, 4, {{30, 60}, {0, 1}, {60, 90}, {1, 30}}, 1 << 20);
+}
+
+TEST(PngAssemblerTest, ABandEncodedInRunsBottomRunFirstIsTheSameImage) {
+  // Given: band 10-69 of an image encoded as a bottom-up image delivers it, runs of 7 rows
+  // (the last one short), the bottom run first, each top to bottom; the bands around it whole.
+  // Expect: the assembled PNG is the image, and the band checks out as one.
+  const int w = 61, h = 80, c = 3;
+  const auto px = random_image(w, h, c, 11);
+  const size_t stride = static_cast<size_t>(w) * c;
+  BandEncoder enc(w, c, 6);
+  for (int run_end = 70; run_end > 10; run_end -= 7) {
+    for (int y = std::max(10, run_end - 7); y < run_end; ++y) {
+      enc.add_row(y, {px.data() + stride * y, stride});
+    }
+  }
+  const EncodedBand runs = enc.finish({10, 70});
+  EXPECT_EQ(check_band(runs, w, c), std::nullopt);
+  EXPECT_EQ(runs.raw_bytes, encode(px, w, c, {10, 70}).raw_bytes);
+  EXPECT_EQ(runs.adler, encode(px, w, c, {10, 70}).adler);
+  const fs::path dir = testing::fresh_dir("png");
+  auto a = PngAssembler::create({.width = w, .height = h, .alpha = false,
+                                 .output = dir / "runs.png", .spill_dir = dir});
+  ASSERT_TRUE(a);
+  ASSERT_FALSE((*a)->add(encode(px, w, c, {0, 10})));
+  ASSERT_FALSE((*a)->add(runs));
+  ASSERT_FALSE((*a)->add(encode(px, w, c, {70, h})));
+  ASSERT_FALSE((*a)->finish());
+  EXPECT_TRUE(testing::decode_png(dir / "runs.png").pixels == px);
+  // Runs that are not bottom-up, one above the other, are a caller's bug.
+  BandEncoder bad(w, c, 6);
+  bad.add_row(20, {px.data(), stride});
+  bad.add_row(10, {px.data(), stride});
+  EXPECT_THROW(bad.add_row(5, {px.data(), stride}), std::logic_error);
 }
 
 TEST(PngAssemblerTest, LargeBandsSpanSeveralIdatChunks) {

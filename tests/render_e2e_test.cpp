@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -155,6 +156,43 @@ TEST(RenderTest, ReportHasThePhasesTasksAndPeakMemory) {
     rows += t.at("rows").get<int>();
   }
   EXPECT_EQ(rows, 240);
+}
+
+TEST(RenderTest, TheMastersMemoryDoesNotGrowWithThePicture) {
+  // Given: flat shapes at 5120x3840, whose raw pixels (56 MiB) are 3.5 times the bound, on 2
+  // slots: the second band of the first batch lies in the lower half and is read bottom-up.
+  // Expect: the master's peak RSS stays within 16 MiB (it held that band's raw rows whole: 30
+  // MiB), and the image is a full povray render's. (The scene's bands deflate to a few KiB: the
+  // deflated bytes of the bands in flight, which the master does hold, are not what is tested.)
+  constexpr int kWidth = 5120, kHeight = 3840;
+  constexpr uint64_t kBound = 16u << 20;
+  static_assert(uint64_t{kWidth} * kHeight * 3 > 3 * kBound);
+  const fs::path scene = source_dir() / "scenes" / "flat.pov";
+  const fs::path dir = fresh_dir("memory");
+  const fs::path out = dir / "out.png";
+  const RunResult r = run({taskdist_binary().string(), "render", scene.string(),
+                           "+W" + std::to_string(kWidth), "+H" + std::to_string(kHeight), "-j2",
+                           "--no-profile", "-o", out.string(), "--quiet", "--report",
+                           (dir / "run.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = read_json(dir / "run.json");
+  const auto peak = report.at("master_peak_rss_bytes").get<uint64_t>();
+  EXPECT_LE(peak, kBound) << "master peak RSS " << peak / (1 << 20) << " MiB; tasks:\n"
+                          << report.at("tasks").dump(1);
+  std::cout << "master peak RSS " << peak << " bytes\n";
+  // What held memory before: a band read bottom-up (the lower half) whose rows alone are over
+  // half the bound. Make sure the run still has one.
+  bool large_bottom_up = false;
+  for (const auto& t : report.at("tasks")) {
+    const int first = t.at("first_row"), end = t.at("last_row").get<int>() + 1;
+    const uint64_t bytes = static_cast<uint64_t>(end - first) * kWidth * 3;
+    large_bottom_up |= kHeight - first < end && bytes > kBound / 2;
+  }
+  EXPECT_TRUE(large_bottom_up) << report.at("tasks").dump(1);
+  const Image image = decode_png(out);
+  ASSERT_EQ(image.width, kWidth);
+  ASSERT_EQ(image.height, kHeight);
+  EXPECT_EQ(count_differences(image, decode_png(reference_render(scene, kWidth, kHeight, {}))), 0);
 }
 
 TEST(RenderTest, QuietPrintsNothing) {

@@ -16,6 +16,7 @@
 #include "core/journal.h"
 #include "image/png_assembler.h"
 #include "render/povray_renderer.h"
+#include "report/progress_count.h"
 #include "report/progress_line.h"
 #include "report/run_report.h"
 #include "web/live_view.h"
@@ -296,8 +297,9 @@ class RenderLoop {
   }
 
   void show_progress() {
-    double rows = scheduler_.rows_done();
-    for (const auto& [id, t] : in_flight_) rows += t.traced * t.record.rows.count();
+    std::vector<TracedShare> shares;
+    for (const auto& [id, t] : in_flight_) shares.push_back({t.record.rows, t.traced});
+    const double rows = rows_traced(scheduler_.rows_done(), scheduler_.rows_total(), shares);
     progress_.update({rows, scheduler_.rows_total(), scheduler_.in_flight(), now()});
     observer_.on_progress(rows, scheduler_.rows_total(), now());
   }

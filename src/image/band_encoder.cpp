@@ -17,7 +17,12 @@ BandEncoder::BandEncoder(int width, int channels, int level)
 
 BandEncoder::~BandEncoder() { deflateEnd(&zs_); }
 
-void BandEncoder::add_row(std::span<const uint8_t> row) {
+void BandEncoder::add_row(int y, std::span<const uint8_t> row) {
+  if (y != next_row_) {  // a new run
+    if (next_row_ >= 0) end_piece();
+    top_row_ = y;
+  }
+  next_row_ = y + 1;
   // Filter "Sub" (type 1) on every row: it never looks at the row above, which for a band's
   // first row lives in another band, and it is cheap; on rendered images it compresses about as
   // well as adaptive filtering (PNG_FACTS.md).
@@ -27,8 +32,8 @@ void BandEncoder::add_row(std::span<const uint8_t> row) {
   const size_t bpp = static_cast<size_t>(channels_);
   for (size_t i = 0; i < bpp && i < n; ++i) out[1 + i] = row[i];
   for (size_t i = bpp; i < n; ++i) out[1 + i] = static_cast<uint8_t>(row[i] - row[i - bpp]);
-  band_.adler = static_cast<uint32_t>(adler32(band_.adler, out, static_cast<uInt>(n + 1)));
-  band_.raw_bytes += n + 1;
+  piece_.adler = static_cast<uint32_t>(adler32(piece_.adler, out, static_cast<uInt>(n + 1)));
+  piece_.raw_bytes += n + 1;
   deflate_bytes(out, n + 1, Z_NO_FLUSH);
   ++rows_added_;
 }
@@ -42,7 +47,7 @@ void BandEncoder::deflate_bytes(const uint8_t* data, size_t size, int flush) {
     zs_.avail_out = sizeof(chunk);
     const int rc = deflate(&zs_, flush);
     if (rc == Z_STREAM_ERROR) throw std::runtime_error("zlib deflate failed");
-    band_.deflated.append(reinterpret_cast<const char*>(chunk), sizeof(chunk) - zs_.avail_out);
+    deflated_.append(reinterpret_cast<const char*>(chunk), sizeof(chunk) - zs_.avail_out);
   } while (zs_.avail_out == 0 || zs_.avail_in > 0);
 }
 
@@ -87,12 +92,43 @@ std::optional<std::string> check_band(const EncodedBand& band, int width, int ch
   return std::nullopt;
 }
 
-EncodedBand BandEncoder::finish(RowRange rows) {
-  // A sync flush ends on a byte boundary without a final block: the next band's stream can
-  // follow directly, and the master closes the whole stream with one empty final block.
+void BandEncoder::end_piece() {
+  // A sync flush ends on a byte boundary without a final block: the next piece can follow
+  // directly, and the master closes the whole stream with one empty final block. The reset
+  // clears zlib's history, so the next piece, which goes before this one, never refers to it.
+  if (!pieces_.empty() && next_row_ != previous_top_row_) {
+    throw std::logic_error("BandEncoder: a run of rows that does not end where the last began");
+  }
+  previous_top_row_ = top_row_;
   deflate_bytes(nullptr, 0, Z_SYNC_FLUSH);
-  band_.rows = rows;
-  return std::move(band_);
+  if (deflateReset(&zs_) != Z_OK) throw std::runtime_error("zlib deflateReset failed");
+  piece_.bytes = deflated_.size() - piece_begin_;
+  piece_begin_ = deflated_.size();
+  pieces_.push_back(piece_);
+  piece_ = Piece{};
+}
+
+EncodedBand BandEncoder::finish(RowRange rows) {
+  end_piece();
+  EncodedBand band;
+  band.rows = rows;
+  // The pieces lie bottom run first: reversing all the bytes, then each piece's, puts them in
+  // row order in place (no second copy of the band).
+  if (pieces_.size() > 1) std::reverse(deflated_.begin(), deflated_.end());
+  size_t at = 0;
+  for (auto p = pieces_.rbegin(); p != pieces_.rend(); ++p) {
+    if (pieces_.size() > 1) {
+      std::reverse(deflated_.begin() + static_cast<std::ptrdiff_t>(at),
+                   deflated_.begin() + static_cast<std::ptrdiff_t>(at + p->bytes));
+    }
+    at += p->bytes;
+    band.adler = static_cast<uint32_t>(
+        adler32_combine(band.adler, p->adler, static_cast<z_off_t>(p->raw_bytes)));
+    band.raw_bytes += p->raw_bytes;
+  }
+  band.deflated = std::move(deflated_);
+  pieces_.clear();
+  return band;
 }
 
 }  // namespace taskdist

@@ -84,21 +84,30 @@ std::optional<std::string> write_band_file(const std::filesystem::path& dir,
 std::expected<EncodedBand, std::string> read_band_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::unexpected(fmt::format("cannot read band file '{}'", path.string()));
-  std::string bytes(std::istreambuf_iterator<char>(in), {});
-  if (bytes.size() < kHeaderSize || bytes.compare(0, kMagic.size(), kMagic) != 0) {
+  std::string header(kHeaderSize, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(kHeaderSize));
+  if (in.gcount() != static_cast<std::streamsize>(kHeaderSize) ||
+      header.compare(0, kMagic.size(), kMagic) != 0) {
     return std::unexpected(fmt::format("'{}' is not a band file", path.string()));
   }
   EncodedBand band;
-  band.rows.begin = static_cast<int>(get(bytes, 8, 4));
-  band.rows.end = static_cast<int>(get(bytes, 12, 4));
-  band.adler = static_cast<uint32_t>(get(bytes, 16, 4));
-  const auto crc = static_cast<uint32_t>(get(bytes, 20, 4));
-  band.raw_bytes = get(bytes, 24, 8);
-  const uint64_t size = get(bytes, 32, 8);
-  if (bytes.size() - kHeaderSize != size) {
+  band.rows.begin = static_cast<int>(get(header, 8, 4));
+  band.rows.end = static_cast<int>(get(header, 12, 4));
+  band.adler = static_cast<uint32_t>(get(header, 16, 4));
+  const auto crc = static_cast<uint32_t>(get(header, 20, 4));
+  band.raw_bytes = get(header, 24, 8);
+  const uint64_t size = get(header, 32, 8);
+  // The deflated bytes go straight into the band (one copy of them in memory, not two).
+  std::error_code ec;
+  const uintmax_t file_size = std::filesystem::file_size(path, ec);
+  if (ec || file_size - kHeaderSize != size) {
     return std::unexpected(fmt::format("band file '{}' is truncated", path.string()));
   }
-  band.deflated = bytes.substr(kHeaderSize);
+  band.deflated.resize(size);
+  in.read(band.deflated.data(), static_cast<std::streamsize>(size));
+  if (static_cast<uint64_t>(in.gcount()) != size) {
+    return std::unexpected(fmt::format("band file '{}' is truncated", path.string()));
+  }
   if (crc_of(band.deflated) != crc || band.rows.end <= band.rows.begin) {
     return std::unexpected(fmt::format("band file '{}' is damaged (checksum)", path.string()));
   }

@@ -136,9 +136,10 @@ std::optional<std::string> PngAssembler::add_stored(RowRange rows,
 std::optional<std::string> PngAssembler::add(EncodedBand band,
                                             const std::filesystem::path& band_file) {
   if (band.rows.begin != next_row_) {
-    // Early: wait, in memory while the budget allows, else in its band file or a spill file.
+    // Early: wait in its band file, read again when its turn comes (the page cache has it);
+    // without one, in memory while the budget allows, else in a spill file.
     Waiting w;
-    if (held_bytes_ + band.deflated.size() > options_.memory_budget && !band_file.empty()) {
+    if (!band_file.empty()) {
       w.spill_file = band_file;
       w.stored = true;
       band.deflated.clear();

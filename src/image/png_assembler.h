@@ -1,6 +1,7 @@
 // Writes a PNG from encoded bands as they arrive, in row order, without ever holding the image:
-// memory grows with the bands waiting for their turn (spilled to disk beyond a budget), not with
-// the picture. The file is written under a temporary name and renamed only when complete.
+// a band that arrives before its turn waits in its band file (the journal's), or without one in
+// memory up to a budget and then in a spill file; memory does not grow with the picture. The
+// file is written under a temporary name and renamed only when complete.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,7 @@ class PngAssembler {
     bool alpha = false;
     std::filesystem::path output;       ///< final name; written as "<output>.part-<pid>" first
     std::filesystem::path spill_dir;    ///< where early bands wait when over the budget
-    size_t memory_budget = 16u << 20;   ///< bytes of early bands kept in memory
+    size_t memory_budget = 16u << 20;   ///< bytes of early bands without a band file kept in memory
   };
 
   /// Opens the temporary file and writes the PNG header. The error names the file and reason.
@@ -37,7 +38,7 @@ class PngAssembler {
   PngAssembler& operator=(const PngAssembler&) = delete;
 
   /// Takes a band; writes it and every waiting band that has become contiguous. `band_file`: the
-  /// band is also in that band file (band_file.h), where it waits instead of a spill file.
+  /// band is also in that band file (band_file.h), where it waits if early (not in memory).
   /// REQUIRES: bands cover [0, height) without overlap.
   std::optional<std::string> add(EncodedBand band, const std::filesystem::path& band_file = {});
   /// Takes the band in `band_file` (rows `rows`), read only when its turn comes: a resumed job's

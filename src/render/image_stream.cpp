@@ -16,7 +16,8 @@ uint32_t le32(const uint8_t* p) {
 
 }  // namespace
 
-ImageRowStream::ImageRowStream(RowRange keep, RowSink sink) : keep_(keep), sink_(std::move(sink)) {}
+ImageRowStream::ImageRowStream(RowRange keep, RowSink sink, size_t max_held_bytes)
+    : keep_(keep), sink_(std::move(sink)), max_held_bytes_(max_held_bytes) {}
 
 std::optional<std::string> ImageRowStream::parse_tga() {
   const uint8_t* h = header_.data();
@@ -71,18 +72,22 @@ std::optional<std::string> ImageRowStream::parse_header() {
   if (auto err = bmp ? parse_bmp() : parse_tga()) return err;
   if (width_ <= 0 || height_ <= 0) return "the image is empty";
   converted_.resize(row_bytes_);
-  if (bottom_up_ && keep_.count() > 0 && keep_.end <= height_) {
-    held_.resize(static_cast<size_t>(keep_.count()) * row_bytes_);
-  }
   header_done_ = true;
   return std::nullopt;
 }
 
 void ImageRowStream::deliver_row(int y) {
   const size_t c = static_cast<size_t>(channels_);
-  uint8_t* out = bottom_up_ && !held_.empty()
-                     ? held_.data() + static_cast<size_t>(y - keep_.begin) * row_bytes_
-                     : converted_.data();
+  if (bottom_up_ && !(run_begin_ <= y && y < run_end_)) {
+    // The bottom row of the next run up: the run ends at it and reaches up as far as the band
+    // and the memory allowed go.
+    const auto rows = static_cast<int>(std::max<size_t>(1, max_held_bytes_ / row_bytes_));
+    run_end_ = y + 1;
+    run_begin_ = std::max(keep_.begin, run_end_ - rows);
+    held_.resize(static_cast<size_t>(run_end_ - run_begin_) * row_bytes_);
+  }
+  uint8_t* out = bottom_up_ ? held_.data() + static_cast<size_t>(y - run_begin_) * row_bytes_
+                            : converted_.data();
   for (size_t i = 0; i < row_bytes_; i += c) {  // BGR[A] -> RGB[A]
     out[i] = pixels_[i + 2];
     out[i + 1] = pixels_[i + 1];
@@ -91,13 +96,15 @@ void ImageRowStream::deliver_row(int y) {
   }
   ++delivered_;
   if (!bottom_up_) {
-    sink_(converted_);
-  } else if (delivered_ == keep_.count() && !held_.empty()) {
-    for (size_t at = 0; at < held_.size(); at += row_bytes_) {
-      sink_({held_.data() + at, row_bytes_});
+    sink_(y, converted_);
+  } else if (y == run_begin_) {  // the run's top row: the run is whole
+    for (int r = run_begin_; r < run_end_; ++r) {
+      sink_(r, {held_.data() + static_cast<size_t>(r - run_begin_) * row_bytes_, row_bytes_});
     }
-    held_.clear();
-    held_.shrink_to_fit();
+    if (delivered_ == keep_.count()) {
+      held_.clear();
+      held_.shrink_to_fit();
+    }
   }
 }
 

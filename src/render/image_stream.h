@@ -1,7 +1,9 @@
 // Reads POV-Ray's uncompressed output (TGA +FT or BMP +FB, 24- or 32-bit, rows top-down or
-// bottom-up) as it streams in, and hands over only the rows of one band, top to bottom, as RGB or
-// RGBA. Top-down input needs one row of memory; bottom-up input delivers the band's rows last
-// first, so they are held until the band's top row arrives (memory: the band's raw rows).
+// bottom-up) as it streams in, and hands over only the rows of one band, as RGB or RGBA, in runs of
+// consecutive rows, each run top to bottom. Top-down input is one run and needs one row of
+// memory. Bottom-up input delivers the band's rows last first: it is cut into runs of at most
+// `max_held_bytes` of rows, each held until its top row arrives and handed over bottom run first,
+// so memory is one run, whatever the size of the band.
 #pragma once
 
 #include <cstdint>
@@ -17,10 +19,14 @@ namespace taskdist {
 
 class ImageRowStream {
  public:
-  using RowSink = std::function<void(std::span<const uint8_t> row)>;
+  /// Image row `y` and its pixels. Each row of the band comes once; consecutive calls with
+  /// consecutive rows form a run.
+  using RowSink = std::function<void(int y, std::span<const uint8_t> row)>;
+  static constexpr size_t kDefaultMaxHeldBytes = size_t{256} << 10;
 
-  /// Rows in `keep` go to `sink`, top to bottom, converted to RGB (24-bit input) or RGBA (32-bit).
-  ImageRowStream(RowRange keep, RowSink sink);
+  /// Rows in `keep` go to `sink` converted to RGB (24-bit input) or RGBA (32-bit), in runs as
+  /// above; a run holds at least one row, however wide.
+  ImageRowStream(RowRange keep, RowSink sink, size_t max_held_bytes = kDefaultMaxHeldBytes);
 
   /// Feeds more bytes. Returns an error sentence if the data is not an image this reader accepts.
   std::optional<std::string> feed(std::span<const uint8_t> data);
@@ -42,6 +48,7 @@ class ImageRowStream {
 
   const RowRange keep_;
   RowSink sink_;
+  const size_t max_held_bytes_;
   std::vector<uint8_t> header_;
   size_t header_size_ = 18;    // TGA's; grows to 54 once the data is known to be a BMP
   bool header_done_ = false;
@@ -54,7 +61,9 @@ class ImageRowStream {
   size_t filled_ = 0;
   size_t row_bytes_ = 0;       // width * channels, without padding
   std::vector<uint8_t> converted_;
-  std::vector<uint8_t> held_;  // bottom-up input: the band's rows, converted, in image order
+  // Bottom-up input: the run being read, converted, in image order; rows [run_begin_, run_end_).
+  std::vector<uint8_t> held_;
+  int run_begin_ = 0, run_end_ = 0;
   uint64_t bytes_seen_ = 0;
 };
 

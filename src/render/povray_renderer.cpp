@@ -75,9 +75,7 @@ int choose_max_image_buffer_mb(int width, int height, int slots) {
 }
 
 bool reads_bottom_up(const RenderSettings& s, RowRange rows) {
-  constexpr double kMaxHeldBytes = 64.0 * (1 << 20);
-  const double held = static_cast<double>(rows.count()) * s.width * (s.alpha ? 4 : 3);
-  return s.height - rows.begin < rows.end && held <= kMaxHeldBytes;
+  return s.height - rows.begin < rows.end;
 }
 
 std::vector<std::string> povray_argv(const RenderSettings& s, RowRange rows) {
@@ -104,7 +102,8 @@ BandRender::BandRender(const RenderSettings& settings, const Task& task, Subproc
     : task_(task),
       process_(std::move(process)),
       encoder_(settings.width, settings.alpha ? 4 : 3, settings.compression_level),
-      image_(task.rows, [this](std::span<const uint8_t> row) { encoder_.add_row(row); }),
+      image_(task.rows,
+             [this](int y, std::span<const uint8_t> row) { encoder_.add_row(y, row); }),
       started_(Clock::now()),
       expected_channels_(settings.alpha ? 4 : 3),
       threads_(std::max(1, settings.threads)) {}

@@ -45,8 +45,8 @@ RenderSettings render_settings_for(const Job& job);
 int choose_max_image_buffer_mb(int width, int height, int slots);
 
 /// True when a band is read from a bottom-up image (BMP): POV-Ray writes its full-size output
-/// row by row after tracing, so a band in the lower half arrives sooner from the bottom. Bands
-/// whose rows would not fit in a modest buffer (held until the band's top row) read top-down.
+/// row by row after tracing, so a band in the lower half arrives sooner from the bottom. Its rows
+/// arrive last first and are held a run at a time (ImageRowStream), whatever the band's size.
 bool reads_bottom_up(const RenderSettings& settings, RowRange rows);
 
 /// The argv for one band: the user's options first, then what taskdist must control (later

@@ -1,8 +1,11 @@
 #include "report/progress_line.h"
 
+#include "report/progress_count.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -19,9 +22,9 @@ void ProgressLine::update(const ProgressState& s) {
   const double interval = mode_ == Mode::kTerminal ? 0.1 : 2.0;
   if (s.elapsed_s - last_shown_ < interval) return;
   last_shown_ = s.elapsed_s;
-  const double share = s.rows_total > 0 ? s.rows_done / s.rows_total : 0;
-  std::string eta = "--";
-  if (share > 0.02) eta = fmt::format("{:.0f}s", s.elapsed_s * (1 - share) / share);
+  const double share = s.rows_total > 0 ? std::clamp(s.rows_done / s.rows_total, 0.0, 1.0) : 0;
+  const auto left = eta_seconds(s.rows_done, s.rows_total, s.elapsed_s);
+  const std::string eta = left ? fmt::format("{:.0f}s", *left) : "--";
   const std::string text =
       fmt::format("rows traced {:.0f}/{} ({:.0f}%)  bands in flight {}  elapsed {:.1f}s  ETA {}",
                   s.rows_done, s.rows_total, 100 * share, s.in_flight, s.elapsed_s, eta);

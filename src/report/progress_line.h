@@ -7,7 +7,7 @@
 namespace taskdist {
 
 struct ProgressState {
-  double rows_done = 0;  ///< finished rows plus the traced share of rows in flight
+  double rows_done = 0;  ///< rows_traced() of the render (progress_count.h)
   int rows_total = 0;
   int in_flight = 0;
   double elapsed_s = 0;

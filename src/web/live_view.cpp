@@ -10,6 +10,7 @@
 #include "core/json_text.h"
 #include "image/band_file.h"
 #include "image/png_assembler.h"
+#include "report/progress_count.h"
 #include "web/page.h"
 
 namespace taskdist {
@@ -69,7 +70,7 @@ class LiveView::Panel : public RenderObserver {
     // At most 5 updates a second: the page interpolates its clocks in between.
     if (elapsed_s - last_progress_s_ < 0.2 && rows_done < rows_total) return;
     last_progress_s_ = elapsed_s;
-    const double eta = rows_done > 0 ? elapsed_s * (rows_total - rows_done) / rows_done : -1;
+    const double eta = eta_seconds(rows_done, rows_total, elapsed_s).value_or(-1);  // -1: unknown
     view_.publish({{"type", "progress"},
                    {"panel", index_},
                    {"rows_done", rows_done},
