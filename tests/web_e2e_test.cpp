@@ -88,15 +88,7 @@ Image shown_image(const std::string& dom, int panel, const fs::path& dir) {
   const fs::path png = dir / fmt::format("shown-{}.png", panel);
   std::ofstream(png, std::ios::binary) << base64_decode(dom.substr(begin, dom.find('"', begin) - begin));
   // A canvas saves RGBA; the render is RGB, so every pixel must be opaque.
-  const Image rgba = decode_png(png);
-  Image rgb{rgba.width, rgba.height, 3, {}};
-  for (size_t i = 0; i + 3 < rgba.pixels.size(); i += 4) {
-    EXPECT_EQ(rgba.pixels[i + 3], 255) << "a pixel the page shows is not opaque";
-    if (rgba.pixels[i + 3] != 255) return {};
-    rgb.pixels.insert(rgb.pixels.end(), rgba.pixels.begin() + static_cast<long>(i),
-                      rgba.pixels.begin() + static_cast<long>(i) + 3);
-  }
-  return rgb;
+  return opaque_rgb(decode_png(png));
 }
 
 void keep_screenshot(const fs::path& shot, const std::string& name) {
@@ -188,6 +180,8 @@ TEST(WebTest, TheRacePageShowsBothPanelsTheirTimesAndTheSpeedup) {
   const Image both = decode_png(dir / "race" / "blob-race.png");
   EXPECT_EQ(both.width, 800);
   EXPECT_GT(both.height, 300);
+  EXPECT_GT(count_bright_pixels(both, 300), 100) << "no caption below the images";
+  EXPECT_EQ(race.err().find("side-by-side"), std::string::npos) << race.err();
   EXPECT_NE(race.out().find("speedup"), std::string::npos) << race.out();
 }
 

@@ -110,8 +110,8 @@ On one machine, the solo side is --solo local slots (default 1) and the team sid
 (default: the other cores). Under mpirun (e.g. tools/cluster mpirun taskdist race ...), the solo
 side is the first worker rank and the team side the other worker ranks (--team N: N of them).
 Every race writes DIR/SCENE-solo.png, DIR/SCENE-team.png and DIR/SCENE-race.png (both side by
-side with their times, via ImageMagick), and prints a line with both times, the speedup and
-taskdist's memory (RSS).
+side with their times, via ImageMagick; if it cannot be made, stderr says why and the race goes
+on), and prints a line with both times, the speedup and taskdist's memory (RSS).
 
 Exit codes: 0 the playlist ran through; 1 a render failed; 2 bad option or scene; 130 Ctrl-C.)";
 
