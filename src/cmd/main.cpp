@@ -104,7 +104,7 @@ each with a running clock, then both times and the speedup; it holds them (--hol
 the next scene of the playlist (--loop: forever, until Ctrl-C).
 
   taskdist race SCENE.pov... [POV-Ray options...] [--solo N] [--team N] [--hold S] [--loop]
-                [--serve [ADDR:]PORT] [-o DIR]
+                [--serve [ADDR:]PORT [--linger S]] [-o DIR]
 
 On one machine, the solo side is --solo local slots (default 1) and the team side --team slots
 (default: the other cores). Under mpirun (e.g. tools/cluster mpirun taskdist race ...), the solo
@@ -297,6 +297,9 @@ int main(int argc, char** argv) try {
                    "seconds the result stays before the next scene (default 8)")
       ->check(CLI::Range(0.0, 1e6));
   race->add_flag("--loop", race_request.loop, "play the list forever, until Ctrl-C");
+  race->add_option("--linger", race_request.linger_s,
+                   "seconds the live view stays up after the last race (default 0)")
+      ->check(CLI::Range(0.0, 1e9));
   race->add_option("--serve", race_request.serve,
                    "[ADDR:]PORT of the live view (127.0.0.1 unless an address is given; 0: any "
                    "free port)");

@@ -194,11 +194,14 @@ int run_race(const RaceRequest& request, RaceEngine& engine) {
     const bool last = !request.loop && round == static_cast<int>(playlist.size());
     if (!hold(request.hold_s) || last) break;
   }
+  const int signal = InterruptSignal::received();  // before the pages hear the end
   if (view) view->close_stream();
-  if (InterruptSignal::received() != 0) {
-    fmt::print(stderr, "taskdist race: stopped by signal {}\n", InterruptSignal::received());
-    return InterruptSignal::received() == 2 ? kExitInterrupted : 128 + InterruptSignal::received();
+  if (signal != 0) {
+    fmt::print(stderr, "taskdist race: stopped by signal {}\n", signal);
+    return signal == 2 ? kExitInterrupted : 128 + signal;
   }
+  // As a render's: pages opened late still get the whole last race; Ctrl-C here ends it, exit 0.
+  if (view) linger(request.linger_s, view->url());
   return kExitOk;
 }
 
