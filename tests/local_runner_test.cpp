@@ -41,9 +41,9 @@ TEST(LocalRunnerTest, CountsTasksUntilTheirEndIsReturned) {
   EXPECT_EQ(runner.running(), 0);
 }
 
-// Runs one band of blob.pov 64x96 with `povray` to its end; returns the event that ended it and
-// how long it took.
-std::pair<RunnerEvent, double> run_one_band(const std::filesystem::path& povray, RowRange rows) {
+// Runs one band of blob.pov 64x96 with `povray` to its end; returns the event that ended it (a
+// failure if none came within 60 s).
+RunnerEvent run_one_band(const std::filesystem::path& povray, RowRange rows) {
   JobRequest request;
   request.scene = testing::blob_scene().string();
   request.pov_args = {"+W64", "+H96"};
@@ -53,32 +53,31 @@ std::pair<RunnerEvent, double> run_one_band(const std::filesystem::path& povray,
   auto job = build_job(request);
   EXPECT_TRUE(job) << job.error();
   LocalRunner runner(render_settings_for(*job), dir);
-  const auto t0 = std::chrono::steady_clock::now();
   runner.start(Task{1, 0, rows, 1});
   while (true) {
     auto e = runner.wait(60.0);
-    if (!e) return {TaskFailed{1, {FailureKind::kRenderError, "no end within 60 s", {}}}, 60.0};
-    if (std::holds_alternative<TaskProgress>(*e)) continue;
-    return {*e, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+    if (!e) return TaskFailed{1, {FailureKind::kRenderError, "no end within 60 s", {}}};
+    if (!std::holds_alternative<TaskProgress>(*e)) return *e;
   }
 }
 
 TEST(LocalRunnerTest, ABandIsDoneOnceItsRowsArriveWithoutWaitingForTheRestOfTheOutput) {
-  // Given: a povray that, having written its whole image, keeps its output open for 30 s (the
-  // stand-in for the rest of a large full-size image still being written).
-  // Expect: a top band and a bottom band (read bottom-up) both end well before that, as
-  // finished bands, and the process group is gone (no sleep left behind).
+  // Given: a povray that, having written its whole image, keeps its output open for an hour
+  // (the stand-in for the rest of a large full-size image still being written).
+  // Expect: a top band and a bottom band (read bottom-up) both end (within run_one_band's 60 s:
+  // no timing is measured, an hour cannot pass unnoticed), as finished bands, and the process
+  // group is gone (no sleep left behind).
   const auto dir = testing::fresh_dir("slow-tail");
   const auto marker = dir / "sleep-pid";
   const auto povray = testing::write_script(
-      dir, "povray", "sleep 30 &\necho $! > " + marker.string() + "\n/usr/bin/povray \"$@\"\nwait\n");
+      dir, "povray",
+      "sleep 3600 &\necho $! > " + marker.string() + "\n/usr/bin/povray \"$@\"\nwait\n");
   for (RowRange rows : {RowRange{0, 32}, RowRange{64, 96}}) {
     SCOPED_TRACE(rows.begin);
-    const auto [event, seconds] = run_one_band(povray, rows);
+    const RunnerEvent event = run_one_band(povray, rows);
     ASSERT_TRUE(std::holds_alternative<TaskFinished>(event))
         << std::get<TaskFailed>(event).failure.message;
     EXPECT_EQ(std::get<TaskFinished>(event).band.rows, rows);
-    EXPECT_LT(seconds, 20.0);
     std::ifstream in(marker);
     pid_t sleeper = 0;
     in >> sleeper;

@@ -53,6 +53,43 @@ long long count_differences(const Image& a, const Image& b) {
   return diff;
 }
 
+Image opaque_rgb(const Image& image) {
+  if (image.channels != 4) return image;
+  Image rgb{image.width, image.height, 3, {}};
+  for (auto pixel = image.pixels.begin(); pixel + 3 < image.pixels.end(); pixel += 4) {
+    if (pixel[3] != 255) {
+      ADD_FAILURE() << "a pixel is not opaque (alpha " << int{pixel[3]} << ")";
+      return {};
+    }
+    rgb.pixels.insert(rgb.pixels.end(), pixel, pixel + 3);
+  }
+  return rgb;
+}
+
+Image crop(const Image& image, int x, int y, int width, int height) {
+  Image out{width, height, image.channels, {}};
+  if (x < 0 || y < 0 || x + width > image.width || y + height > image.height) {
+    ADD_FAILURE() << "crop outside the " << image.width << "x" << image.height << " image";
+    return out;
+  }
+  const std::ptrdiff_t c = image.channels;
+  for (int row = y; row < y + height; ++row) {
+    const auto first = image.pixels.begin() + (std::ptrdiff_t{row} * image.width + x) * c;
+    out.pixels.insert(out.pixels.end(), first, first + width * c);
+  }
+  return out;
+}
+
+long long count_bright_pixels(const Image& image, int first_row) {
+  long long bright = 0;
+  const size_t c = static_cast<size_t>(image.channels);
+  for (size_t i = static_cast<size_t>(first_row) * static_cast<size_t>(image.width) * c;
+       i + 2 < image.pixels.size(); i += c) {
+    if (image.pixels[i] > 200 && image.pixels[i + 1] > 200 && image.pixels[i + 2] > 200) ++bright;
+  }
+  return bright;
+}
+
 RunResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
               double timeout_s, const fs::path& cwd) {
   int out[2], err[2];

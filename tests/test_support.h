@@ -54,6 +54,14 @@ struct Image {
 Image decode_png(const std::filesystem::path& path);
 /// Number of pixels that differ in any channel; -1 if the sizes differ.
 long long count_differences(const Image& a, const Image& b);
+/// `image` as RGB: alpha dropped where every pixel is opaque; fails the test (and returns an
+/// empty image) on a pixel that is not.
+Image opaque_rgb(const Image& image);
+/// The `width` x `height` rectangle of `image` whose top left corner is (`x`, `y`).
+Image crop(const Image& image, int x, int y, int width, int height);
+/// Number of pixels in rows `first_row`.. whose red, green and blue are all above 200 (text
+/// written white on black, as the race's caption is).
+long long count_bright_pixels(const Image& image, int first_row);
 
 struct RunResult {
   int exit_code = -1;  ///< 128+N if killed by signal N

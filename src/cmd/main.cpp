@@ -114,14 +114,14 @@ each with a running clock, then both times and the speedup; it holds them (--hol
 the next scene of the playlist (--loop: forever, until Ctrl-C).
 
   taskdist race SCENE.pov... [POV-Ray options...] [--solo N] [--team N] [--hold S] [--loop]
-                [--serve [ADDR:]PORT] [-o DIR]
+                [--serve [ADDR:]PORT [--linger S]] [-o DIR]
 
 On one machine, the solo side is --solo local slots (default 1) and the team side --team slots
 (default: the other cores). Under mpirun (e.g. tools/cluster mpirun taskdist race ...), the solo
 side is the first worker rank and the team side the other worker ranks (--team N: N of them).
 Every race writes DIR/SCENE-solo.png, DIR/SCENE-team.png and DIR/SCENE-race.png (both side by
-side with their times, via ImageMagick), and prints a line with both times, the speedup and
-taskdist's memory (RSS).
+side with their times, via ImageMagick; if it cannot be made, stderr says why and the race goes
+on), and prints a line with both times, the speedup and taskdist's memory (RSS).
 
 Exit codes: 0 the playlist ran through; 1 a render failed; 2 bad option or scene; 4 (under
 mpirun) the playlist ran through but a worker node stopped answering (--node-timeout) and the
@@ -319,6 +319,9 @@ int main(int argc, char** argv) try {
                    "seconds the result stays before the next scene (default 8)")
       ->check(CLI::Range(0.0, 1e6));
   race->add_flag("--loop", race_request.loop, "play the list forever, until Ctrl-C");
+  race->add_option("--linger", race_request.linger_s,
+                   "seconds the live view stays up after the last race (default 0)")
+      ->check(CLI::Range(0.0, 1e9));
   race->add_option("--serve", race_request.serve,
                    "[ADDR:]PORT of the live view (127.0.0.1 unless an address is given; 0: any "
                    "free port)");

@@ -48,17 +48,27 @@ bool hold(double seconds) {
   return InterruptSignal::received() == 0;
 }
 
+// The caption's font, named as a file: ImageMagick's default (Helvetica) exists only with
+// Ghostscript's fonts, which a bare Debian does not have. Debian's fonts-dejavu-core
+// (tools/install-deps).
+constexpr const char* kCaptionFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
 // The two images side by side with both times below (ImageMagick), for people without a browser.
+// Returns empty, or what failed with convert's last words; a half-made picture is removed (convert
+// writes the images without the caption when it cannot render the caption).
 std::string write_race_png(const fs::path& solo, const fs::path& team, const fs::path& out,
                            const std::string& caption, int width) {
   const int points = std::max(14, width / 18);
   const CommandChain chain = {{"/usr/bin/convert", fs::absolute(solo).string(),
                                fs::absolute(team).string(), "+append", "(",
-                               "-background", "black", "-fill", "white", "-pointsize",
-                               std::to_string(points), "-size",
+                               "-background", "black", "-fill", "white", "-font", kCaptionFont,
+                               "-pointsize", std::to_string(points), "-size",
                                fmt::format("{}x{}", 2 * width, points * 2), "-gravity", "center",
                                "label:" + caption, ")", "-append", fs::absolute(out).string()}};
-  return run_chains({chain}, out.parent_path()).error;
+  std::string error = run_chains({chain}, out.parent_path()).error;
+  std::error_code ec;
+  if (!error.empty() && fs::is_regular_file(out, ec)) fs::remove(out, ec);
+  return error;
 }
 
 struct Side {
@@ -173,18 +183,25 @@ int run_race(const RaceRequest& request, RaceEngine& engine) {
     }
     const std::string png_error = write_race_png(e.solo.output, e.team.output, race_png, caption,
                                                  e.solo.width);
+    if (!png_error.empty()) {
+      fmt::print(stderr, "taskdist race: could not make the side-by-side picture {}: {}\n",
+                 race_png.string(), png_error);
+    }
     fmt::print("race {}: {} -> {}; taskdist RSS {:.1f} MiB\n", round, caption,
-               png_error.empty() ? race_png.string() : "no picture (" + png_error + ")",
+               png_error.empty() ? race_png.string() : "no side-by-side picture (see stderr)",
                rss_bytes() / 1048576.0);
     std::fflush(stdout);
     const bool last = !request.loop && round == static_cast<int>(playlist.size());
     if (!hold(request.hold_s) || last) break;
   }
+  const int signal = InterruptSignal::received();  // before the pages hear the end
   if (view) view->close_stream();
-  if (InterruptSignal::received() != 0) {
-    fmt::print(stderr, "taskdist race: stopped by signal {}\n", InterruptSignal::received());
-    return InterruptSignal::received() == 2 ? kExitInterrupted : 128 + InterruptSignal::received();
+  if (signal != 0) {
+    fmt::print(stderr, "taskdist race: stopped by signal {}\n", signal);
+    return signal == 2 ? kExitInterrupted : 128 + signal;
   }
+  // As a render's: pages opened late still get the whole last race; Ctrl-C here ends it, exit 0.
+  if (view) linger(request.linger_s, view->url());
   return kExitOk;
 }
 

@@ -19,6 +19,7 @@ struct RaceRequest {
   double hold_s = 8;                  ///< how long the result stays before the next scene
   bool loop = false;                  ///< play the list forever (until Ctrl-C)
   std::string serve;                  ///< live view on [ADDR:]PORT; empty: none
+  double linger_s = 0;                ///< the live view stays up this long after the last race
   std::string out_dir = "taskdist-race";
   std::string povray = "povray";
 };
