@@ -239,11 +239,10 @@ namespace {
 
 using namespace taskdist::testing;
 
-TEST(CostProfileE2eTest, ASecondRenderCutsItsBandsByWhatTheFirstMeasured) {
+TEST(CostProfileE2eTest, ASecondRenderStartsFromWhatTheFirstMeasured) {
   // Given: a scene whose cost sits in its bottom rows, rendered twice with -j2.
   // Expect: the first run keeps a profile; the second starts from it (report and timing table
-  // say so) and its first band, over cheap rows, is longer than an even share; both images are
-  // pixel-identical to a full render. --no-profile reads and writes nothing; a damaged profile
+  // say so); both images are pixel-identical to a full render. --no-profile reads and writes nothing; a damaged profile
   // is named, ignored and replaced.
   // The reports go into the scene's own folder: they must not change the scene's identity.
   const Image reference =
@@ -275,11 +274,9 @@ TEST(CostProfileE2eTest, ASecondRenderCutsItsBandsByWhatTheFirstMeasured) {
   report = read_json(dir / "scene" / "second.png.json");
   EXPECT_EQ(report["cost_profile"]["earlier_runs"].get<int>(), 1);
   EXPECT_NE(second.out.find("cost profile: "), std::string::npos) << second.out;
-  int first_band_rows = 0;
-  for (const auto& t : report["tasks"]) {
-    if (t["first_row"] == 0 && t["outcome"] == "ok") first_band_rows = t["rows"].get<int>();
-  }
-  EXPECT_GT(first_band_rows, 480 * 0.7 / 2) << "the cheap sky gets a longer band";
+  // How the bands are cut follows from costs measured on this machine, so it is not asserted
+  // here: SchedulerTest.RowCostsShortenDynamicBandsOverCostlyRows and CostProfileTest check the
+  // cut from given costs.
 
   const auto before = fs::last_write_time(file);
   RunResult off = render("off.png", {"--profile-dir", profiles.string(), "--quiet", "--no-profile"});
