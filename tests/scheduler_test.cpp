@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <queue>
@@ -331,6 +332,38 @@ TEST(SchedulerTest, ALostNodesCopyOfAStragglerIsNotHandedOutAgain) {
   EXPECT_EQ(s.on_node_lost(1), std::vector<TaskId>{first[1].id});
   EXPECT_TRUE(s.all_excluded());
   EXPECT_TRUE(s.dispatch(5.0).empty());
+}
+
+TEST(SchedulerTest, ABandAndItsCopyOnALostNodeAreHandedOutOnce) {
+  // Given: node 1 has two slots; its straggler is copied onto its own idle slot (node 0's slot
+  // is busy writing its band's output), then node 1 is lost with both.
+  // Expect: the band is queued once, and the job completes with every row once.
+  SchedulerConfig c = config(960, 3, Policy::kDynamic);
+  c.slot_nodes = {0, 1, 1};
+  c.slot_speed = {0.5, 0.5, 0.5};
+  Scheduler s(c);
+  auto first = s.dispatch(0);
+  ASSERT_EQ(first.size(), 3u);
+  s.on_progress(first[0].id, 1.0, 1.0);  // node 0's band is writing its output: no candidate
+  EXPECT_TRUE(s.on_finished(first[2].id, {1, 0, 1}, 1.0).empty());
+  auto copies = s.dispatch(3.0);
+  ASSERT_EQ(copies.size(), 1u);
+  ASSERT_EQ(copies[0].slot, 2);
+  const TaskId straggler = copies[0].duplicate_of;
+  ASSERT_EQ(s.node_of(first[1].slot), 1);
+  ASSERT_EQ(straggler, first[1].id) << "the copy is of node 1's own band";
+  auto lost = s.on_node_lost(1);
+  std::ranges::sort(lost);
+  EXPECT_EQ(lost, (std::vector<TaskId>{first[1].id, copies[0].id}));
+  EXPECT_TRUE(s.on_finished(first[0].id, {1, 0, 1}, 4.0).empty());
+  auto again = s.dispatch(4.0);
+  ASSERT_EQ(again.size(), 1u) << "the band once, not twice";
+  EXPECT_EQ(again[0].rows, first[1].rows);
+  EXPECT_EQ(again[0].slot, 0);
+  EXPECT_TRUE(s.on_finished(again[0].id, {1, 0, 1}, 5.0).empty());
+  EXPECT_TRUE(s.dispatch(5.0).empty());
+  EXPECT_TRUE(s.done());
+  EXPECT_EQ(s.rows_done(), 960);
 }
 
 TEST(SchedulerTest, PrestartsOnlyWhereTheBandHadACoreToItself) {

@@ -172,6 +172,14 @@ void split_args(const std::vector<std::string>& args, std::vector<std::string>& 
   }
 }
 
+// The process's MPI session, if a launcher started it. Outside main's body, so that it outlives
+// an exception thrown there: main's handler ends the MPI job instead of leaving the other ranks
+// waiting for this one (MPI_Finalize at exit otherwise).
+std::optional<taskdist::MpiSession>& mpi_session() {
+  static std::optional<taskdist::MpiSession> session;
+  return session;
+}
+
 // A worker rank's exit: after a signal or a lost rank the job is being torn down, and
 // MPI_Finalize would wait for ranks that are gone.
 int finish_worker(int code) {
@@ -333,7 +341,7 @@ int main(int argc, char** argv) try {
       ->check(CLI::Range(0.5, 1e6));
 
   // Under a launcher (mpirun, srun) every rank runs this same command line.
-  std::optional<taskdist::MpiSession> mpi;
+  std::optional<taskdist::MpiSession>& mpi = mpi_session();
   if (taskdist::launcher_rank()) {
     mpi.emplace(&argc, &argv);
     if (mpi->size() == 1) mpi.reset();  // one rank: the local engine
@@ -446,6 +454,13 @@ int main(int argc, char** argv) try {
   }
   return taskdist::run_render(*job, program_start);
 } catch (const std::exception& e) {
+  if (auto& mpi = mpi_session()) {
+    // The other ranks would wait for this one forever: end the MPI job.
+    fmt::print(stderr, "taskdist: fatal on MPI rank {}: {}; ending the MPI job\n", mpi->rank(),
+               e.what());
+    std::fflush(nullptr);
+    MPI_Abort(MPI_COMM_WORLD, taskdist::kExitRenderFailed);
+  }
   fmt::print(stderr, "taskdist: fatal: {}\n", e.what());
   return taskdist::kExitRenderFailed;
 }

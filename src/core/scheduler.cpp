@@ -322,22 +322,26 @@ std::vector<TaskId> Scheduler::on_node_lost(int node) {
   for (const auto& [id, r] : running_) {
     if (node_of(r.task.slot) == node) lost.push_back(id);
   }
+  std::set<TaskId> requeued;  // a band and its copies on the node are handed out again once
   for (TaskId id : lost) {
     Task task = running_.at(id).task;
     std::set<int> failed_on = std::move(running_.at(id).failed_on);
     const std::vector<TaskId> copies = running_.at(id).copies;
     finish_running(id);
     failed_on.insert(node);
-    bool copy_goes_on = false;
+    bool handled = false;  // a copy runs on another node, or the band is queued already
     for (TaskId c : copies) {
+      if (requeued.contains(c)) handled = true;
       auto it = running_.find(c);
       if (it == running_.end() || std::ranges::find(lost, c) != lost.end()) continue;
       std::erase(it->second.copies, id);
       it->second.failed_on.insert(node);
-      copy_goes_on = true;
+      handled = true;
     }
-    if (copy_goes_on) continue;
+    if (handled) continue;
+    requeued.insert(id);
     task.attempt -= 1;  // take_retry counts a try; losing a node is not the band's failure
+    task.duplicate_of = 0;
     retry_queue_.push_front({task, std::move(failed_on)});
   }
   return lost;

@@ -68,25 +68,38 @@ void Channel::progress_sends() {
 }
 
 std::optional<Message> Channel::receive(const std::vector<int>& from) {
-  std::lock_guard lock(mutex_);
-  return receive_locked(from);
+  std::unique_lock lock(mutex_);
+  return receive_locked(lock, from);
 }
 
-std::optional<Message> Channel::receive_locked(const std::vector<int>& from) {
+std::optional<Message> Channel::receive_locked(std::unique_lock<std::mutex>& lock,
+                                               const std::vector<int>& from) {
   auto wanted = [&](int source) { return from.empty() || std::ranges::find(from, source) != from.end(); };
-  for (auto it = held_.begin(); it != held_.end(); ++it) {
-    if (!wanted(it->source)) continue;
-    Message m = std::move(*it);
-    held_.erase(it);
-    return m;
+  while (true) {
+    for (auto it = held_.begin(); it != held_.end(); ++it) {
+      if (!wanted(it->source)) continue;
+      Message m = std::move(*it);
+      held_.erase(it);
+      return m;
+    }
+    if (!receiving_) break;
+    // Another thread is taking a message in: it may be the next one from `from`.
+    lock.unlock();
+    nap(0.001);
+    lock.lock();
   }
   progress_sends();
-  return receive_from_mpi(from);
+  return receive_from_mpi(lock, from);
 }
 
 // The next message from one of `from` (any rank if empty) that MPI has for us; heartbeats and
-// whatever a lost rank sends are taken in (they tell who is alive) but never returned.
-std::optional<Message> Channel::receive_from_mpi(const std::vector<int>& from) {
+// whatever a lost rank sends are taken in (they tell who is alive) but never returned. A large
+// message (a band, a packed scene) is taken in without holding the lock all along, so that the
+// heartbeat thread goes on meanwhile; one thread at a time takes messages in (receiving_), so
+// that messages from one rank keep their order.
+std::optional<Message> Channel::receive_from_mpi(std::unique_lock<std::mutex>& lock,
+                                                 const std::vector<int>& from) {
+  if (receiving_) return std::nullopt;
   while (true) {
     int flag = 0;
     MPI_Status status;
@@ -101,11 +114,26 @@ std::optional<Message> Channel::receive_from_mpi(const std::vector<int>& from) {
     int count = 0;
     MPI_Get_count(&status, MPI_BYTE, &count);
     std::string buffer(static_cast<size_t>(count), '\0');
-    if (MPI_Recv(buffer.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm_,
-                 MPI_STATUS_IGNORE) != MPI_SUCCESS) {
-      throw std::runtime_error("MPI_Recv from rank " + std::to_string(status.MPI_SOURCE) +
+    MPI_Request request = MPI_REQUEST_NULL;
+    if (MPI_Irecv(buffer.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, comm_,
+                  &request) != MPI_SUCCESS) {
+      throw std::runtime_error("MPI_Irecv from rank " + std::to_string(status.MPI_SOURCE) +
                                " failed");
     }
+    receiving_ = true;
+    int done = 0;
+    while (true) {
+      if (MPI_Test(&request, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+        receiving_ = false;
+        throw std::runtime_error("receiving from rank " + std::to_string(status.MPI_SOURCE) +
+                                 " failed");
+      }
+      if (done) break;
+      lock.unlock();
+      nap(0.001);
+      lock.lock();
+    }
+    receiving_ = false;
     heard_[status.MPI_SOURCE] = Clock::now();
     if (status.MPI_TAG == static_cast<int>(Tag::kHeartbeat) || lost_.contains(status.MPI_SOURCE)) {
       continue;
@@ -127,9 +155,9 @@ std::optional<Message> Channel::receive_from_mpi(const std::vector<int>& from) {
 }
 
 void Channel::drain() {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   progress_sends();
-  while (auto m = receive_from_mpi({})) held_.push_back(std::move(*m));
+  while (auto m = receive_from_mpi(lock, {})) held_.push_back(std::move(*m));
 }
 
 void Channel::listen(bool on) {

@@ -1,6 +1,7 @@
 // Messages between the master and worker ranks: a JSON header and an optional byte payload
-// (a deflated band, a packed scene). Nothing here blocks in MPI: Open MPI's blocking calls
-// busy-poll a core, which would steal it from the povray processes on the same machine.
+// (a deflated band, a packed scene). Nothing here waits in a blocking MPI call: Open MPI's
+// blocking calls busy-poll a core, which would steal it from the povray processes on the same
+// machine, and would hold the lock that the heartbeat thread needs.
 #pragma once
 
 #include <chrono>
@@ -96,7 +97,7 @@ class Channel {
   /// Seconds since the last rank was declared lost (a large number if none was).
   double since_last_lost() const;
   bool is_lost(int rank) const;
-  /// Ranks declared lost, in order.
+  /// Ranks declared lost, sorted by rank.
   std::set<int> lost() const;
   /// How messages name a rank: "HOST (rank N)" once set_name() was told its host, else
   /// "rank N".
@@ -112,8 +113,10 @@ class Channel {
  private:
   using Clock = std::chrono::steady_clock;
   void progress_sends();
-  std::optional<Message> receive_locked(const std::vector<int>& from);
-  std::optional<Message> receive_from_mpi(const std::vector<int>& from);
+  std::optional<Message> receive_locked(std::unique_lock<std::mutex>& lock,
+                                        const std::vector<int>& from);
+  std::optional<Message> receive_from_mpi(std::unique_lock<std::mutex>& lock,
+                                          const std::vector<int>& from);
   bool all_silent(const std::vector<int>& ranks);
 
   struct Pending {
@@ -132,6 +135,7 @@ class Channel {
   std::list<Message> held_;  // received while awaiting something else
   std::map<int, Clock::time_point> heard_;  // rank -> when its last message arrived
   std::set<int> lost_;
+  bool receiving_ = false;  // a thread is taking a message in (with the lock let go meanwhile)
   std::optional<Clock::time_point> last_lost_;
   std::map<int, std::string> names_;
   std::jthread listener_;  // not guarded: started and stopped by one thread (listen())

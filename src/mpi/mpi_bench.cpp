@@ -50,7 +50,17 @@ std::string MpiBenchEngine::describe() const {
 }
 
 BenchSample MpiBenchEngine::run(const BenchRun& run) {
-  const std::vector<WorkerNode> nodes(nodes_.begin(), nodes_.begin() + run.nodes);
+  // The first run.nodes worker ranks still answering: a node lost in an earlier run is skipped.
+  std::vector<WorkerNode> nodes;
+  for (const auto& n : nodes_) {
+    if (static_cast<int>(nodes.size()) < run.nodes && !channel_.is_lost(n.rank)) nodes.push_back(n);
+  }
+  if (static_cast<int>(nodes.size()) < run.nodes) {
+    BenchSample s = sample_for(run);
+    s.error = fmt::format("only {} of the {} worker ranks still answer (--node-timeout)",
+                          nodes.size(), nodes_.size());
+    return s;
+  }
   BenchSample s = run.method == "paper" ? run_paper(run, nodes) : run_taskdist(run, nodes);
   release(nodes);
   return s;

@@ -26,6 +26,8 @@ constexpr double kLeavingTimeoutSeconds = 30;
 // How long the master waits, after declaring a node lost, for Open MPI to end the job itself
 // before it calls MPI_Abort (see end_mpi_job).
 constexpr double kAbortGraceSeconds = 3;
+// Heartbeats come every 0.1 s: a rank silent this long when a signal comes was cut off.
+constexpr double kSilentWhenLostSeconds = 0.3;
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -82,7 +84,9 @@ int end_mpi_job(MpiSession& session, Channel& channel, int code, const std::stri
   std::fflush(nullptr);
   if (code > 128) ::_exit(code);  // interrupted: mpirun is ending every rank
   const int code_if_lost = code == kExitOk ? kExitImageKeptNodeLost : code;
+  const std::string note = code == kExitOk ? "; " + done_note : "";
   std::vector<int> leaving;
+  std::set<int> left;
   for (int r = 1; r < session.size(); ++r) {
     if (channel.is_lost(r) || InterruptSignal::received() != 0) continue;
     channel.send(r, Tag::kShutdown, {});
@@ -90,11 +94,20 @@ int end_mpi_job(MpiSession& session, Channel& channel, int code, const std::stri
   }
   for (int r : leaving) {
     // A worker still rendering stops its bands first; one that keeps silent is lost.
-    if (channel.await(Tag::kLeaving, r, kLeavingTimeoutSeconds)) continue;
+    if (channel.await(Tag::kLeaving, r, kLeavingTimeoutSeconds)) {
+      left.insert(r);
+      continue;
+    }
     if (InterruptSignal::received() != 0) break;
-    fmt::print(stderr, "taskdist: lost worker node {}: no answer to the end of the job for "
-                       "{:.1f} s (--node-timeout {:g})\n",
-               channel.name(r), channel.silent_for(r), channel.node_timeout());
+    if (channel.silent(r)) {
+      fmt::print(stderr, "taskdist: lost worker node {}: sent nothing for {:.1f} s at the end of "
+                         "the job (--node-timeout {:g})\n",
+                 channel.name(r), channel.silent_for(r), channel.node_timeout());
+    } else {
+      fmt::print(stderr, "taskdist: lost worker node {}: it still answers, but did not leave "
+                         "within {:g} s of being told to\n",
+                 channel.name(r), kLeavingTimeoutSeconds);
+    }
     channel.declare_lost(r);
   }
   if (!channel.lost().empty()) {
@@ -105,30 +118,43 @@ int end_mpi_job(MpiSession& session, Channel& channel, int code, const std::stri
     }
   }
   if (const int sig = InterruptSignal::received(); sig != 0) {
-    // Open MPI ends every rank when one dies or when it loses a node's daemon.
-    int quietest = 1;
-    for (int r = 2; r < session.size(); ++r) {
-      if (channel.silent_for(r) > channel.silent_for(quietest)) quietest = r;
+    // Open MPI ends every rank when one dies or when it loses a node's daemon; or it is Ctrl-C.
+    int quietest = 0;
+    double longest = 0, second = 0;
+    for (int r = 1; r < session.size(); ++r) {
+      if (left.contains(r)) continue;  // quiet in MPI_Finalize, not lost
+      const double silent = channel.silent_for(r);
+      if (silent > longest) {
+        second = longest;
+        longest = silent;
+        quietest = r;
+      } else {
+        second = std::max(second, silent);
+      }
     }
-    fmt::print(stderr, "taskdist: Open MPI is ending the job (signal {}); the node silent "
-                       "longest is {} ({:.1f} s){}\n",
-               sig, channel.name(quietest), channel.silent_for(quietest),
-               code == kExitOk ? "; " + done_note : "");
+    if (quietest > 0 && longest >= kSilentWhenLostSeconds && longest >= 2 * second) {
+      fmt::print(stderr, "taskdist: Open MPI is ending the job (signal {}); the node silent "
+                         "longest is {} ({:.1f} s){}\n",
+                 sig, channel.name(quietest), longest, note);
+      std::fflush(nullptr);
+      ::_exit(code_if_lost);
+    }
+    fmt::print(stderr, "taskdist: interrupted by signal {} while ending the job{}\n", sig, note);
     std::fflush(nullptr);
-    ::_exit(code == kExitOk ? kExitImageKeptNodeLost : code);
+    ::_exit(128 + sig);
   }
+  channel.listen(false);  // no MPI call from another thread from here on
   const std::set<int> lost = channel.lost();
   if (!lost.empty()) {
     std::string names;
     for (int r : lost) names += (names.empty() ? "" : ", ") + channel.name(r);
     fmt::print(stderr, "taskdist: ending the MPI job with MPI_Abort (exit {}): MPI_Finalize "
                        "would wait forever for {}{}\n",
-               code_if_lost, names, code == kExitOk ? "; " + done_note : "");
+               code_if_lost, names, note);
     std::fflush(nullptr);
     MPI_Abort(MPI_COMM_WORLD, code_if_lost);
     ::_exit(code_if_lost);
   }
-  channel.listen(false);
   channel.flush(channel.node_timeout());
   session.finish_within(channel.node_timeout() + 5, code_if_lost);
   return code;
@@ -156,7 +182,7 @@ int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
   auto nodes = greet_workers(session, channel);
   if (!nodes) {
     fmt::print(stderr, "taskdist: {}\n", nodes.error());
-    return kExitRenderFailed;
+    return channel.lost().empty() ? kExitRenderFailed : kExitNodeLost;
   }
   return run_mpi_job(job, start, *nodes, channel, options, session.host());
 }
@@ -212,7 +238,12 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
   const auto header = to_json(wj);
   for (const auto& n : nodes) channel.send(n.rank, Tag::kJob, header, pack_bytes);
   auto ready = gather(ranks_of(nodes), channel, Tag::kReady, "readiness report");
-  if (!ready) return fail(kExitRenderFailed, ready.error());
+  if (!ready) {
+    const bool lost = std::ranges::any_of(nodes, [&](const WorkerNode& n) {
+      return channel.is_lost(n.rank);
+    });
+    return fail(lost ? kExitNodeLost : kExitRenderFailed, ready.error());
+  }
   std::string errors;
   for (const auto& n : nodes) {
     const auto& h = ready->at(n.rank).header;

@@ -28,6 +28,7 @@ using Clock = std::chrono::steady_clock;
 constexpr double kHeartbeatSeconds = 0.1;
 constexpr double kProgressEverySeconds = 0.1;
 constexpr int kMaster = 0;
+constexpr int kWorkerCannotRun = 1;
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -245,15 +246,15 @@ int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions&
   // The cores this node can use tell the master how to size its bands (WorkerNode::slot_speed).
   channel.send(kMaster, Tag::kHello,
                {{"host", session.host()}, {"pid", ::getpid()}, {"slots", slots}, {"cpus", cpus}});
-  // The master's channel and this thread share MPI one call at a time (MPI_THREAD_SERIALIZED).
-  std::optional<Heartbeat> heartbeat;
-  if (session.serialized()) {
-    heartbeat.emplace(channel);
-  } else {
+  // The worker's loop and this thread share MPI one call at a time (MPI_THREAD_SERIALIZED).
+  if (!session.serialized()) {
     fmt::print(stderr, "taskdist: worker rank {}: this MPI library cannot be called from two "
-                       "threads; no heartbeats: the master will declare this rank lost after "
-                       "--node-timeout\n", session.rank());
+                       "threads one at a time (MPI_THREAD_SERIALIZED), which taskdist's "
+                       "heartbeats need; use Open MPI 4 or another MPI that provides it\n",
+               session.rank());
+    return kWorkerCannotRun;
   }
+  const Heartbeat heartbeat(channel);
   // Idle between jobs: one job for `taskdist render`, one per run for `taskdist bench`.
   double pause = 0.001;
   while (true) {
