@@ -97,57 +97,63 @@ fs::path misbehaving_once(const fs::path& dir, const std::string& action) {
 
 
 TEST(FaultTest, SurvivesTwentyRandomKillsOfItsPovrayProcesses) {
-  // Given: a render whose povray processes are killed (SIGKILL), each at a random moment of its
-  // life, until 20 have died. Expect: every band is retried; the image is pixel-identical.
+  // Given: renders whose povray processes are killed (SIGKILL), each at a random moment of its
+  // life, until 20 have died. Expect: every band is retried; each image is pixel-identical.
+  // A povray may finish before its moment comes (taskdist itself stops one once its rows are
+  // in), so a render can end with fewer kills: the next render goes on killing (at most 5).
   const Image reference = decode_png(reference_render(blob_scene(), 1024, 768, {"+A0.3"}));
-  const fs::path dir = fresh_dir("fault-kills");
-  const fs::path out = dir / "out.png";
   auto rng = seeded_rng("povray kills");
   std::uniform_real_distribution<double> delay(0.05, 0.6);
-  Background taskdist(render_argv(1024, 768, out,
-                                  {"-j", "2", "--retries", "100", "--exclude-after", "100",
-                                   "--report", (dir / "run.json").string()}),
-                      dir, "taskdist");
-  std::map<pid_t, Clock::time_point> doomed;  // povray pid -> when to kill it
   int kills = 0;
-  std::optional<ExitStatus> status;
-  while (!(status = taskdist.poll())) {
-    const auto now = Clock::now();
-    for (pid_t p : children_of(taskdist.pid())) {
-      if (kills + static_cast<int>(doomed.size()) >= 20) break;
-      if (!doomed.contains(p)) {
-        doomed[p] = now + std::chrono::duration_cast<Clock::duration>(
-                              std::chrono::duration<double>(delay(rng)));
+  for (int render = 0; render < 5 && kills < 20; ++render) {
+    SCOPED_TRACE(fmt::format("render {}", render + 1));
+    const fs::path dir = fresh_dir("fault-kills");
+    const fs::path out = dir / "out.png";
+    Background taskdist(render_argv(1024, 768, out,
+                                    {"-j", "2", "--retries", "100", "--exclude-after", "100",
+                                     "--report", (dir / "run.json").string()}),
+                        dir, "taskdist");
+    std::map<pid_t, Clock::time_point> doomed;  // povray pid -> when to kill it
+    int render_kills = 0;
+    std::optional<ExitStatus> status;
+    while (!(status = taskdist.poll())) {
+      const auto now = Clock::now();
+      for (pid_t p : children_of(taskdist.pid())) {
+        if (kills + render_kills + static_cast<int>(doomed.size()) >= 20) break;
+        if (!doomed.contains(p)) {
+          doomed[p] = now + std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(delay(rng)));
+        }
       }
+      for (auto it = doomed.begin(); it != doomed.end();) {
+        if (it->second > now) {
+          ++it;
+          continue;
+        }
+        const auto kids = children_of(taskdist.pid());
+        if (std::ranges::find(kids, it->first) != kids.end() && process_alive(it->first)) {
+          ::kill(it->first, SIGKILL);  // a child of the taskdist this test started
+          ++render_kills;
+        }
+        it = doomed.erase(it);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    for (auto it = doomed.begin(); it != doomed.end();) {
-      if (it->second > now) {
-        ++it;
-        continue;
-      }
-      const auto kids = children_of(taskdist.pid());
-      if (std::ranges::find(kids, it->first) != kids.end() && process_alive(it->first)) {
-        ::kill(it->first, SIGKILL);  // a child of the taskdist this test started
-        ++kills;
-      }
-      it = doomed.erase(it);
+    ASSERT_EQ(exit_code(*status), 0) << taskdist.err();
+    EXPECT_EQ(count_differences(decode_png(out), reference), 0);
+    const auto report = read_json(dir / "run.json");
+    int killed = 0;
+    for (const auto& t : report["tasks"]) {
+      killed += t["outcome"].get<std::string>().find("signal 9") != std::string::npos;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_GE(killed, render_kills - 2) << "nearly every kill is a failed band in the report "
+                                           "(a kill may land as povray exits)";
+    EXPECT_FALSE(fs::exists(dir / "out.png.taskdist")) << "the job folder goes after success";
+    std::cout << fmt::format("render {}: kills survived {}, failed bands in the report {}\n",
+                             render + 1, render_kills, killed);
+    kills += render_kills;
   }
-  ASSERT_EQ(exit_code(*status), 0) << taskdist.err();
-  // Every povray lives at least ~0.7 s (POV-Ray's fixed start-up, POVRAY_FACTS.md), longer than
-  // the longest delay (0.6 s), so each one seen is killed before it can finish: 20 kills happen.
-  EXPECT_EQ(kills, 20) << "the render ended before 20 kills: make it longer";
-  EXPECT_EQ(count_differences(decode_png(out), reference), 0);
-  const auto report = read_json(dir / "run.json");
-  int killed = 0;
-  for (const auto& t : report["tasks"]) {
-    killed += t["outcome"].get<std::string>().find("signal 9") != std::string::npos;
-  }
-  EXPECT_GE(killed, kills - 2) << "nearly every kill is a failed band in the report "
-                                  "(a kill may land as povray exits)";
-  EXPECT_FALSE(fs::exists(dir / "out.png.taskdist")) << "the job folder goes after success";
-  std::cout << "kills survived: " << kills << ", failed bands in the report: " << killed << "\n";
+  EXPECT_EQ(kills, 20);
 }
 
 TEST(FaultTest, AWorkerWhoseRendererAlwaysFailsIsExcludedAndNamed) {
