@@ -20,6 +20,18 @@ double since(std::chrono::steady_clock::time_point t) {
 }
 }  // namespace
 
+std::jthread every(double seconds, std::function<void()> work) {
+  return std::jthread([seconds, work = std::move(work)](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any wake;
+    std::unique_lock lock(m);
+    while (!stop.stop_requested()) {
+      work();
+      wake.wait_for(lock, stop, std::chrono::duration<double>(seconds), [] { return false; });
+    }
+  });
+}
+
 void nap(double seconds) {
   pollfd fd{InterruptSignal::fd(), POLLIN, 0};
   ::poll(&fd, fd.fd >= 0 ? 1 : 0, static_cast<int>(seconds * 1000));
@@ -165,16 +177,7 @@ void Channel::listen(bool on) {
     listener_ = {};  // stops and joins it
     return;
   }
-  if (listener_.joinable()) return;
-  listener_ = std::jthread([this](std::stop_token stop) {
-    std::mutex m;
-    std::condition_variable_any wake;
-    std::unique_lock lock(m);
-    while (!stop.stop_requested()) {
-      drain();
-      wake.wait_for(lock, stop, std::chrono::milliseconds(50), [] { return false; });
-    }
-  });
+  if (!listener_.joinable()) listener_ = every(0.05, [this] { drain(); });
 }
 
 double Channel::silent_for(int rank) {
@@ -182,6 +185,24 @@ double Channel::silent_for(int rank) {
   std::lock_guard lock(mutex_);
   const auto it = heard_.find(rank);
   return since(it == heard_.end() ? made_ : it->second);
+}
+
+std::optional<int> Channel::cut_off(const std::vector<int>& ranks) {
+  constexpr double kSilentWhenCutOff = 0.3;
+  std::optional<int> quietest;
+  double longest = 0, second = 0;
+  for (int r : ranks) {
+    const double silent = silent_for(r);
+    if (silent > longest) {
+      second = longest;
+      longest = silent;
+      quietest = r;
+    } else {
+      second = std::max(second, silent);
+    }
+  }
+  if (longest >= kSilentWhenCutOff && longest >= 2 * second) return quietest;
+  return std::nullopt;
 }
 
 double Channel::since_last_lost() const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <list>
 #include <map>
 #include <mutex>
@@ -83,6 +84,10 @@ class Channel {
   double silent_for(int rank);
   /// True once `rank` has been silent for the node timeout.
   bool silent(int rank) { return silent_for(rank) >= node_timeout_s_; }
+  /// When Open MPI ends the job (a rank died, a node's daemon was lost), the one of `ranks`
+  /// that was cut off: silent at least 0.3 s (heartbeats come every 0.1 s) and at least twice
+  /// as long as any other. nullopt if no rank stands out (e.g. Ctrl-C).
+  std::optional<int> cut_off(const std::vector<int>& ranks);
   double node_timeout() const { return node_timeout_s_; }
   /// Takes in every message MPI has for this rank now (held for receive(); heartbeats counted
   /// and dropped).
@@ -140,6 +145,10 @@ class Channel {
   std::map<int, std::string> names_;
   std::jthread listener_;  // not guarded: started and stopped by one thread (listen())
 };
+
+/// Runs `work` now and then every `seconds` from a thread of its own, until the returned thread
+/// is stopped (destroyed or reassigned: it wakes at once).
+std::jthread every(double seconds, std::function<void()> work);
 
 /// Sleeps about `seconds`, waking early on SIGINT/SIGTERM/SIGHUP if the handler is installed.
 void nap(double seconds);

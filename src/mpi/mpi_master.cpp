@@ -26,8 +26,6 @@ constexpr double kLeavingTimeoutSeconds = 30;
 // How long the master waits, after declaring a node lost, for Open MPI to end the job itself
 // before it calls MPI_Abort (see end_mpi_job).
 constexpr double kAbortGraceSeconds = 3;
-// Heartbeats come every 0.1 s: a rank silent this long when a signal comes was cut off.
-constexpr double kSilentWhenLostSeconds = 0.3;
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -119,23 +117,14 @@ int end_mpi_job(MpiSession& session, Channel& channel, int code, const std::stri
   }
   if (const int sig = InterruptSignal::received(); sig != 0) {
     // Open MPI ends every rank when one dies or when it loses a node's daemon; or it is Ctrl-C.
-    int quietest = 0;
-    double longest = 0, second = 0;
+    std::vector<int> not_left;  // those that said they were leaving are quiet in MPI_Finalize
     for (int r = 1; r < session.size(); ++r) {
-      if (left.contains(r)) continue;  // quiet in MPI_Finalize, not lost
-      const double silent = channel.silent_for(r);
-      if (silent > longest) {
-        second = longest;
-        longest = silent;
-        quietest = r;
-      } else {
-        second = std::max(second, silent);
-      }
+      if (!left.contains(r)) not_left.push_back(r);
     }
-    if (quietest > 0 && longest >= kSilentWhenLostSeconds && longest >= 2 * second) {
+    if (const auto rank = channel.cut_off(not_left)) {
       fmt::print(stderr, "taskdist: Open MPI is ending the job (signal {}); the node silent "
                          "longest is {} ({:.1f} s){}\n",
-                 sig, channel.name(quietest), longest, note);
+                 sig, channel.name(*rank), channel.silent_for(*rank), note);
       std::fflush(nullptr);
       ::_exit(code_if_lost);
     }

@@ -9,12 +9,6 @@
 
 namespace taskdist {
 
-namespace {
-// A worker sends a heartbeat every 0.1 s; one silent this long (and twice as long as any other)
-// when Open MPI ends the job is the one that was lost.
-constexpr double kSilentWhenLost = 0.3;
-}  // namespace
-
 MpiRunner::MpiRunner(Channel& channel, std::vector<WorkerNode> nodes,
                      std::vector<SlotPlace> slots, std::unique_ptr<LocalRunner> local,
                      std::string master_host)
@@ -85,24 +79,12 @@ std::optional<RunnerEvent> MpiRunner::check_lost(int signal) {
     // Open MPI 4.1 ends the whole job when a rank dies or a node's daemon is cut off: everyone
     // else gets SIGTERM. The rank that fell silent first (heartbeats come every 0.1 s) is the
     // one that was lost.
-    const WorkerNode* quietest = nullptr;
-    double longest = 0, second = 0;
-    for (const auto& n : nodes_) {
-      const double silent = channel_.silent_for(n.rank);
-      if (silent > longest) {
-        second = longest;
-        longest = silent;
-        quietest = &n;
-      } else {
-        second = std::max(second, silent);
-      }
-    }
-    if (quietest && longest >= kSilentWhenLost && longest >= 2 * second) {
-      return WorkerLost{quietest->name(),
+    if (const auto rank = channel_.cut_off(ranks_)) {
+      return WorkerLost{node(*rank)->name(),
                         fmt::format("sent nothing for {:.1f} s, then Open MPI ended the job "
                                     "(signal {})",
-                                    longest, signal),
-                        quietest->rank, false};
+                                    channel_.silent_for(*rank), signal),
+                        *rank, false};
     }
     return Interrupted{signal};
   }

@@ -5,10 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <thread>
 
 #include "cmd/bench_command.h"
@@ -114,28 +112,6 @@ void run_paper_band(const Message& m, Channel& channel) {
   if (!error.empty()) reply["error"] = error;
   channel.send(kMaster, Tag::kPaperPart, reply, std::move(part_bytes));
 }
-
-// Tells the master every kHeartbeatSeconds that this rank is alive, from a thread of its own, so
-// that it does so in every state: idle between jobs, unpacking a scene, running the paper's
-// method, rendering. A rank that is stopped (SIGSTOP, a frozen machine) or cut off falls silent,
-// and the master declares it lost after --node-timeout.
-class Heartbeat {
- public:
-  explicit Heartbeat(Channel& channel)
-      : thread_([this, &channel](std::stop_token stop) {
-          std::mutex m;
-          std::unique_lock lock(m);
-          while (!stop.stop_requested()) {
-            channel.send(kMaster, Tag::kHeartbeat, {});
-            wake_.wait_for(lock, stop, std::chrono::duration<double>(kHeartbeatSeconds),
-                           [] { return false; });
-          }
-        }) {}
-
- private:
-  std::condition_variable_any wake_;
-  std::jthread thread_;  // last: stopped and joined first
-};
 
 class WorkerLoop {
  public:
@@ -254,7 +230,12 @@ int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions&
                session.rank());
     return kWorkerCannotRun;
   }
-  const Heartbeat heartbeat(channel);
+  // A heartbeat every kHeartbeatSeconds from a thread of its own, so that this rank sends one in
+  // every state: idle between jobs, unpacking a scene, running the paper's method, rendering. A
+  // rank that is stopped (SIGSTOP, a frozen machine) or cut off falls silent, and the master
+  // declares it lost after --node-timeout. Stopped when this function returns.
+  const std::jthread heartbeat =
+      every(kHeartbeatSeconds, [&channel] { channel.send(kMaster, Tag::kHeartbeat, {}); });
   // Idle between jobs: one job for `taskdist render`, one per run for `taskdist bench`.
   double pause = 0.001;
   while (true) {
