@@ -1,4 +1,5 @@
-#include "image/band_file.h"
+#include "image/band_encoder.h"
+#include "store/band_file.h"
 
 #include <gtest/gtest.h>
 

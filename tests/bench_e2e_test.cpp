@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cmd/bench_command.h"
+#include "bench/study.h"
 #include "core/planner.h"
 #include "test_support.h"
 

@@ -1,4 +1,5 @@
 #include "core/cost_profile.h"
+#include "store/profile_store.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +9,7 @@
 #include <fstream>
 #include <numeric>
 
-#include "cmd/cost_learning.h"
+#include "engine/cost_learning.h"
 #include "core/planner.h"
 #include "test_support.h"
 
@@ -144,7 +145,7 @@ TEST(ProfileStoreTest, SavingIntoAFileInTheWayNamesIt) {
   p.add_run({{0, 1, 5e-6}});
   auto saved = store.save("abc", p);
   ASSERT_FALSE(saved.has_value());
-  EXPECT_NE(saved.error().find((base / "profiles").string()), std::string::npos) << saved.error();
+  EXPECT_NE(saved.error().message().find((base / "profiles").string()), std::string::npos) << saved.error().message();
 }
 
 TEST(ProfileStoreTest, DefaultDirFollowsTheEnvironment) {

@@ -21,7 +21,7 @@
 #include <thread>
 
 #include "exec/subprocess.h"
-#include "image/band_file.h"
+#include "store/band_file.h"
 #include "test_support.h"
 
 namespace taskdist {

@@ -1,11 +1,12 @@
 // The journal on its own: what it refuses, what it re-uses, what it throws away.
-#include "core/journal.h"
+#include "image/band_encoder.h"
+#include "store/journal.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "image/band_file.h"
+#include "store/band_file.h"
 #include "test_support.h"
 
 namespace taskdist {

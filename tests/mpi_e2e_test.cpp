@@ -12,7 +12,7 @@
 #include <set>
 #include <thread>
 
-#include "image/band_file.h"
+#include "store/band_file.h"
 #include "test_support.h"
 
 namespace taskdist {

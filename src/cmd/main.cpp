@@ -14,9 +14,9 @@
 #include <optional>
 
 
-#include "cmd/bench_command.h"
-#include "cmd/race_command.h"
-#include "cmd/render_command.h"
+#include "bench/study.h"
+#include "race/race.h"
+#include "engine/render_job.h"
 #include "exec/cpu_quota.h"
 #include "mpi/channel.h"
 #include "mpi/mpi_bench.h"

@@ -257,9 +257,9 @@ std::expected<Job, std::string> build_job(const JobRequest& request) {
   job.exclude_after = request.exclude_after;
   job.duplicates = request.duplicates;
   job.cost_profile = request.cost_profile;
-  job.profile_dir = request.profile_dir.empty()
-                        ? ProfileStore::default_dir()
-                        : fs::absolute(request.profile_dir).lexically_normal();
+  if (!request.profile_dir.empty()) {
+    job.profile_dir = fs::absolute(request.profile_dir).lexically_normal();
+  }
   job.serve = request.serve;
   if (!(request.linger_s >= 0)) return Error("--linger must be 0 or more seconds");
   job.linger_s = request.linger_s;

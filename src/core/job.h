@@ -35,7 +35,7 @@ struct JobRequest {
   std::string serve;                  ///< --serve [ADDR:]PORT; empty: no live view
   double linger_s = 0;                ///< --linger
   bool cost_profile = true;           ///< false: --no-profile
-  std::string profile_dir;            ///< --profile-dir; empty: ProfileStore::default_dir()
+  std::string profile_dir;            ///< --profile-dir; empty: the default (store/profile_store.h)
 };
 
 /// A validated job. Paths are absolute.

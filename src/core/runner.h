@@ -7,7 +7,7 @@
 #include <variant>
 
 #include "core/task.h"
-#include "image/band_encoder.h"
+#include "core/encoded_band.h"
 
 namespace taskdist {
 

@@ -10,19 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "core/encoded_band.h"
 #include "core/task.h"
 
 namespace taskdist {
-
-/// Rows of one band in PNG form: each row is a filter-type byte and the filtered pixels, and all
-/// rows together are one raw deflate stream that ends on a byte boundary (sync flush) with no
-/// final block, so bands concatenate into one valid zlib stream.
-struct EncodedBand {
-  RowRange rows;
-  std::string deflated;
-  uint32_t adler = 1;       ///< Adler-32 of the filtered (uncompressed) bytes
-  uint64_t raw_bytes = 0;   ///< number of filtered (uncompressed) bytes
-};
 
 /// Checks a band that arrived from a worker before it is used: its deflate stream inflates to
 /// exactly rows x (1 + width x channels) bytes with the stated Adler-32, every row starting with

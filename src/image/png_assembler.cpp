@@ -1,6 +1,6 @@
 #include "image/png_assembler.h"
 
-#include "image/band_file.h"
+#include "store/band_file.h"
 
 #include <unistd.h>
 #include <zlib.h>

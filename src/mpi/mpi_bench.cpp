@@ -6,7 +6,7 @@
 #include <fstream>
 #include <map>
 
-#include "cmd/render_command.h"
+#include "engine/render_job.h"
 #include "core/job.h"
 #include "core/planner.h"
 #include "exec/scene_pack.h"

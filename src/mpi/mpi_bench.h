@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "cmd/bench_command.h"
+#include "bench/study.h"
 #include "mpi/channel.h"
 #include "mpi/mpi_runner.h"
 #include "mpi/mpi_session.h"

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <set>
 
-#include "cmd/render_command.h"
+#include "engine/render_job.h"
 #include "exec/interrupt.h"
 #include "exec/scene_pack.h"
 #include "exec/temp_dir.h"

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "cmd/race_command.h"
+#include "race/race.h"
 #include "mpi/channel.h"
 #include "mpi/mpi_session.h"
 

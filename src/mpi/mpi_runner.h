@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/runner.h"
-#include "exec/local_runner.h"
+#include "engine/local_runner.h"
 #include "mpi/channel.h"
 
 namespace taskdist {

@@ -9,12 +9,12 @@
 #include <map>
 #include <thread>
 
-#include "cmd/bench_command.h"
+#include "bench/study.h"
 #include "core/job.h"
 #include "exec/command_chains.h"
 #include "exec/cpu_quota.h"
 #include "exec/interrupt.h"
-#include "exec/local_runner.h"
+#include "engine/local_runner.h"
 #include "exec/scene_pack.h"
 #include "exec/temp_dir.h"
 #include "mpi/protocol.h"

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "core/json_text.h"
-#include "image/band_file.h"
+#include "store/band_file.h"
 #include "image/png_assembler.h"
 #include "report/progress_count.h"
 #include "web/page.h"

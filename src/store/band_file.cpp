@@ -1,4 +1,4 @@
-#include "image/band_file.h"
+#include "store/band_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,6 +9,8 @@
 #include <fstream>
 
 #include <fmt/format.h>
+
+#include "store/durable_file.h"
 
 namespace taskdist {
 namespace {
@@ -39,32 +41,6 @@ std::string band_file_name(RowRange rows) {
   return fmt::format("band-{:06}-{:06}.tdb", rows.begin + 1, rows.end);
 }
 
-std::optional<std::string> write_file_synced(const std::filesystem::path& path,
-                                            std::initializer_list<std::string_view> parts) {
-  const std::filesystem::path temp = path.string() + ".part";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return std::strerror(errno);
-  bool ok = true;
-  for (const std::string_view part : parts) {
-    size_t done = 0;
-    while (ok && done < part.size()) {
-      const ssize_t n = ::write(fd, part.data() + done, part.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) ok = false;
-      else done += static_cast<size_t>(n);
-    }
-  }
-  const int saved = errno;
-  if (ok && ::fdatasync(fd) != 0) ok = false;
-  ::close(fd);
-  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
-    const int reason = ok ? errno : saved;
-    ::unlink(temp.c_str());
-    return std::strerror(reason);
-  }
-  return std::nullopt;
-}
-
 std::optional<std::string> write_band_file(const std::filesystem::path& dir,
                                            const EncodedBand& band) {
   std::string header{kMagic};
@@ -75,8 +51,8 @@ std::optional<std::string> write_band_file(const std::filesystem::path& dir,
   put(header, band.raw_bytes, 8);
   put(header, band.deflated.size(), 8);
   const auto path = dir / band_file_name(band.rows);
-  if (auto reason = write_file_synced(path, {header, band.deflated})) {
-    return fmt::format("cannot write band file '{}': {}", path.string(), *reason);
+  if (auto written = write_file_durably(path, {header, band.deflated}); !written) {
+    return fmt::format("cannot write band file '{}': {}", path.string(), written.error());
   }
   return std::nullopt;
 }

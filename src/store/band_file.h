@@ -10,17 +10,12 @@
 #include <string>
 #include <string_view>
 
-#include "image/band_encoder.h"
+#include "core/encoded_band.h"
 
 namespace taskdist {
 
 /// The file name of `rows` in a band folder: "band-<first>-<last>.tdb", 1-based inclusive rows.
 std::string band_file_name(RowRange rows);
-
-/// Writes `parts` one after the other to `path`.part, syncs it and renames it to `path`: the
-/// file is whole or absent. Returns the reason (strerror) if it could not.
-std::optional<std::string> write_file_synced(const std::filesystem::path& path,
-                                             std::initializer_list<std::string_view> parts);
 
 /// Writes `band` to `dir` under a temporary name, syncs it and renames it into place. The error
 /// names the file and the reason.

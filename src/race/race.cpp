@@ -1,4 +1,4 @@
-#include "cmd/race_command.h"
+#include "race/race.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <thread>
 
-#include "cmd/render_command.h"
+#include "engine/render_job.h"
 #include "exec/command_chains.h"
 #include "exec/interrupt.h"
 #include "report/run_report.h"

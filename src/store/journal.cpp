@@ -1,4 +1,4 @@
-#include "core/journal.h"
+#include "store/journal.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -11,31 +11,20 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_text.h"
-#include "image/band_file.h"
+#include "store/band_file.h"
+#include "store/durable_file.h"
+#include "store/hash.h"
 
 namespace fs = std::filesystem;
 
 namespace taskdist {
 namespace {
 
-using Error = std::unexpected<std::string>;
 using nlohmann::json;
 
 constexpr int kJournalVersion = 1;
 // Scene files are hashed by content up to this many bytes in all; beyond, by size and time.
 constexpr uint64_t kHashContentLimit = 256ull << 20;
-
-class Fnv1a {
- public:
-  void add(const void* data, size_t size) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < size; ++i) hash_ = (hash_ ^ p[i]) * 0x100000001b3ull;
-  }
-  std::string hex() const { return fmt::format("{:016x}", hash_); }
-
- private:
-  uint64_t hash_ = 0xcbf29ce484222325ull;
-};
 
 std::string hash_file(const fs::path& path, uint64_t& content_budget) {
   std::error_code ec;
@@ -116,12 +105,6 @@ std::string difference(const json& then, const json& now) {
   return {};
 }
 
-void sync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
 
 }  // namespace
 
@@ -131,24 +114,24 @@ std::expected<Journal, std::string> Journal::open(const Job& job) {
   const bool existed = fs::exists(dir, ec);
   const fs::path job_file = dir / "job.json";
   if (existed && !fs::is_directory(dir, ec)) {
-    return Error(fmt::format("'{}' (the job folder) is not a folder; remove it or give another "
+    return std::unexpected(fmt::format("'{}' (the job folder) is not a folder; remove it or give another "
                              "--job-dir",
                              dir.string()));
   }
   if (existed && !fs::exists(job_file, ec) && !fs::is_empty(dir, ec)) {
-    return Error(fmt::format("'{}' exists and is not a taskdist job folder; remove it or give "
+    return std::unexpected(fmt::format("'{}' exists and is not a taskdist job folder; remove it or give "
                              "another --job-dir",
                              dir.string()));
   }
   fs::create_directories(dir / "bands", ec);
   if (!ec) fs::create_directories(dir / "waiting", ec);
   if (ec) {
-    return Error(fmt::format("cannot create the job folder '{}': {}", dir.string(), ec.message()));
+    return std::unexpected(fmt::format("cannot create the job folder '{}': {}", dir.string(), ec.message()));
   }
   const int lock_fd = ::open((dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     if (lock_fd >= 0) ::close(lock_fd);
-    return Error(fmt::format("another taskdist is working on '{}' (its lock is held); wait for "
+    return std::unexpected(fmt::format("another taskdist is working on '{}' (its lock is held); wait for "
                              "it to end, or give another -o or --job-dir",
                              dir.string()));
   }
@@ -160,7 +143,7 @@ std::expected<Journal, std::string> Journal::open(const Job& job) {
     const json then = json::parse(in, nullptr, /*allow_exceptions=*/false);
     const std::string diff = then.is_object() ? difference(then, now) : "its job.json is damaged";
     if (!diff.empty()) {
-      return Error(fmt::format("'{}' holds a run of another job ({}); remove the folder, or "
+      return std::unexpected(fmt::format("'{}' holds a run of another job ({}); remove the folder, or "
                                "give another -o or --job-dir",
                                dir.string(), diff));
     }
@@ -169,20 +152,21 @@ std::expected<Journal, std::string> Journal::open(const Job& job) {
       for (const auto& e : fs::directory_iterator(dir / "bands", ec)) {
         bands += e.path().extension() == ".tdb";
       }
-      return Error(fmt::format("'{}' holds an earlier run of this job ({} finished band{}); add "
+      return std::unexpected(fmt::format("'{}' holds an earlier run of this job ({} finished band{}); add "
                                "--resume to re-use them and render the rest, or remove the "
                                "folder to start over",
                                dir.string(), bands, bands == 1 ? "" : "s"));
     }
-    if (auto err = journal.scan_bands(job)) return Error(*err);
+    if (auto err = journal.scan_bands(job)) return std::unexpected(*err);
     return journal;
   }
   if (job.resume) {
     journal.notes_.push_back(
         fmt::format("nothing to resume in '{}': rendering every band", dir.string()));
   }
-  if (auto reason = write_file_synced(job_file, {json_text(now, 2), "\n"})) {
-    return Error(fmt::format("cannot write '{}': {}", job_file.string(), *reason));
+  if (auto written = write_file_durably(job_file, {json_text(now, 2), "\n"}); !written) {
+    return std::unexpected(
+        fmt::format("cannot write '{}': {}", job_file.string(), written.error().message()));
   }
   sync_dir(dir);
   return journal;
@@ -241,7 +225,7 @@ Journal::~Journal() {
 }
 
 std::expected<fs::path, std::string> Journal::record(const EncodedBand& band) {
-  if (auto err = write_band_file(band_dir(), band)) return Error(*err);
+  if (auto err = write_band_file(band_dir(), band)) return std::unexpected(*err);
   sync_dir(band_dir());
   ++recorded_;
   return band_dir() / band_file_name(band.rows);

@@ -1,4 +1,4 @@
-#include "exec/local_runner.h"
+#include "engine/local_runner.h"
 
 #include <poll.h>
 

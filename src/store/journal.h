@@ -17,7 +17,7 @@
 
 #include "core/job.h"
 #include "core/task.h"
-#include "image/band_encoder.h"
+#include "core/encoded_band.h"
 
 namespace taskdist {
 

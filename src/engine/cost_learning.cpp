@@ -1,4 +1,6 @@
-#include "cmd/cost_learning.h"
+#include "engine/cost_learning.h"
+
+#include "store/profile_store.h"
 
 #include <fmt/format.h>
 

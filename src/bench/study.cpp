@@ -1,4 +1,4 @@
-#include "cmd/bench_command.h"
+#include "bench/study.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cmd/render_command.h"
+#include "engine/render_job.h"
 #include "core/job.h"
 #include "core/planner.h"
 #include "exec/interrupt.h"

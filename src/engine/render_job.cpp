@@ -1,4 +1,4 @@
-#include "cmd/render_command.h"
+#include "engine/render_job.h"
 
 #include <fmt/format.h>
 
@@ -8,12 +8,12 @@
 #include <set>
 #include <thread>
 
-#include "cmd/cost_learning.h"
+#include "engine/cost_learning.h"
 #include "core/scheduler.h"
 #include "exec/interrupt.h"
-#include "exec/local_runner.h"
+#include "engine/local_runner.h"
 #include "exec/temp_dir.h"
-#include "core/journal.h"
+#include "store/journal.h"
 #include "image/png_assembler.h"
 #include "render/povray_renderer.h"
 #include "report/progress_count.h"
