@@ -40,12 +40,12 @@ TEST(FuzzRegressionTest, AMessageQuotingANewlineStaysOneLine) {
   const SceneDir d;
   auto job = build_job(d.request(d.scene, {"+W1\n2"}));
   ASSERT_FALSE(job);
-  EXPECT_EQ(job.error().find('\n'), std::string::npos) << job.error();
-  EXPECT_NE(job.error().find("'1\\n2'"), std::string::npos) << job.error();
+  EXPECT_EQ(job.error().message().find('\n'), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("'1\\n2'"), std::string::npos) << job.error();
 
   job = build_job(d.request(d.ini("Input_File_Name=s.pov\rWidth=5\n")));
   ASSERT_FALSE(job);
-  EXPECT_NE(job.error().find("s.pov\\rWidth=5"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("s.pov\\rWidth=5"), std::string::npos) << job.error();
 }
 
 // Found by FuzzTest.BuildJob, seed 20261122, input 19: an option with a space in it was handed
@@ -56,11 +56,11 @@ TEST(FuzzRegressionTest, AnOptionWithWhiteSpaceIsRefusedNotSmuggledToPovray) {
   for (const char* smuggler : {"+UA +SC40", "Declare=X=1 +SR5", "+A0.3\t+KFF4", "+BS8 +EC9"}) {
     auto job = build_job(d.request(d.scene, {smuggler}));
     ASSERT_FALSE(job) << smuggler;
-    EXPECT_NE(job.error().find("several options"), std::string::npos) << job.error();
+    EXPECT_NE(job.error().message().find("several options"), std::string::npos) << job.error();
   }
   auto job = build_job(d.request(d.ini("Input_File_Name=s.pov\n+A0.3 +SR10\n")));
   ASSERT_FALSE(job);
-  EXPECT_NE(job.error().find("r.ini:2"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("r.ini:2"), std::string::npos) << job.error();
 }
 
 // Found by FuzzTest.BuildJob, seed 20261122, input 383: "Antialias = ..." from an INI file was
@@ -78,12 +78,12 @@ TEST(FuzzRegressionTest, ANulByteInAnIniFileIsRefused) {
   const SceneDir d;
   auto job = build_job(d.request(d.ini("Input_File_Name=s.pov\0x\n"s)));
   ASSERT_FALSE(job);
-  EXPECT_NE(job.error().find("NUL byte"), std::string::npos) << job.error();
-  EXPECT_NE(job.error().find("s.pov\\0x"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("NUL byte"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("s.pov\\0x"), std::string::npos) << job.error();
 
   job = build_job(d.request(d.ini("Input_File_Name=s.pov\nAntialias=0\0-F\n"s)));
   ASSERT_FALSE(job);
-  EXPECT_NE(job.error().find("r.ini:2"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("r.ini:2"), std::string::npos) << job.error();
 }
 
 // Found by FuzzTest.BuildJob, seed 20261122, input 4: --povray /bin/ (a folder) was accepted,
@@ -94,7 +94,7 @@ TEST(FuzzRegressionTest, AFolderIsNotAPovrayExecutable) {
   r.povray = d.dir.string() + "/";
   auto job = build_job(r);
   ASSERT_FALSE(job);
-  EXPECT_NE(job.error().find("not found"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("not found"), std::string::npos) << job.error();
   EXPECT_EQ(find_executable("/bin/"), std::nullopt);
   EXPECT_NE(find_executable("/bin/true"), std::nullopt);
 }

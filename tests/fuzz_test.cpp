@@ -300,8 +300,8 @@ TEST(FuzzTest, BuildJobTakesTenThousandRandomRequests) {
     fuzz.describe(describe(request));
     const auto job = build_job(request);
     if (!job) {
-      if (auto why = unclear_because(job.error(), user_bytes); !why.empty()) {
-        fuzz.fail("unclear message (" + why + "): '" + shown(job.error()) + "'");
+      if (auto why = unclear_because(job.error().message(), user_bytes); !why.empty()) {
+        fuzz.fail("unclear message (" + why + "): '" + shown(job.error().message()) + "'");
       }
       return false;
     }

@@ -69,7 +69,7 @@ Rows read_band(const std::vector<uint8_t>& image, RowRange keep, size_t piece,
   });
   for (size_t at = 0; at < image.size(); at += piece) {
     const size_t n = std::min(piece, image.size() - at);
-    EXPECT_FALSE(s.feed({image.data() + at, n}));
+    EXPECT_TRUE(s.feed({image.data() + at, n}));
     if (band_done_early && s.band_complete() && !s.complete()) *band_done_early = true;
   }
   EXPECT_TRUE(s.complete());
@@ -128,7 +128,7 @@ TEST(ImageRowStreamTest, ABottomUpBandComesInRunsThatHoldNoMoreThanAllowed) {
     EXPECT_FALSE(by_row.contains(y)) << "row " << y << " twice";
     by_row[y].assign(r.begin(), r.end());
   }, 64);
-  ASSERT_FALSE(s.feed(bmp));
+  ASSERT_TRUE(s.feed(bmp));
   EXPECT_TRUE(s.band_complete());
   const std::vector<std::vector<int>> expected = {
       {17, 18, 19}, {14, 15, 16}, {11, 12, 13}, {8, 9, 10}, {5, 6, 7}, {3, 4}};
@@ -142,7 +142,7 @@ TEST(ImageRowStreamTest, ABottomUpBandComesInRunsThatHoldNoMoreThanAllowed) {
   ImageRowStream one_row({3, 6}, [&](int y, std::span<const uint8_t>) {
     runs.push_back({y});
   }, 1);
-  ASSERT_FALSE(one_row.feed(bmp));
+  ASSERT_TRUE(one_row.feed(bmp));
   EXPECT_EQ(runs, (std::vector<std::vector<int>>{{5}, {4}, {3}}));
 }
 
@@ -150,30 +150,30 @@ TEST(ImageRowStreamTest, RejectsWhatItCannotRead) {
   auto rle = make_tga(2, 2, 3);
   rle[2] = 10;
   ImageRowStream s({0, 2}, [](int, std::span<const uint8_t>) {});
-  EXPECT_TRUE(s.feed(rle));
+  EXPECT_FALSE(s.feed(rle));
   auto rle_bmp = make_bmp(2, 2, 3);
   rle_bmp[30] = 1;
   ImageRowStream s2({0, 2}, [](int, std::span<const uint8_t>) {});
   auto err = s2.feed(rle_bmp);
-  ASSERT_TRUE(err);
-  EXPECT_NE(err->find("compressed BMP"), std::string::npos);
+  ASSERT_FALSE(err);
+  EXPECT_NE(err.error().message().find("compressed BMP"), std::string::npos);
   auto deep = make_bmp(2, 2, 3);
   deep[28] = 16;
   ImageRowStream s3({0, 2}, [](int, std::span<const uint8_t>) {});
-  EXPECT_TRUE(s3.feed(deep));
+  EXPECT_FALSE(s3.feed(deep));
 }
 
 TEST(ImageRowStreamTest, IncompleteDataIsNotComplete) {
   auto tga = make_tga(4, 4, 3);
   tga.resize(tga.size() - 1);
   ImageRowStream s({0, 4}, [](int, std::span<const uint8_t>) {});
-  ASSERT_FALSE(s.feed(tga));
+  ASSERT_TRUE(s.feed(tga));
   EXPECT_FALSE(s.complete());
   EXPECT_FALSE(s.band_complete());
   auto bmp = make_bmp(4, 4, 3);
   bmp.resize(bmp.size() - 1);  // the last row in the file is the image's top row
   ImageRowStream s2({0, 4}, [](int, std::span<const uint8_t>) {});
-  ASSERT_FALSE(s2.feed(bmp));
+  ASSERT_TRUE(s2.feed(bmp));
   EXPECT_FALSE(s2.band_complete());
 }
 

@@ -90,8 +90,8 @@ TEST(JobTest, NamesTheIniLineOfARefusedSetting) {
   const fs::path ini = write(dir / "r.ini", "Input_File_Name=s.pov\nStart_Row=10\n");
   auto job = build_job(request_for(ini));
   ASSERT_FALSE(job);
-  EXPECT_NE(job.error().find("r.ini:2"), std::string::npos) << job.error();
-  EXPECT_NE(job.error().find("Start_Row=10"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("r.ini:2"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("Start_Row=10"), std::string::npos) << job.error();
 }
 
 TEST(JobTest, RefusesBadSizes) {
@@ -100,7 +100,7 @@ TEST(JobTest, RefusesBadSizes) {
   for (const char* bad : {"+W0", "+W-5", "+Wabc", "+H70000"}) {
     auto job = build_job(request_for(scene, {bad}));
     ASSERT_FALSE(job) << bad;
-    EXPECT_NE(job.error().find(std::string(bad[1] == 'W' ? "width" : "height")), std::string::npos)
+    EXPECT_NE(job.error().message().find(std::string(bad[1] == 'W' ? "width" : "height")), std::string::npos)
         << job.error();
   }
 }
@@ -109,14 +109,14 @@ TEST(JobTest, MissingSceneAndOutputDirectoryAreNamed) {
   const fs::path dir = fresh_dir("job");
   auto job = build_job(request_for(dir / "nope.pov"));
   ASSERT_FALSE(job);
-  EXPECT_NE(job.error().find("nope.pov' not found"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("nope.pov' not found"), std::string::npos) << job.error();
 
   const fs::path scene = write(dir / "s.pov", "sphere{0,1}");
   JobRequest r = request_for(scene);
   r.output = (dir / "missing" / "out.png").string();
   job = build_job(r);
   ASSERT_FALSE(job);
-  EXPECT_NE(job.error().find("does not exist"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("does not exist"), std::string::npos) << job.error();
 }
 
 TEST(JobTest, LibraryPathsBecomeAbsoluteAndQuoted) {
@@ -134,7 +134,7 @@ TEST(JobTest, MissingPovrayNamesThePackage) {
   r.povray = (dir / "no-povray-here").string();
   auto job = build_job(r);
   ASSERT_FALSE(job);
-  EXPECT_NE(job.error().find("apt-get install povray"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("apt-get install povray"), std::string::npos) << job.error();
 }
 
 TEST(JobTest, OptionsMustBeUtf8) {
@@ -145,7 +145,7 @@ TEST(JobTest, OptionsMustBeUtf8) {
   r.pov_args = {"-P\x8cI"};
   auto job = build_job(r);
   ASSERT_FALSE(job);
-  EXPECT_NE(job.error().find("is not valid UTF-8 text"), std::string::npos) << job.error();
+  EXPECT_NE(job.error().message().find("is not valid UTF-8 text"), std::string::npos) << job.error();
   r.pov_args = {"+W\xe2\x82"};  // cut short
   EXPECT_FALSE(build_job(r));
 }

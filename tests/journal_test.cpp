@@ -63,8 +63,8 @@ TEST(JournalTest, AnUnfinishedRunIsRefusedWithoutResumeAndReusedWithIt) {
   }
   auto refused = Journal::open(job);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().find("2 finished bands"), std::string::npos) << refused.error();
-  EXPECT_NE(refused.error().find("--resume"), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().message().find("2 finished bands"), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().message().find("--resume"), std::string::npos) << refused.error();
 
   job.resume = true;
   auto j = Journal::open(job);
@@ -110,25 +110,25 @@ TEST(JournalTest, AnotherJobIsRefusedAndTheDifferenceNamed) {
   bigger.width = 8;
   auto r1 = Journal::open(bigger);
   ASSERT_FALSE(r1);
-  EXPECT_NE(r1.error().find("its size is 4x10, not 8x10"), std::string::npos) << r1.error();
+  EXPECT_NE(r1.error().message().find("its size is 4x10, not 8x10"), std::string::npos) << r1.error();
 
   Job other_options = job;
   other_options.pov_options = {"+A0.1"};
   auto r2 = Journal::open(other_options);
   ASSERT_FALSE(r2);
-  EXPECT_NE(r2.error().find("+A0.3"), std::string::npos) << r2.error();
+  EXPECT_NE(r2.error().message().find("+A0.3"), std::string::npos) << r2.error();
 
   std::ofstream(dir / "scene" / "s.pov", std::ios::app) << "// edited\n";
   auto r3 = Journal::open(job);
   ASSERT_FALSE(r3);
-  EXPECT_NE(r3.error().find("the scene file s.pov has changed"), std::string::npos) << r3.error();
+  EXPECT_NE(r3.error().message().find("the scene file s.pov has changed"), std::string::npos) << r3.error();
 
   std::ofstream(dir / "scene" / "s.pov") << "sphere{0,1}\n";  // as it was
   EXPECT_TRUE(Journal::open(job)) << "the same files again: the same job";
   std::ofstream(dir / "scene" / "texture.inc") << "#declare T = 1;\n";
   auto r4 = Journal::open(job);
   ASSERT_FALSE(r4);
-  EXPECT_NE(r4.error().find("texture.inc is new"), std::string::npos) << r4.error();
+  EXPECT_NE(r4.error().message().find("texture.inc is new"), std::string::npos) << r4.error();
 }
 
 TEST(JournalTest, TheOutputAndAForeignFolderAreHandled) {
@@ -148,7 +148,7 @@ TEST(JournalTest, TheOutputAndAForeignFolderAreHandled) {
   std::ofstream(foreign.job_dir / "notes.txt") << "mine";
   auto r = Journal::open(foreign);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("is not a taskdist job folder"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message().find("is not a taskdist job folder"), std::string::npos) << r.error();
   EXPECT_TRUE(fs::exists(foreign.job_dir / "notes.txt")) << "nothing of the user's is touched";
 }
 
@@ -161,7 +161,7 @@ TEST(JournalTest, ASecondTaskdistOnTheSameJobIsRefused) {
   again.resume = true;
   auto second = Journal::open(again);
   ASSERT_FALSE(second);
-  EXPECT_NE(second.error().find("another taskdist is working on"), std::string::npos)
+  EXPECT_NE(second.error().message().find("another taskdist is working on"), std::string::npos)
       << second.error();
 }
 

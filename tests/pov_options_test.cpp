@@ -103,13 +103,13 @@ TEST(PovOptionsTest, RecognisesWhatLooksLikeAnOption) {
 
 TEST(PovOptionsTest, ChecksDimensions) {
   int v = 0;
-  EXPECT_FALSE(check_dimension("width", "640", &v));
+  EXPECT_TRUE(check_dimension("width", "640", &v));
   EXPECT_EQ(v, 640);
   for (const char* bad : {"0", "-5", "abc", "12x", "", "65536", "99999999999"}) {
-    EXPECT_TRUE(check_dimension("width", bad, &v)) << bad;
+    EXPECT_FALSE(check_dimension("width", bad, &v)) << bad;
   }
-  EXPECT_NE(check_dimension("width", "0", &v)->find("between 1 and 65535"), std::string::npos);
-  EXPECT_NE(check_dimension("width", "abc", &v)->find("whole number"), std::string::npos);
+  EXPECT_NE(check_dimension("width", "0", &v).error().message().find("between 1 and 65535"), std::string::npos);
+  EXPECT_NE(check_dimension("width", "abc", &v).error().message().find("whole number"), std::string::npos);
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ TEST(SubprocessTest, AddsAndReplacesEnvironmentVariablesAndKeepsTheRest) {
 TEST(SubprocessTest, SpawnFailureIsAnError) {
   auto p = Subprocess::spawn({"/nonexistent/program"}, "/");
   ASSERT_FALSE(p);
-  EXPECT_NE(p.error().find("/nonexistent/program"), std::string::npos);
+  EXPECT_NE(p.error().message().find("/nonexistent/program"), std::string::npos);
 }
 
 TEST(SubprocessTest, StopKillsTheWholeProcessGroup) {

@@ -264,11 +264,11 @@ int run_bench(const BenchRequest& request, BenchEngine& engine) {
   }
   const auto rows = aggregate(samples);
   const fs::path paper_csv = fs::path(TASKDIST_SOURCE_DIR) / "bench/anchors/paper_table2.csv";
-  for (auto err : {write_csv(rows, req.out / "results.csv"),
-                   write_plots(rows, req.out, paper_csv),
-                   write_report(rows, req.out, req.command_line, engine.describe())}) {
-    if (err) {
-      fmt::print(stderr, "taskdist bench: {}\n", *err);
+  for (const auto& written : {write_csv(rows, req.out / "results.csv"),
+                              write_plots(rows, req.out, paper_csv),
+                              write_report(rows, req.out, req.command_line, engine.describe())}) {
+    if (!written) {
+      fmt::print(stderr, "taskdist bench: {}\n", written.error());
       return kExitRenderFailed;
     }
   }

@@ -112,13 +112,13 @@ json CostProfile::to_json() const {
   return {{"taskdist_profile", kProfileVersion}, {"runs", std::move(runs)}};
 }
 
-std::expected<CostProfile, std::string> CostProfile::from_json(const json& j) {
+std::expected<CostProfile, Error> CostProfile::from_json(const json& j) {
   CostProfile p;
   try {
     if (!j.is_object() || !j.contains("taskdist_profile") ||
         !j.at("taskdist_profile").is_number_integer() ||
         j.at("taskdist_profile").get<int>() != kProfileVersion) {
-      return std::unexpected("not a taskdist cost profile of this version");
+      return fail("not a taskdist cost profile of this version");
     }
     for (const json& run : j.at("runs")) {
       std::vector<CostSample> samples;
@@ -128,7 +128,7 @@ std::expected<CostProfile, std::string> CostProfile::from_json(const json& j) {
       p.add_run(std::move(samples));
     }
   } catch (const json::exception& e) {
-    return std::unexpected(std::string("malformed: ") + e.what());
+    return fail(std::string("malformed: ") + e.what());
   }
   return p;
 }

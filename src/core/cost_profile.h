@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
+
 namespace taskdist {
 
 /// One band's measurement: rows [begin, end) as fractions of the image height, and the CPU
@@ -45,7 +47,7 @@ class CostProfile {
 
   nlohmann::json to_json() const;
   /// The error says what is wrong with the JSON.
-  static std::expected<CostProfile, std::string> from_json(const nlohmann::json& j);
+  static std::expected<CostProfile, Error> from_json(const nlohmann::json& j);
 
   static constexpr int kRunsKept = 6;
   static constexpr int kCells = 256;  ///< resolution of density(), over the height

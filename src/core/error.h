@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <expected>
+#include <ostream>
 #include <string>
 #include <utility>
 
@@ -24,8 +26,9 @@ struct Error {
 
   /// "WHERE: WHAT (ACCEPTED)"; parts that are empty are left out.
   std::string message() const {
-    std::string out = where.empty() ? what : where + ": " + what;
-    if (!accepted.empty()) out += " (" + accepted + ")";
+    std::string out = where;
+    if (!what.empty()) out += (out.empty() ? "" : ": ") + what;
+    if (!accepted.empty()) out += (out.empty() ? "(" : " (") + accepted + ")";
     return out;
   }
   /// The same failure seen from further out: `context` is put in front, e.g. the scene's name.
@@ -39,6 +42,18 @@ struct Error {
   std::string where;
   std::string accepted;
 };
+
+/// For tests and logs: the message.
+inline std::ostream& operator<<(std::ostream& out, const Error& e) { return out << e.message(); }
+
+/// `return fail(...);` in a function that returns std::expected<T, Error>.
+inline std::unexpected<Error> fail(std::string what) {
+  return std::unexpected(Error(std::move(what)));
+}
+inline std::unexpected<Error> fail(std::string where, std::string what,
+                                   std::string accepted = {}) {
+  return std::unexpected(Error(std::move(where), std::move(what), std::move(accepted)));
+}
 
 /// Ends the program with the condition, file and line: for CHECK, never called directly.
 [[noreturn]] void check_failed(const char* condition, const char* file, int line);

@@ -17,11 +17,7 @@ namespace fs = std::filesystem;
 namespace taskdist {
 namespace {
 
-// Every error leaves build_job as one line: the user's bytes it quotes (a newline in an
-// argument, a NUL or a CR in an INI file) are escaped.
-struct Error : std::unexpected<std::string> {
-  explicit Error(const std::string& message) : std::unexpected<std::string>(one_line(message)) {}
-};
+using Done = std::expected<void, Error>;
 
 struct Collected {
   std::optional<std::string> width, height, input_file;
@@ -49,38 +45,38 @@ bool valid_utf8(std::string_view s) {
 }
 
 // Applies one classified option to the job. `where` names its origin for error messages
-// ("option '+W0'" or "scene.ini:3"). `base` resolves relative library paths.
-std::optional<std::string> apply_option(const PovOption& opt, const std::string& where,
-                                        const fs::path& base, Job& job, Collected& seen) {
+// ("option '+W0'" or "scene.ini:3: '+W0'"). `base` resolves relative library paths.
+Done apply_option(const PovOption& opt, const std::string& where, const fs::path& base, Job& job,
+                  Collected& seen) {
   if (!valid_utf8(opt.text)) {
-    return where + " is not valid UTF-8 text; taskdist passes options to every node as UTF-8";
+    return fail(where + " is not valid UTF-8 text; taskdist passes options to every node as UTF-8");
   }
   if (auto on = antialias_switch(opt.text)) job.antialias = *on;
   if (includes_ini(opt.text)) job.antialias = true;  // taskdist does not read it: it may
   switch (opt.kind) {
     case PovOptionKind::kRefused:
-      return where + " is not accepted: " + opt.reason;
+      return fail(where + " is not accepted: " + opt.reason);
     case PovOptionKind::kWidth:
       seen.width = opt.value;
-      return std::nullopt;
+      return {};
     case PovOptionKind::kHeight:
       seen.height = opt.value;
-      return std::nullopt;
+      return {};
     case PovOptionKind::kInputFile:
       seen.input_file = opt.value;
-      return std::nullopt;
+      return {};
     case PovOptionKind::kBlockSize:
       if (!parse_positive_int(opt.value, &job.block_size) || job.block_size < 4) {
-        return where + ": the render block size must be a whole number >= 4, got '" + opt.value +
-               "'";
+        return fail(where, "the render block size must be a whole number >= 4, got '" +
+                               opt.value + "'");
       }
       break;
     case PovOptionKind::kThreads:
       if (!parse_positive_int(opt.value, &job.threads_per_band)) {
-        return where + ": the number of work threads must be a whole number >= 1, got '" +
-               opt.value + "'";
+        return fail(where, "the number of work threads must be a whole number >= 1, got '" +
+                               opt.value + "'");
       }
-      return std::nullopt;  // taskdist passes +WT itself, the same for every band
+      return {};  // taskdist passes +WT itself, the same for every band
     case PovOptionKind::kAlpha:
       job.alpha = opt.enabled;
       break;
@@ -92,23 +88,23 @@ std::optional<std::string> apply_option(const PovOption& opt, const std::string&
       if (p.is_relative()) p = base / p;
       const std::string path = p.lexically_normal().string();
       if (path.find('"') != std::string::npos) {
-        return where + ": POV-Ray cannot take a library path that contains a double quote";
+        return fail(where, "POV-Ray cannot take a library path that contains a double quote");
       }
       job.pov_options.push_back(pov_path_option("+L", path));
-      return std::nullopt;
+      return {};
     }
     case PovOptionKind::kPassThrough:
       break;
   }
   job.pov_options.push_back(opt.text);
-  return std::nullopt;
+  return {};
 }
 
 // Reads a POV-Ray INI file: "Key=Value" settings and "+X" switches, ';' comments.
 // Section labels ("[name]") end the default section: later lines are not read.
-std::optional<std::string> read_ini(const fs::path& ini, Job& job, Collected& seen) {
+Done read_ini(const fs::path& ini, Job& job, Collected& seen) {
   std::ifstream in(ini);
-  if (!in) return "cannot read INI file '" + ini.string() + "'";
+  if (!in) return fail("cannot read INI file '" + ini.string() + "'");
   std::string line;
   int line_no = 0;
   while (std::getline(in, line)) {
@@ -122,31 +118,130 @@ std::optional<std::string> read_ini(const fs::path& ini, Job& job, Collected& se
     const std::string where = ini.string() + ":" + std::to_string(line_no) + ": '" +
                               std::string(text) + "'";
     if (!looks_like_pov_option(text)) {
-      return where + " is not a POV-Ray setting (expected Key=Value or +Switch)";
+      return fail(where + " is not a POV-Ray setting (expected Key=Value or +Switch)");
     }
-    if (auto err = apply_option(classify_pov_option(text), where, ini.parent_path(), job, seen)) {
-      return err;
+    if (auto done = apply_option(classify_pov_option(text), where, ini.parent_path(), job, seen);
+        !done) {
+      return done;
     }
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> check_output(const fs::path& output) {
+Done check_output(const fs::path& output) {
   const fs::path dir = output.parent_path();
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
-    return "output directory '" + dir.string() + "' does not exist; create it or choose another "
-           "path with -o";
+    return fail("output directory '" + dir.string() + "' does not exist; create it or choose "
+                "another path with -o");
   }
-  if (!fs::is_directory(dir, ec)) return "'" + dir.string() + "' is not a directory (from -o)";
+  if (!fs::is_directory(dir, ec)) return fail("'" + dir.string() + "' is not a directory (from -o)");
   if (fs::is_directory(output, ec)) {
-    return "output '" + output.string() + "' is a directory; give a file name such as " +
-           (output / "image.png").string();
+    return fail("output '" + output.string() + "' is a directory; give a file name such as " +
+                (output / "image.png").string());
   }
   if (::access(dir.c_str(), W_OK) != 0) {
-    return "output directory '" + dir.string() + "' is not writable; choose another path with -o";
+    return fail("output directory '" + dir.string() +
+                "' is not writable; choose another path with -o");
   }
-  return std::nullopt;
+  return {};
+}
+
+// The scene: a .pov file as given, or the Input_File_Name of an INI file (whose settings are
+// applied to the job on the way).
+Done find_scene(const JobRequest& request, Job& job, Collected& seen) {
+  std::error_code ec;
+  if (request.scene.empty()) return fail("no scene given: taskdist render SCENE.pov|SCENE.ini");
+  fs::path given = fs::absolute(request.scene).lexically_normal();
+  if (!fs::exists(given, ec)) return fail("scene file '" + request.scene + "' not found");
+  if (!fs::is_regular_file(given, ec)) {
+    return fail("scene '" + request.scene + "' is not a regular file");
+  }
+  if (::access(given.c_str(), R_OK) != 0) {
+    return fail("scene file '" + request.scene + "' is not readable");
+  }
+  std::string ext = given.extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".ini") {
+    if (auto done = read_ini(given, job, seen); !done) return done;
+    if (!seen.input_file) {
+      return fail("INI file '" + request.scene + "' names no scene (Input_File_Name=...)");
+    }
+    fs::path scene = *seen.input_file;
+    if (scene.is_relative()) scene = given.parent_path() / scene;
+    job.scene = scene.lexically_normal();
+    if (!fs::is_regular_file(job.scene, ec)) {
+      return fail("scene file '" + job.scene.string() + "' (Input_File_Name in " +
+                  request.scene + ") not found");
+    }
+  } else {
+    job.scene = given;
+  }
+  job.scene_dir = job.scene.parent_path();
+  if (job.scene.string().find('"') != std::string::npos) {
+    return fail("scene path '" + job.scene.string() +
+                "' contains a double quote, which POV-Ray cannot take; rename or move it");
+  }
+  return {};
+}
+
+// The POV-Ray options of the command line, then the size they and the INI file set.
+Done apply_pov_args(const JobRequest& request, const fs::path& cwd, Job& job, Collected& seen) {
+  for (const std::string& arg : request.pov_args) {
+    if (!looks_like_pov_option(arg)) {
+      return fail("unexpected argument '" + arg +
+                  "': POV-Ray options look like +W800 or Width=800; see taskdist render --help");
+    }
+    PovOption opt = classify_pov_option(arg);
+    if (opt.kind == PovOptionKind::kInputFile) {
+      return fail("option '" + arg + "' is not accepted: give the scene as the first argument");
+    }
+    if (auto done = apply_option(opt, "option '" + arg + "'", cwd, job, seen); !done) return done;
+  }
+  if (seen.width) {
+    if (auto done = check_dimension("width (+W)", *seen.width, &job.width); !done) return done;
+  }
+  if (seen.height) {
+    if (auto done = check_dimension("height (+H)", *seen.height, &job.height); !done) return done;
+  }
+  return {};
+}
+
+// taskdist's own options: where the output and the journal go, retries, the live view...
+Done apply_run_options(const JobRequest& request, const fs::path& cwd, Job& job) {
+  std::error_code ec;
+  job.output = request.output.empty()
+                   ? cwd / job.scene.filename().replace_extension(".png")
+                   : fs::absolute(request.output).lexically_normal();
+  if (auto done = check_output(job.output); !done) return done;
+  if (request.slots < 0) return fail("-j must be at least 1");
+  job.slots = request.slots > 0 ? request.slots
+                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  job.policy = request.policy;
+  if (!request.report.empty()) job.report = fs::absolute(request.report);
+  job.job_dir = request.job_dir.empty() ? fs::path(job.output.string() + ".taskdist")
+                                        : fs::absolute(request.job_dir).lexically_normal();
+  if (!fs::is_directory(job.job_dir.parent_path(), ec)) {
+    return fail("the folder of --job-dir '" + job.job_dir.string() + "' does not exist");
+  }
+  job.resume = request.resume;
+  job.keep_job_dir = request.keep_job_dir;
+  if (request.retries < 0) return fail("--retries must be 0 or more");
+  job.retries = request.retries;
+  if (!(request.task_timeout_s >= 0)) return fail("--task-timeout must be 0 (none) or more seconds");
+  job.task_timeout_s = request.task_timeout_s;
+  if (request.exclude_after < 1) return fail("--exclude-after must be at least 1");
+  job.exclude_after = request.exclude_after;
+  job.duplicates = request.duplicates;
+  job.cost_profile = request.cost_profile;
+  if (!request.profile_dir.empty()) {
+    job.profile_dir = fs::absolute(request.profile_dir).lexically_normal();
+  }
+  job.serve = request.serve;
+  if (!(request.linger_s >= 0)) return fail("--linger must be 0 or more seconds");
+  job.linger_s = request.linger_s;
+  job.quiet = request.quiet;
+  return {};
 }
 
 }  // namespace
@@ -175,101 +270,27 @@ std::optional<fs::path> find_executable(const std::string& name) {
   return std::nullopt;
 }
 
-std::expected<Job, std::string> build_job(const JobRequest& request) {
+std::expected<Job, Error> build_job(const JobRequest& request) {
   Job job;
   job.antialias = ini_files_may_antialias(default_ini_files());  // POV-Ray reads them first
   Collected seen;
-  std::error_code ec;
-  if (request.scene.empty()) return Error("no scene given: taskdist render SCENE.pov|SCENE.ini");
-  fs::path given = fs::absolute(request.scene).lexically_normal();
-  if (!fs::exists(given, ec)) return Error("scene file '" + request.scene + "' not found");
-  if (!fs::is_regular_file(given, ec)) {
-    return Error("scene '" + request.scene + "' is not a regular file");
-  }
-  if (::access(given.c_str(), R_OK) != 0) {
-    return Error("scene file '" + request.scene + "' is not readable");
-  }
-
-  std::string ext = given.extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (ext == ".ini") {
-    if (auto err = read_ini(given, job, seen)) return Error(*err);
-    if (!seen.input_file) {
-      return Error("INI file '" + request.scene + "' names no scene (Input_File_Name=...)");
-    }
-    fs::path scene = *seen.input_file;
-    if (scene.is_relative()) scene = given.parent_path() / scene;
-    job.scene = scene.lexically_normal();
-    if (!fs::is_regular_file(job.scene, ec)) {
-      return Error("scene file '" + job.scene.string() + "' (Input_File_Name in " +
-                   request.scene + ") not found");
-    }
-  } else {
-    job.scene = given;
-  }
-  job.scene_dir = job.scene.parent_path();
-  if (job.scene.string().find('"') != std::string::npos) {
-    return Error("scene path '" + job.scene.string() +
-                 "' contains a double quote, which POV-Ray cannot take; rename or move it");
-  }
-
   const fs::path cwd = fs::current_path();
-  for (const std::string& arg : request.pov_args) {
-    if (!looks_like_pov_option(arg)) {
-      return Error("unexpected argument '" + arg +
-                   "': POV-Ray options look like +W800 or Width=800; see taskdist render --help");
-    }
-    PovOption opt = classify_pov_option(arg);
-    if (opt.kind == PovOptionKind::kInputFile) {
-      return Error("option '" + arg + "' is not accepted: give the scene as the first argument");
-    }
-    if (auto err = apply_option(opt, "option '" + arg + "'", cwd, job, seen)) return Error(*err);
+  // Every error leaves as one line: the user's bytes it quotes (a newline in an argument, a NUL
+  // or a CR in an INI file) are escaped.
+  auto one_line_error = [](const Error& e) {
+    return std::unexpected(Error(one_line(e.where), one_line(e.what), one_line(e.accepted)));
+  };
+  if (auto done = find_scene(request, job, seen); !done) return one_line_error(done.error());
+  if (auto done = apply_pov_args(request, cwd, job, seen); !done) {
+    return one_line_error(done.error());
   }
-  if (seen.width) {
-    if (auto err = check_dimension("width (+W)", *seen.width, &job.width)) return Error(*err);
-  }
-  if (seen.height) {
-    if (auto err = check_dimension("height (+H)", *seen.height, &job.height)) return Error(*err);
-  }
-
-  job.output = request.output.empty()
-                   ? cwd / job.scene.filename().replace_extension(".png")
-                   : fs::absolute(request.output).lexically_normal();
-  if (auto err = check_output(job.output)) return Error(*err);
-
-  if (request.slots < 0) return Error("-j must be at least 1");
-  job.slots = request.slots > 0 ? request.slots
-                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  job.policy = request.policy;
-  if (!request.report.empty()) job.report = fs::absolute(request.report);
-  job.job_dir = request.job_dir.empty() ? fs::path(job.output.string() + ".taskdist")
-                                        : fs::absolute(request.job_dir).lexically_normal();
-  if (!fs::is_directory(job.job_dir.parent_path(), ec)) {
-    return Error("the folder of --job-dir '" + job.job_dir.string() + "' does not exist");
-  }
-  job.resume = request.resume;
-  job.keep_job_dir = request.keep_job_dir;
-  if (request.retries < 0) return Error("--retries must be 0 or more");
-  job.retries = request.retries;
-  if (!(request.task_timeout_s >= 0)) return Error("--task-timeout must be 0 (none) or more seconds");
-  job.task_timeout_s = request.task_timeout_s;
-  if (request.exclude_after < 1) return Error("--exclude-after must be at least 1");
-  job.exclude_after = request.exclude_after;
-  job.duplicates = request.duplicates;
-  job.cost_profile = request.cost_profile;
-  if (!request.profile_dir.empty()) {
-    job.profile_dir = fs::absolute(request.profile_dir).lexically_normal();
-  }
-  job.serve = request.serve;
-  if (!(request.linger_s >= 0)) return Error("--linger must be 0 or more seconds");
-  job.linger_s = request.linger_s;
-  job.quiet = request.quiet;
-
+  if (auto done = apply_run_options(request, cwd, job); !done) return one_line_error(done.error());
   auto povray = find_executable(request.povray);
   if (!povray) {
-    return Error("POV-Ray ('" + request.povray +
-                 "') not found on PATH; install the Debian packages povray and povray-includes "
-                 "(apt-get install povray povray-includes)");
+    return std::unexpected(Error(
+        "POV-Ray ('" + one_line(request.povray) +
+        "') not found on PATH; install the Debian packages povray and povray-includes "
+        "(apt-get install povray povray-includes)"));
   }
   job.povray = *povray;
   return job;

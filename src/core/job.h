@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace taskdist {
 
 enum class Policy {
@@ -82,7 +84,7 @@ struct Job {
 
 /// Validates `request`. The error is one sentence for the user, naming the bad flag, option,
 /// file or file:line, and what would be accepted.
-std::expected<Job, std::string> build_job(const JobRequest& request);
+std::expected<Job, Error> build_job(const JobRequest& request);
 
 /// Finds `name` on PATH (or checks it, if it contains a '/').
 std::optional<std::filesystem::path> find_executable(const std::string& name);

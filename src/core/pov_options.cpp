@@ -238,21 +238,21 @@ std::string pov_path_option(std::string_view prefix, const std::string& path) {
   return std::string(prefix) + '"' + path + '"';
 }
 
-std::optional<std::string> check_dimension(std::string_view what, std::string_view value,
+std::expected<void, Error> check_dimension(std::string_view what, std::string_view value,
                                            int* out) {
   long long v = 0;
   const auto* end = value.data() + value.size();
   auto [ptr, ec] = std::from_chars(value.data(), end, v);
   if (value.empty() || ec != std::errc() || ptr != end) {
-    return std::string(what) + " must be a whole number of pixels, got '" + std::string(value) +
-           "'";
+    return fail(std::string(what) + " must be a whole number of pixels, got '" +
+                std::string(value) + "'");
   }
   if (v < 1 || v > kMaxDimension) {
-    return std::string(what) + " must be between 1 and " + std::to_string(kMaxDimension) +
-           " pixels, got " + std::string(value);
+    return fail(std::string(what) + " must be between 1 and " + std::to_string(kMaxDimension) +
+                " pixels, got " + std::string(value));
   }
   *out = static_cast<int>(v);
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace taskdist

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/error.h"
+
 namespace taskdist {
 
 /// What taskdist does with one POV-Ray option.
@@ -60,7 +62,7 @@ bool ini_files_may_antialias(const std::vector<std::filesystem::path>& ini_files
 
 /// Parses a size value (width or height): a whole number in [1, kMaxDimension].
 /// Returns an error sentence naming `what` otherwise.
-std::optional<std::string> check_dimension(std::string_view what, std::string_view value,
+std::expected<void, Error> check_dimension(std::string_view what, std::string_view value,
                                            int* out);
 
 /// A path option for POV-Ray ("+L", "+I"): POV-Ray re-parses its command line, so a path with

@@ -1,5 +1,7 @@
 #include "core/scheduler.h"
 
+#include "core/error.h"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -268,7 +270,7 @@ void Scheduler::on_progress(TaskId id, double fraction, double now, double cpu_s
 
 void Scheduler::finish_running(TaskId id) {
   auto it = running_.find(id);
-  if (it == running_.end()) throw std::logic_error("scheduler: unknown task id");
+  CHECK(it != running_.end());  // the loop reports each task it started once
   auto& tasks = slot_tasks_[static_cast<size_t>(it->second.task.slot)];
   tasks.erase(std::ranges::find(tasks, id));
   running_.erase(it);

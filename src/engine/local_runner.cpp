@@ -33,7 +33,7 @@ void LocalRunner::start(const Task& task) {
   auto render = BandRender::start(settings_, task, dir);
   if (!render) {
     remove_work_dir(dir);
-    ready_.push_back(TaskFailed{task.id, {FailureKind::kRenderError, render.error(), {}}});
+    ready_.push_back(TaskFailed{task.id, {FailureKind::kRenderError, render.error().message(), {}}});
     return;
   }
   renders_[task.id] = Running{std::move(*render), dir};

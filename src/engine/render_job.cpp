@@ -182,8 +182,9 @@ class RenderLoop {
 
   int handle(TaskFinished& e) {
     if (!in_flight_.contains(e.id)) return -1;  // a losing copy that ended as it was stopped
-    if (auto damage = check_band(e.band, width_, channels_)) {
-      TaskFailed failed{e.id, {FailureKind::kRenderError, "the band arrived damaged: " + *damage, {}}};
+    if (auto whole = check_band(e.band, width_, channels_); !whole) {
+      TaskFailed failed{
+          e.id, {FailureKind::kRenderError, "the band arrived damaged: " + whole.error().message(), {}}};
       return handle(failed);
     }
     const std::vector<TaskId> losers = scheduler_.on_finished(e.id, e.timing, now());
@@ -200,16 +201,16 @@ class RenderLoop {
     }
     // In the journal before it is used: a run that dies keeps it, and --resume re-uses it.
     auto file = journal_.record(e.band);
-    std::optional<std::string> err;
+    std::expected<void, Error> added;
     if (!file) {
-      err = file.error();
+      added = std::unexpected(file.error());
     } else {
       observer_.on_band(rec.rows, *file);
-      err = assembler_.add(std::move(e.band), *file);
+      added = assembler_.add(std::move(e.band), *file);
     }
-    if (err) {
+    if (!added) {
       runner_.abort();
-      fmt::print(stderr, "taskdist: {}\n", *err);
+      fmt::print(stderr, "taskdist: {}\n", added.error());
       return kExitRenderFailed;
     }
     return -1;
@@ -384,8 +385,8 @@ int run_job(const Job& job, Clock::time_point program_start, Runner& runner,
   };
   for (const JournalBand& b : journal->reused()) {
     observer.on_band(b.rows, b.file);
-    if (auto err = (*assembler)->add_stored(b.rows, b.file)) {
-      fmt::print(stderr, "taskdist: {}\n", *err);
+    if (auto done = (*assembler)->add_stored(b.rows, b.file); !done) {
+      fmt::print(stderr, "taskdist: {}\n", done.error());
       return stop(kExitRenderFailed, 0, job.height);
     }
   }
@@ -401,8 +402,8 @@ int run_job(const Job& job, Clock::time_point program_start, Runner& runner,
                              .bands = costs.profile.samples()};
   }
   if (int code = loop.run(); code >= 0) return stop(code, loop.rows_done(), loop.rows_total());
-  if (auto err = (*assembler)->finish()) {
-    fmt::print(stderr, "taskdist: {}\n", *err);
+  if (auto done = (*assembler)->finish(); !done) {
+    fmt::print(stderr, "taskdist: {}\n", done.error());
     return stop(kExitRenderFailed, loop.rows_done(), loop.rows_total());
   }
   RunReport& report = loop.report();
@@ -424,8 +425,8 @@ int run_job(const Job& job, Clock::time_point program_start, Runner& runner,
   shown.slots = layout.slots;
   if (!job.quiet) fmt::print("{}", timing_table(shown, report));
   if (job.report) {
-    if (auto err = write_json_report(shown, report, *job.report)) {
-      fmt::print(stderr, "taskdist: {}\n", *err);
+    if (auto done = write_json_report(shown, report, *job.report); !done) {
+      fmt::print(stderr, "taskdist: {}\n", done.error());
       return kExitRenderFailed;
     }
   }

@@ -30,7 +30,7 @@ ChainsResult run_chains(const std::vector<CommandChain>& chains, const fs::path&
   auto launch = [&](size_t chain, size_t step) -> bool {
     auto p = Subprocess::spawn(chains[chain][step], cwd);
     if (!p) {
-      result.error = p.error();
+      result.error = p.error().message();
       return false;
     }
     running.push_back({chain, step, std::move(*p), {}});

@@ -26,7 +26,7 @@ void close_fd(int& fd) {
 
 }  // namespace
 
-std::expected<Subprocess, std::string> Subprocess::spawn(const std::vector<std::string>& argv,
+std::expected<Subprocess, Error> Subprocess::spawn(const std::vector<std::string>& argv,
                                                          const std::filesystem::path& cwd,
                                                          const std::vector<std::string>& env) {
   int out[2], err[2], status_pipe[2];

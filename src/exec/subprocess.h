@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace taskdist {
 
 struct ExitStatus {
@@ -30,7 +32,7 @@ class Subprocess {
   /// Starts argv[0] (a path) with `argv` in `cwd`, with this process's environment plus `env`
   /// ("NAME=value" entries, replacing variables of the same name). The error names the program
   /// and the reason.
-  static std::expected<Subprocess, std::string> spawn(const std::vector<std::string>& argv,
+  static std::expected<Subprocess, Error> spawn(const std::vector<std::string>& argv,
                                                       const std::filesystem::path& cwd,
                                                       const std::vector<std::string>& env = {});
   Subprocess(Subprocess&& other) noexcept;

@@ -9,7 +9,7 @@
 
 namespace taskdist {
 
-std::expected<TempDir, std::string> TempDir::create(const std::filesystem::path& parent,
+std::expected<TempDir, Error> TempDir::create(const std::filesystem::path& parent,
                                                     const std::string& prefix) {
   std::string templ = (parent / (prefix + "XXXXXX")).string();
   if (::mkdtemp(templ.data()) == nullptr) {
@@ -19,7 +19,7 @@ std::expected<TempDir, std::string> TempDir::create(const std::filesystem::path&
   return TempDir(templ);
 }
 
-std::expected<TempDir, std::string> TempDir::create_scratch(const std::string& prefix) {
+std::expected<TempDir, Error> TempDir::create_scratch(const std::string& prefix) {
   const auto parent = default_parent();
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(parent, ec)) {

@@ -5,18 +5,20 @@
 #include <filesystem>
 #include <string>
 
+#include "core/error.h"
+
 namespace taskdist {
 
 class TempDir {
  public:
   /// Creates `<parent>/<prefix>XXXXXX` with mode 0700. The error says where and why.
-  static std::expected<TempDir, std::string> create(const std::filesystem::path& parent,
+  static std::expected<TempDir, Error> create(const std::filesystem::path& parent,
                                                     const std::string& prefix);
   /// The parent for scratch files: $TMPDIR, or /tmp.
   static std::filesystem::path default_parent();
   /// Creates `<default_parent>/<prefix><pid>-XXXXXX`, after removing the scratch directories
   /// `<prefix><pid>-*` of processes that are gone (a run killed outright leaves its own behind).
-  static std::expected<TempDir, std::string> create_scratch(const std::string& prefix);
+  static std::expected<TempDir, Error> create_scratch(const std::string& prefix);
 
   TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
   TempDir& operator=(TempDir&& other) noexcept;

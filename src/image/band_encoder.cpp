@@ -51,15 +51,15 @@ void BandEncoder::deflate_bytes(const uint8_t* data, size_t size, int flush) {
   } while (zs_.avail_out == 0 || zs_.avail_in > 0);
 }
 
-std::optional<std::string> check_band(const EncodedBand& band, int width, int channels) {
+std::expected<void, Error> check_band(const EncodedBand& band, int width, int channels) {
   const uint64_t row_bytes = 1 + static_cast<uint64_t>(width) * static_cast<uint64_t>(channels);
   const uint64_t expected = row_bytes * static_cast<uint64_t>(std::max(0, band.rows.count()));
   if (band.raw_bytes != expected) {
-    return "the band holds " + std::to_string(band.raw_bytes) + " bytes of rows, not " +
-           std::to_string(expected);
+    return fail("the band holds " + std::to_string(band.raw_bytes) + " bytes of rows, not " +
+                std::to_string(expected));
   }
   z_stream zs{};
-  if (inflateInit2(&zs, -15) != Z_OK) return "zlib inflateInit2 failed";
+  if (inflateInit2(&zs, -15) != Z_OK) return fail("zlib inflateInit2 failed");
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(band.deflated.data()));
   zs.avail_in = static_cast<uInt>(band.deflated.size());
   std::vector<uint8_t> chunk(std::max<uint64_t>(row_bytes, 64 * 1024));
@@ -84,21 +84,21 @@ std::optional<std::string> check_band(const EncodedBand& band, int width, int ch
                             (zs.msg ? zs.msg : "zlib error") + ")";
   }
   inflateEnd(&zs);
-  if (error) return error;
+  if (error) return fail(*error);
   if (total != expected) {
-    return "it inflates to " + std::to_string(total) + " bytes, not " + std::to_string(expected);
+    return fail("it inflates to " + std::to_string(total) + " bytes, not " +
+                std::to_string(expected));
   }
-  if (adler != band.adler) return "its checksum (Adler-32) does not match";
-  return std::nullopt;
+  if (adler != band.adler) return fail("its checksum (Adler-32) does not match");
+  return {};
 }
 
 void BandEncoder::end_piece() {
   // A sync flush ends on a byte boundary without a final block: the next piece can follow
   // directly, and the master closes the whole stream with one empty final block. The reset
   // clears zlib's history, so the next piece, which goes before this one, never refers to it.
-  if (!pieces_.empty() && next_row_ != previous_top_row_) {
-    throw std::logic_error("BandEncoder: a run of rows that does not end where the last began");
-  }
+  // Each run ends where the previous one began (REQUIRES of add_row).
+  CHECK(pieces_.empty() || next_row_ == previous_top_row_);
   previous_top_row_ = top_row_;
   deflate_bytes(nullptr, 0, Z_SYNC_FLUSH);
   if (deflateReset(&zs_) != Z_OK) throw std::runtime_error("zlib deflateReset failed");

@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <expected>
 #include <optional>
 #include <span>
 #include <string>
@@ -13,12 +14,14 @@
 #include "core/encoded_band.h"
 #include "core/task.h"
 
+#include "core/error.h"
+
 namespace taskdist {
 
 /// Checks a band that arrived from a worker before it is used: its deflate stream inflates to
 /// exactly rows x (1 + width x channels) bytes with the stated Adler-32, every row starting with
 /// a valid PNG filter type. The error says what is wrong (a damaged band is rendered again).
-std::optional<std::string> check_band(const EncodedBand& band, int width, int channels);
+std::expected<void, Error> check_band(const EncodedBand& band, int width, int channels);
 
 /// Filters and deflates rows one at a time; memory is one row, zlib's state and the deflated
 /// bytes. Rows come top to bottom in one run, or bottom-up in runs (as a bottom-up image gives
@@ -35,7 +38,7 @@ class BandEncoder {
 
   /// Image row `y`: a row other than the one after the last starts a new run.
   /// REQUIRES: row.size() == width * channels; each row of the band once, in runs as above
-  /// (std::logic_error otherwise).
+  /// (a CHECK otherwise).
   void add_row(int y, std::span<const uint8_t> row);
   /// Ends the stream (sync flush) and hands the band over, its runs in row order. The encoder is
   /// spent afterwards.

@@ -74,55 +74,57 @@ PngAssembler::~PngAssembler() {
   if (!finished_) discard();
 }
 
-std::optional<std::string> PngAssembler::io_error(const std::string& what) const {
-  return "cannot " + what + " '" + temp_path_.string() + "': " + std::strerror(errno);
+std::unexpected<Error> PngAssembler::io_error(const std::string& what) const {
+  return fail("cannot " + what + " '" + temp_path_.string() + "': " + std::strerror(errno));
 }
 
-std::expected<std::unique_ptr<PngAssembler>, std::string> PngAssembler::create(
+std::expected<std::unique_ptr<PngAssembler>, Error> PngAssembler::create(
     const Options& options) {
   std::unique_ptr<PngAssembler> a(new PngAssembler(options));
   a->file_ = std::fopen(a->temp_path_.c_str(), "wbx");
-  if (!a->file_) return std::unexpected(*a->io_error("create output file"));
-  if (auto err = a->write_bytes(kSignature, sizeof kSignature)) return std::unexpected(*err);
+  if (!a->file_) return a->io_error("create output file");
+  if (auto done = a->write_bytes(kSignature, sizeof kSignature); !done) return std::unexpected(done.error());
   const std::string ihdr = ihdr_bytes(options.width, options.height, options.alpha);
-  if (auto err = a->write_bytes(ihdr.data(), ihdr.size())) return std::unexpected(*err);
-  if (auto err = a->write_chunk("sRGB", &kSrgbPerceptual, 1)) return std::unexpected(*err);
+  if (auto done = a->write_bytes(ihdr.data(), ihdr.size()); !done) {
+    return std::unexpected(done.error());
+  }
+  if (auto done = a->write_chunk("sRGB", &kSrgbPerceptual, 1); !done) return std::unexpected(done.error());
   // The zlib header of the one stream that the bands continue.
-  if (auto err = a->write_chunk("IDAT", kZlibHeader, 2)) return std::unexpected(*err);
+  if (auto done = a->write_chunk("IDAT", kZlibHeader, 2); !done) return std::unexpected(done.error());
   return a;
 }
 
-std::optional<std::string> PngAssembler::write_bytes(const void* data, size_t size) {
+std::expected<void, Error> PngAssembler::write_bytes(const void* data, size_t size) {
   if (size > 0 && std::fwrite(data, 1, size, file_) != size) return io_error("write");
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> PngAssembler::write_chunk(const char type[4], const void* data,
+std::expected<void, Error> PngAssembler::write_chunk(const char type[4], const void* data,
                                                      size_t size) {
   const std::string chunk = chunk_bytes(type, data, size);
   return write_bytes(chunk.data(), chunk.size());
 }
 
-std::optional<std::string> PngAssembler::write_band(const EncodedBand& band) {
+std::expected<void, Error> PngAssembler::write_band(const EncodedBand& band) {
   const char* p = band.deflated.data();
   size_t left = band.deflated.size();
   while (left > 0) {
     const size_t n = std::min(left, kMaxIdatChunk);
-    if (auto err = write_chunk("IDAT", p, n)) return err;
+    if (auto done = write_chunk("IDAT", p, n); !done) return done;
     p += n;
     left -= n;
   }
   adler_ = static_cast<uint32_t>(
       adler32_combine(adler_, band.adler, static_cast<z_off_t>(band.raw_bytes)));
   next_row_ = band.rows.end;
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> PngAssembler::add_stored(RowRange rows,
+std::expected<void, Error> PngAssembler::add_stored(RowRange rows,
                                                    const std::filesystem::path& band_file) {
   if (rows.begin == next_row_) {
     auto band = read_band_file(band_file);
-    if (!band) return band.error();
+    if (!band) return std::unexpected(band.error());
     return add(std::move(*band), band_file);
   }
   Waiting w;
@@ -130,10 +132,10 @@ std::optional<std::string> PngAssembler::add_stored(RowRange rows,
   w.spill_file = band_file;
   w.stored = true;
   waiting_.emplace(rows.begin, std::move(w));
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> PngAssembler::add(EncodedBand band,
+std::expected<void, Error> PngAssembler::add(EncodedBand band,
                                             const std::filesystem::path& band_file) {
   if (band.rows.begin != next_row_) {
     // Early: wait in its band file, read again when its turn comes (the page cache has it);
@@ -148,7 +150,7 @@ std::optional<std::string> PngAssembler::add(EncodedBand band,
       w.spill_file = options_.spill_dir / ("band-" + std::to_string(band.rows.begin) + ".deflate");
       std::ofstream out(w.spill_file, std::ios::binary);
       out.write(band.deflated.data(), static_cast<std::streamsize>(band.deflated.size()));
-      if (!out) return "cannot spill a band to '" + w.spill_file.string() + "'";
+      if (!out) return fail("cannot spill a band to '" + w.spill_file.string() + "'");
       band.deflated.clear();
       band.deflated.shrink_to_fit();
     } else {
@@ -157,16 +159,16 @@ std::optional<std::string> PngAssembler::add(EncodedBand band,
     w.band = std::move(band);
     const int first = w.band.rows.begin;
     waiting_.emplace(first, std::move(w));
-    return std::nullopt;
+    return {};
   }
-  if (auto err = write_band(band)) return err;
+  if (auto done = write_band(band); !done) return done;
   // Flush every waiting band that is now contiguous.
   for (auto it = waiting_.find(next_row_); it != waiting_.end(); it = waiting_.find(next_row_)) {
     Waiting w = std::move(it->second);
     waiting_.erase(it);
     if (w.stored) {
       auto stored = read_band_file(w.spill_file);
-      if (!stored) return stored.error();
+      if (!stored) return std::unexpected(stored.error());
       w.band = std::move(*stored);
     } else if (!w.spill_file.empty()) {
       std::ifstream in(w.spill_file, std::ios::binary);
@@ -176,21 +178,21 @@ std::optional<std::string> PngAssembler::add(EncodedBand band,
     } else {
       held_bytes_ -= w.band.deflated.size();
     }
-    if (auto err = write_band(w.band)) return err;
+    if (auto done = write_band(w.band); !done) return done;
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> PngAssembler::finish() {
+std::expected<void, Error> PngAssembler::finish() {
   if (next_row_ != options_.height) {
-    return "internal error: only " + std::to_string(next_row_) + " of " +
-           std::to_string(options_.height) + " rows were assembled";
+    return fail("internal error: only " + std::to_string(next_row_) + " of " +
+                std::to_string(options_.height) + " rows were assembled");
   }
   // An empty final fixed-Huffman block (03 00), then the Adler-32 of all filtered bytes.
   uint8_t trailer[6] = {0x03, 0x00};
   put_u32(trailer + 2, adler_);
-  if (auto err = write_chunk("IDAT", trailer, sizeof trailer)) return err;
-  if (auto err = write_chunk("IEND", nullptr, 0)) return err;
+  if (auto done = write_chunk("IDAT", trailer, sizeof trailer); !done) return done;
+  if (auto done = write_chunk("IEND", nullptr, 0); !done) return done;
   if (std::fflush(file_) != 0) return io_error("write");
   if (::fsync(::fileno(file_)) != 0) return io_error("sync");
   if (std::fclose(file_) != 0) {
@@ -200,10 +202,12 @@ std::optional<std::string> PngAssembler::finish() {
   file_ = nullptr;
   std::error_code ec;
   std::filesystem::rename(temp_path_, options_.output, ec);
-  if (ec) return "cannot rename '" + temp_path_.string() + "' to '" + options_.output.string() +
-                 "': " + ec.message();
+  if (ec) {
+    return fail("cannot rename '" + temp_path_.string() + "' to '" + options_.output.string() +
+                "': " + ec.message());
+  }
   finished_ = true;
-  return std::nullopt;
+  return {};
 }
 
 void PngAssembler::discard() {

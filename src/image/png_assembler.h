@@ -14,6 +14,8 @@
 
 #include "image/band_encoder.h"
 
+#include "core/error.h"
+
 namespace taskdist {
 
 /// A band as a PNG of its own (width x its rows), without recompressing: its rows are filtered
@@ -32,7 +34,7 @@ class PngAssembler {
   };
 
   /// Opens the temporary file and writes the PNG header. The error names the file and reason.
-  static std::expected<std::unique_ptr<PngAssembler>, std::string> create(const Options& options);
+  static std::expected<std::unique_ptr<PngAssembler>, Error> create(const Options& options);
   ~PngAssembler();
   PngAssembler(const PngAssembler&) = delete;
   PngAssembler& operator=(const PngAssembler&) = delete;
@@ -40,13 +42,13 @@ class PngAssembler {
   /// Takes a band; writes it and every waiting band that has become contiguous. `band_file`: the
   /// band is also in that band file (band_file.h), where it waits if early (not in memory).
   /// REQUIRES: bands cover [0, height) without overlap.
-  std::optional<std::string> add(EncodedBand band, const std::filesystem::path& band_file = {});
+  std::expected<void, Error> add(EncodedBand band, const std::filesystem::path& band_file = {});
   /// Takes the band in `band_file` (rows `rows`), read only when its turn comes: a resumed job's
   /// journal costs no memory.
-  std::optional<std::string> add_stored(RowRange rows, const std::filesystem::path& band_file);
+  std::expected<void, Error> add_stored(RowRange rows, const std::filesystem::path& band_file);
   /// Closes the zlib stream and the file, syncs it and renames it to the output name.
   /// REQUIRES: rows_written() == height.
-  std::optional<std::string> finish();
+  std::expected<void, Error> finish();
   /// Removes the temporary file (and spilled bands); the output name is never touched.
   void discard();
 
@@ -56,10 +58,10 @@ class PngAssembler {
 
  private:
   explicit PngAssembler(const Options& options);
-  std::optional<std::string> write_chunk(const char type[4], const void* data, size_t size);
-  std::optional<std::string> write_band(const EncodedBand& band);
-  std::optional<std::string> write_bytes(const void* data, size_t size);
-  std::optional<std::string> io_error(const std::string& what) const;
+  std::expected<void, Error> write_chunk(const char type[4], const void* data, size_t size);
+  std::expected<void, Error> write_band(const EncodedBand& band);
+  std::expected<void, Error> write_bytes(const void* data, size_t size);
+  std::unexpected<Error> io_error(const std::string& what) const;
 
   struct Waiting {
     EncodedBand band;                   // `deflated` empty if spilled

@@ -28,7 +28,7 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 }  // namespace
 
-std::expected<std::unique_ptr<MpiBenchEngine>, std::string> MpiBenchEngine::create(
+std::expected<std::unique_ptr<MpiBenchEngine>, Error> MpiBenchEngine::create(
     const MpiSession& session, Channel& channel) {
   auto nodes = greet_workers(session, channel);
   if (!nodes) return std::unexpected(nodes.error());
@@ -84,7 +84,7 @@ BenchSample MpiBenchEngine::run_taskdist(const BenchRun& run,
   request.profile_dir = run.profile_dir.string();
   auto job = build_job(request);
   if (!job) {
-    s.error = job.error();
+    s.error = job.error().message();
     return s;
   }
   ClusterOptions options;

@@ -19,7 +19,7 @@ namespace taskdist {
 class MpiBenchEngine : public BenchEngine {
  public:
   /// Greets every worker rank. The error says which did not answer.
-  static std::expected<std::unique_ptr<MpiBenchEngine>, std::string> create(
+  static std::expected<std::unique_ptr<MpiBenchEngine>, Error> create(
       const MpiSession& session, Channel& channel);
 
   int max_nodes() const override { return static_cast<int>(nodes_.size()); }

@@ -33,7 +33,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 // Waits for one message of `tag` from every rank in `ranks`. The error names the ranks missing;
 // a rank silent for the node timeout is declared lost.
-std::expected<std::map<int, Message>, std::string> gather(const std::vector<int>& ranks,
+std::expected<std::map<int, Message>, Error> gather(const std::vector<int>& ranks,
                                                           Channel& channel, Tag tag,
                                                           const char* what) {
   std::map<int, Message> got;
@@ -149,7 +149,7 @@ int end_mpi_job(MpiSession& session, Channel& channel, int code, const std::stri
   return code;
 }
 
-std::expected<std::vector<WorkerNode>, std::string> greet_workers(const MpiSession& session,
+std::expected<std::vector<WorkerNode>, Error> greet_workers(const MpiSession& session,
                                                                  Channel& channel) {
   channel.listen(true);  // until end_mpi_job
   std::vector<int> ranks;
@@ -231,7 +231,7 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
     const bool lost = std::ranges::any_of(nodes, [&](const WorkerNode& n) {
       return channel.is_lost(n.rank);
     });
-    return fail(lost ? kExitNodeLost : kExitRenderFailed, ready.error());
+    return fail(lost ? kExitNodeLost : kExitRenderFailed, ready.error().message());
   }
   std::string errors;
   for (const auto& n : nodes) {
@@ -262,7 +262,7 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
   std::optional<TempDir> scratch;
   if (options.master_slots > 0) {
     auto dir = TempDir::create_scratch("taskdist-");
-    if (!dir) return fail(kExitRenderFailed, dir.error());
+    if (!dir) return fail(kExitRenderFailed, dir.error().message());
     scratch.emplace(std::move(*dir));
     Job local_job = job;
     local_job.slots = options.master_slots;

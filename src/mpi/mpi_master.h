@@ -31,7 +31,7 @@ int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
                    const MpiSession& session, Channel& channel, const ClusterOptions& options);
 
 /// Waits for every worker rank's greeting (sent once, when it starts).
-std::expected<std::vector<WorkerNode>, std::string> greet_workers(const MpiSession& session,
+std::expected<std::vector<WorkerNode>, Error> greet_workers(const MpiSession& session,
                                                                  Channel& channel);
 
 /// Runs one job on `nodes` (greeted, idle): ships the scene, waits until they are ready, renders.

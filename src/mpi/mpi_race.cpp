@@ -42,10 +42,10 @@ class MpiRaceEngine : public RaceEngine {
 
 }  // namespace
 
-std::expected<std::unique_ptr<RaceEngine>, std::string> make_mpi_race_engine(
+std::expected<std::unique_ptr<RaceEngine>, Error> make_mpi_race_engine(
     const MpiSession& session, Channel& channel, int team, bool povray_given) {
   if (!session.serialized()) {
-    return std::unexpected(
+    return fail(
         "this MPI library cannot be called from two threads (MPI_THREAD_SERIALIZED), which the "
         "race needs to run both sides at once");
   }

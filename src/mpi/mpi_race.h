@@ -15,7 +15,7 @@ namespace taskdist {
 
 /// Greets the worker ranks (at least 2 are needed). `team` 0: every worker but the solo one.
 /// `povray_given`: the nodes run the --povray given, not their own povray.
-std::expected<std::unique_ptr<RaceEngine>, std::string> make_mpi_race_engine(
+std::expected<std::unique_ptr<RaceEngine>, Error> make_mpi_race_engine(
     const MpiSession& session, Channel& channel, int team, bool povray_given);
 
 }  // namespace taskdist

@@ -34,7 +34,7 @@ double seconds_since(Clock::time_point t) {
 
 // Turns the master's job into settings for this node: the scene's unpacked copy (or the shared
 // path), this node's povray, and an image buffer sized for this node's memory.
-std::expected<RenderSettings, std::string> prepare(const WorkerJob& job, const Message& msg,
+std::expected<RenderSettings, Error> prepare(const WorkerJob& job, const Message& msg,
                                                    const std::filesystem::path& scratch,
                                                    int slots) {
   RenderSettings s = job.settings;
@@ -79,7 +79,7 @@ void run_paper_band(const Message& m, Channel& channel) {
   auto dir = TempDir::create_scratch("taskdist-paper-");
   std::string error;
   if (!dir) {
-    error = dir.error();
+    error = dir.error().message();
   } else {
     std::filesystem::create_directories(dir->path() / "scene");
     if (auto err = unpack_scene(m.payload, dir->path() / "scene")) error = *err;
@@ -196,13 +196,13 @@ class WorkerLoop {
 JobEnd serve_job(const Message& job_msg, Channel& channel, int slots) {
   auto scratch = TempDir::create_scratch("taskdist-node-");
   if (!scratch) {
-    channel.send(kMaster, Tag::kReady, {{"error", scratch.error()}});
+    channel.send(kMaster, Tag::kReady, {{"error", scratch.error().message()}});
     return {};
   }
   const WorkerJob job = worker_job_from_json(job_msg.header);
   auto settings = prepare(job, job_msg, scratch->path(), slots);
   if (!settings) {
-    channel.send(kMaster, Tag::kReady, {{"error", settings.error()}});
+    channel.send(kMaster, Tag::kReady, {{"error", settings.error().message()}});
     return {};
   }
   channel.send(kMaster, Tag::kReady, {{"povray", settings->povray.string()}});

@@ -19,7 +19,7 @@ uint32_t le32(const uint8_t* p) {
 ImageRowStream::ImageRowStream(RowRange keep, RowSink sink, size_t max_held_bytes)
     : keep_(keep), sink_(std::move(sink)), max_held_bytes_(max_held_bytes) {}
 
-std::optional<std::string> ImageRowStream::parse_tga() {
+std::expected<void, Error> ImageRowStream::parse_tga() {
   const uint8_t* h = header_.data();
   const int id_length = h[0];
   const int colormap_type = h[1];
@@ -28,18 +28,18 @@ std::optional<std::string> ImageRowStream::parse_tga() {
   height_ = h[14] | (h[15] << 8);
   const int bpp = h[16];
   if (colormap_type != 0 || image_type != 2) {
-    return "not an uncompressed true-colour TGA (type " + std::to_string(image_type) + ")";
+    return fail("not an uncompressed true-colour TGA (type " + std::to_string(image_type) + ")");
   }
-  if (bpp != 24 && bpp != 32) return "unsupported TGA depth " + std::to_string(bpp);
+  if (bpp != 24 && bpp != 32) return fail("unsupported TGA depth " + std::to_string(bpp));
   channels_ = bpp / 8;
   bottom_up_ = (h[17] & 0x20) == 0;
   skip_ = static_cast<size_t>(id_length);
   row_bytes_ = static_cast<size_t>(width_) * channels_;
   pixels_.resize(row_bytes_);
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> ImageRowStream::parse_bmp() {
+std::expected<void, Error> ImageRowStream::parse_bmp() {
   const uint8_t* h = header_.data();
   const uint32_t offset = le32(h + 10);
   const uint32_t info_size = le32(h + 14);
@@ -47,11 +47,11 @@ std::optional<std::string> ImageRowStream::parse_bmp() {
   const auto height = static_cast<int32_t>(le32(h + 22));
   const int bpp = h[28] | (h[29] << 8);
   const uint32_t compression = le32(h + 30);
-  if (info_size < 40 || offset < kBmpHeader) return "not a BMP this reader accepts (header)";
-  if (compression != 0) return "compressed BMP (method " + std::to_string(compression) + ")";
-  if (bpp != 24 && bpp != 32) return "unsupported BMP depth " + std::to_string(bpp);
+  if (info_size < 40 || offset < kBmpHeader) return fail("not a BMP this reader accepts (header)");
+  if (compression != 0) return fail("compressed BMP (method " + std::to_string(compression) + ")");
+  if (bpp != 24 && bpp != 32) return fail("unsupported BMP depth " + std::to_string(bpp));
   if (width <= 0 || width > kMaxSide || height == 0 || height < -kMaxSide || height > kMaxSide) {
-    return "BMP has an impossible size";
+    return fail("BMP has an impossible size");
   }
   width_ = width;
   height_ = height < 0 ? -height : height;
@@ -60,20 +60,20 @@ std::optional<std::string> ImageRowStream::parse_bmp() {
   skip_ = offset - kBmpHeader;
   row_bytes_ = static_cast<size_t>(width_) * channels_;
   pixels_.resize((row_bytes_ + 3) & ~size_t{3});  // rows are padded to 4 bytes
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> ImageRowStream::parse_header() {
+std::expected<void, Error> ImageRowStream::parse_header() {
   const bool bmp = header_[0] == 'B' && header_[1] == 'M';
   if (bmp && header_size_ < kBmpHeader) {
     header_size_ = kBmpHeader;  // read the rest of the BMP header first
-    return std::nullopt;
+    return {};
   }
-  if (auto err = bmp ? parse_bmp() : parse_tga()) return err;
-  if (width_ <= 0 || height_ <= 0) return "the image is empty";
+  if (auto done = bmp ? parse_bmp() : parse_tga(); !done) return done;
+  if (width_ <= 0 || height_ <= 0) return fail("the image is empty");
   converted_.resize(row_bytes_);
   header_done_ = true;
-  return std::nullopt;
+  return {};
 }
 
 void ImageRowStream::deliver_row(int y) {
@@ -108,7 +108,7 @@ void ImageRowStream::deliver_row(int y) {
   }
 }
 
-std::optional<std::string> ImageRowStream::feed(std::span<const uint8_t> data) {
+std::expected<void, Error> ImageRowStream::feed(std::span<const uint8_t> data) {
   bytes_seen_ += data.size();
   size_t pos = 0;
   while (pos < data.size()) {
@@ -118,7 +118,7 @@ std::optional<std::string> ImageRowStream::feed(std::span<const uint8_t> data) {
                      data.begin() + static_cast<ptrdiff_t>(pos + take));
       pos += take;
       if (header_.size() == header_size_) {
-        if (auto err = parse_header()) return err;
+        if (auto done = parse_header(); !done) return done;
       }
       continue;
     }
@@ -128,7 +128,7 @@ std::optional<std::string> ImageRowStream::feed(std::span<const uint8_t> data) {
       pos += take;
       continue;
     }
-    if (row_ >= height_) return std::nullopt;  // trailing bytes (a TGA footer) are ignored
+    if (row_ >= height_) return {};  // trailing bytes (a TGA footer) are ignored
     const int y = bottom_up_ ? height_ - 1 - row_ : row_;
     const bool wanted = y >= keep_.begin && y < keep_.end;
     const size_t take = std::min(pixels_.size() - filled_, data.size() - pos);
@@ -141,7 +141,7 @@ std::optional<std::string> ImageRowStream::feed(std::span<const uint8_t> data) {
       if (wanted) deliver_row(y);
     }
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace taskdist

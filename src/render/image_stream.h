@@ -15,6 +15,8 @@
 
 #include "core/task.h"
 
+#include "core/error.h"
+
 namespace taskdist {
 
 class ImageRowStream {
@@ -29,7 +31,7 @@ class ImageRowStream {
   ImageRowStream(RowRange keep, RowSink sink, size_t max_held_bytes = kDefaultMaxHeldBytes);
 
   /// Feeds more bytes. Returns an error sentence if the data is not an image this reader accepts.
-  std::optional<std::string> feed(std::span<const uint8_t> data);
+  std::expected<void, Error> feed(std::span<const uint8_t> data);
   /// True once every row of the image has been read.
   bool complete() const { return header_done_ && row_ == height_; }
   /// True once every row of `keep` has gone to the sink (the rest of the image is not needed).
@@ -40,9 +42,9 @@ class ImageRowStream {
   uint64_t bytes_seen() const { return bytes_seen_; }
 
  private:
-  std::optional<std::string> parse_header();
-  std::optional<std::string> parse_tga();
-  std::optional<std::string> parse_bmp();
+  std::expected<void, Error> parse_header();
+  std::expected<void, Error> parse_tga();
+  std::expected<void, Error> parse_bmp();
   /// Converts the row just read (image row `y`, one of `keep`) and hands it on, or holds it.
   void deliver_row(int y);
 

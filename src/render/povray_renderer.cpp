@@ -108,7 +108,7 @@ BandRender::BandRender(const RenderSettings& settings, const Task& task, Subproc
       expected_channels_(settings.alpha ? 4 : 3),
       threads_(std::max(1, settings.threads)) {}
 
-std::expected<std::unique_ptr<BandRender>, std::string> BandRender::start(
+std::expected<std::unique_ptr<BandRender>, Error> BandRender::start(
     const RenderSettings& settings, const Task& task, const std::filesystem::path& work_dir) {
   // POV_TEMP_DIR: where POV-Ray pages a large image buffer (/tmp/pov<PID>), left behind when the
   // process is killed; the task's own directory is removed after the task.
@@ -141,7 +141,7 @@ std::optional<double> BandRender::on_readable(int fd) {
     const auto size = static_cast<size_t>(n);
     if (is_stdout) {
       if (!output_error_) {
-        if (auto err = image_.feed({buffer.data(), size})) output_error_ = *err;
+        if (auto fed = image_.feed({buffer.data(), size}); !fed) output_error_ = fed.error();
       }
     } else {
       stderr_.feed({reinterpret_cast<const char*>(buffer.data()), size});
@@ -207,7 +207,7 @@ RunnerEvent BandRender::finish() {
     return fail(stderr_.scene_error() ? FailureKind::kSceneError : FailureKind::kRenderError,
                 "povray exited with code " + std::to_string(status.code));
   }
-  if (output_error_) return fail(FailureKind::kRenderError, "bad povray output: " + *output_error_);
+  if (output_error_) return fail(FailureKind::kRenderError, "bad povray output: " + output_error_->message());
   if (!(image_.complete() || stopped_with_band_read_) || image_.width() <= 0 ||
       image_.channels() != expected_channels_ ||
       encoder_.rows_added() != task_.rows.count()) {

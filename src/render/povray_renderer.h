@@ -19,6 +19,8 @@
 #include "render/povray_output.h"
 #include "render/image_stream.h"
 
+#include "core/error.h"
+
 namespace taskdist {
 
 /// Everything a worker needs to render bands of one job (the same for every band).
@@ -63,7 +65,7 @@ class BandRender {
  public:
   using Clock = std::chrono::steady_clock;
 
-  static std::expected<std::unique_ptr<BandRender>, std::string> start(
+  static std::expected<std::unique_ptr<BandRender>, Error> start(
       const RenderSettings& settings, const Task& task, const std::filesystem::path& work_dir);
 
   const Task& task() const { return task_; }
@@ -91,7 +93,7 @@ class BandRender {
   BandEncoder encoder_;
   ImageRowStream image_;
   PovrayStderr stderr_;
-  std::optional<std::string> output_error_;
+  std::optional<Error> output_error_;
   bool stopped_with_band_read_ = false;
   Clock::time_point started_;
   std::optional<Clock::time_point> first_progress_, last_progress_;

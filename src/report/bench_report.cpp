@@ -61,12 +61,12 @@ std::string read_first(const fs::path& file, const std::string& key) {
   return "unknown";
 }
 
-std::optional<std::string> write_text(const fs::path& path, const std::string& text) {
+std::expected<void, Error> write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
   out.close();
-  if (!out) return fmt::format("cannot write '{}'", path.string());
-  return std::nullopt;
+  if (!out) return fail(fmt::format("cannot write '{}'", path.string()));
+  return {};
 }
 
 }  // namespace
@@ -146,7 +146,7 @@ std::vector<std::string> csv_columns() {
   return cols;
 }
 
-std::optional<std::string> write_csv(const std::vector<BenchRow>& rows, const fs::path& path) {
+std::expected<void, Error> write_csv(const std::vector<BenchRow>& rows, const fs::path& path) {
   std::string out;
   const auto cols = csv_columns();
   for (size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + cols[i];
@@ -168,7 +168,7 @@ std::optional<std::string> write_csv(const std::vector<BenchRow>& rows, const fs
   return write_text(path, out);
 }
 
-std::optional<std::string> write_plots(const std::vector<BenchRow>& rows, const fs::path& dir,
+std::expected<void, Error> write_plots(const std::vector<BenchRow>& rows, const fs::path& dir,
                                        const fs::path& paper_csv) {
   // Data: one block per series for speedup, one line per size x nodes for the phases.
   std::set<std::string> names;
@@ -215,7 +215,7 @@ std::optional<std::string> write_plots(const std::vector<BenchRow>& rows, const 
   }
   for (auto [file, text] : {std::pair{"phases.dat", &phases}, std::pair{"speedup.dat", &speedup},
                             std::pair{"efficiency.dat", &efficiency}}) {
-    if (auto err = write_text(dir / file, *text)) return err;
+    if (auto done = write_text(dir / file, *text); !done) return done;
   }
   std::string script = R"(set terminal pngcairo size 1000,600 noenhanced
 set datafile separator whitespace
@@ -284,17 +284,17 @@ plot )";
                           efficiency_titles[i]);
   }
   script += "\n";
-  if (auto err = write_text(dir / "plots.gnuplot", script)) return err;
+  if (auto done = write_text(dir / "plots.gnuplot", script); !done) return done;
   const std::string command = fmt::format("cd '{}' && gnuplot plots.gnuplot 2> gnuplot.log",
                                           dir.string());
   if (std::system(command.c_str()) != 0) {
-    return fmt::format("gnuplot failed (see {}); install it with apt-get install gnuplot-nox",
-                       (dir / "gnuplot.log").string());
+    return fail(fmt::format("gnuplot failed (see {}); install it with apt-get install gnuplot-nox",
+                            (dir / "gnuplot.log").string()));
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> write_report(const std::vector<BenchRow>& rows, const fs::path& dir,
+std::expected<void, Error> write_report(const std::vector<BenchRow>& rows, const fs::path& dir,
                                         const std::string& command, const std::string& nodes) {
   std::string md = "# taskdist bench\n\n";
   std::time_t now = std::time(nullptr);

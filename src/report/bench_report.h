@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace taskdist {
 
 /// One run of one combination.
@@ -43,18 +45,18 @@ std::vector<BenchRow> aggregate(const std::vector<BenchSample>& samples);
 
 /// The column names of results.csv, in order.
 std::vector<std::string> csv_columns();
-std::optional<std::string> write_csv(const std::vector<BenchRow>& rows,
+std::expected<void, Error> write_csv(const std::vector<BenchRow>& rows,
                                      const std::filesystem::path& path);
 
 /// Writes the figures' data and a gnuplot script into `dir` and runs gnuplot: fig7_phases.png,
 /// fig9_speedup.png (with the paper's own speedups from `paper_csv`), fig10_shares.png,
 /// efficiency.png. The error says what failed.
-std::optional<std::string> write_plots(const std::vector<BenchRow>& rows,
+std::expected<void, Error> write_plots(const std::vector<BenchRow>& rows,
                                        const std::filesystem::path& dir,
                                        const std::filesystem::path& paper_csv);
 
 /// report.md: the machine, the command, what a node is (`nodes`), the table and the figures.
-std::optional<std::string> write_report(const std::vector<BenchRow>& rows,
+std::expected<void, Error> write_report(const std::vector<BenchRow>& rows,
                                         const std::filesystem::path& dir,
                                         const std::string& command, const std::string& nodes);
 

@@ -82,7 +82,7 @@ std::string timing_table(const Job& job, const RunReport& r) {
   return out;
 }
 
-std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
+std::expected<void, Error> write_json_report(const Job& job, const RunReport& r,
                                              const std::filesystem::path& path) {
   nlohmann::json tasks = nlohmann::json::array();
   for (const auto& t : r.tasks) {
@@ -137,8 +137,8 @@ std::optional<std::string> write_json_report(const Job& job, const RunReport& r,
   };
   std::ofstream out(path);
   out << json_text(doc, 2) << '\n';
-  if (!out) return "cannot write report '" + path.string() + "'";
-  return std::nullopt;
+  if (!out) return fail("cannot write report '" + path.string() + "'");
+  return {};
 }
 
 }  // namespace taskdist

@@ -11,6 +11,8 @@
 #include "core/job.h"
 #include "core/task.h"
 
+#include "core/error.h"
+
 namespace taskdist {
 
 struct TaskRecord {
@@ -56,7 +58,7 @@ struct RunReport {
 /// The paper's three phases as a small table, plus one summary line.
 std::string timing_table(const Job& job, const RunReport& report);
 /// Writes the JSON report; the error names the file.
-std::optional<std::string> write_json_report(const Job& job, const RunReport& report,
+std::expected<void, Error> write_json_report(const Job& job, const RunReport& report,
                                              const std::filesystem::path& path);
 /// Resident memory of this process now, in bytes.
 uint64_t rss_bytes();

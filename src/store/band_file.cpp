@@ -41,7 +41,7 @@ std::string band_file_name(RowRange rows) {
   return fmt::format("band-{:06}-{:06}.tdb", rows.begin + 1, rows.end);
 }
 
-std::optional<std::string> write_band_file(const std::filesystem::path& dir,
+std::expected<void, Error> write_band_file(const std::filesystem::path& dir,
                                            const EncodedBand& band) {
   std::string header{kMagic};
   put(header, static_cast<uint32_t>(band.rows.begin), 4);
@@ -52,19 +52,19 @@ std::optional<std::string> write_band_file(const std::filesystem::path& dir,
   put(header, band.deflated.size(), 8);
   const auto path = dir / band_file_name(band.rows);
   if (auto written = write_file_durably(path, {header, band.deflated}); !written) {
-    return fmt::format("cannot write band file '{}': {}", path.string(), written.error());
+    return fail(fmt::format("cannot write band file '{}': {}", path.string(), written.error()));
   }
-  return std::nullopt;
+  return {};
 }
 
-std::expected<EncodedBand, std::string> read_band_file(const std::filesystem::path& path) {
+std::expected<EncodedBand, Error> read_band_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::unexpected(fmt::format("cannot read band file '{}'", path.string()));
+  if (!in) return fail(fmt::format("cannot read band file '{}'", path.string()));
   std::string header(kHeaderSize, '\0');
   in.read(header.data(), static_cast<std::streamsize>(kHeaderSize));
   if (in.gcount() != static_cast<std::streamsize>(kHeaderSize) ||
       header.compare(0, kMagic.size(), kMagic) != 0) {
-    return std::unexpected(fmt::format("'{}' is not a band file", path.string()));
+    return fail(fmt::format("'{}' is not a band file", path.string()));
   }
   EncodedBand band;
   band.rows.begin = static_cast<int>(get(header, 8, 4));
@@ -77,15 +77,15 @@ std::expected<EncodedBand, std::string> read_band_file(const std::filesystem::pa
   std::error_code ec;
   const uintmax_t file_size = std::filesystem::file_size(path, ec);
   if (ec || file_size - kHeaderSize != size) {
-    return std::unexpected(fmt::format("band file '{}' is truncated", path.string()));
+    return fail(fmt::format("band file '{}' is truncated", path.string()));
   }
   band.deflated.resize(size);
   in.read(band.deflated.data(), static_cast<std::streamsize>(size));
   if (static_cast<uint64_t>(in.gcount()) != size) {
-    return std::unexpected(fmt::format("band file '{}' is truncated", path.string()));
+    return fail(fmt::format("band file '{}' is truncated", path.string()));
   }
   if (crc_of(band.deflated) != crc || band.rows.end <= band.rows.begin) {
-    return std::unexpected(fmt::format("band file '{}' is damaged (checksum)", path.string()));
+    return fail(fmt::format("band file '{}' is damaged (checksum)", path.string()));
   }
   return band;
 }

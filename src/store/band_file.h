@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/encoded_band.h"
+#include "core/error.h"
 
 namespace taskdist {
 
@@ -19,10 +20,10 @@ std::string band_file_name(RowRange rows);
 
 /// Writes `band` to `dir` under a temporary name, syncs it and renames it into place. The error
 /// names the file and the reason.
-std::optional<std::string> write_band_file(const std::filesystem::path& dir,
+std::expected<void, Error> write_band_file(const std::filesystem::path& dir,
                                            const EncodedBand& band);
 
 /// Reads a band written by write_band_file, checking its header and CRC-32.
-std::expected<EncodedBand, std::string> read_band_file(const std::filesystem::path& path);
+std::expected<EncodedBand, Error> read_band_file(const std::filesystem::path& path);
 
 }  // namespace taskdist

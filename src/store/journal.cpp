@@ -108,30 +108,30 @@ std::string difference(const json& then, const json& now) {
 
 }  // namespace
 
-std::expected<Journal, std::string> Journal::open(const Job& job) {
+std::expected<Journal, Error> Journal::open(const Job& job) {
   const fs::path& dir = job.job_dir;
   std::error_code ec;
   const bool existed = fs::exists(dir, ec);
   const fs::path job_file = dir / "job.json";
   if (existed && !fs::is_directory(dir, ec)) {
-    return std::unexpected(fmt::format("'{}' (the job folder) is not a folder; remove it or give another "
+    return fail(fmt::format("'{}' (the job folder) is not a folder; remove it or give another "
                              "--job-dir",
                              dir.string()));
   }
   if (existed && !fs::exists(job_file, ec) && !fs::is_empty(dir, ec)) {
-    return std::unexpected(fmt::format("'{}' exists and is not a taskdist job folder; remove it or give "
+    return fail(fmt::format("'{}' exists and is not a taskdist job folder; remove it or give "
                              "another --job-dir",
                              dir.string()));
   }
   fs::create_directories(dir / "bands", ec);
   if (!ec) fs::create_directories(dir / "waiting", ec);
   if (ec) {
-    return std::unexpected(fmt::format("cannot create the job folder '{}': {}", dir.string(), ec.message()));
+    return fail(fmt::format("cannot create the job folder '{}': {}", dir.string(), ec.message()));
   }
   const int lock_fd = ::open((dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     if (lock_fd >= 0) ::close(lock_fd);
-    return std::unexpected(fmt::format("another taskdist is working on '{}' (its lock is held); wait for "
+    return fail(fmt::format("another taskdist is working on '{}' (its lock is held); wait for "
                              "it to end, or give another -o or --job-dir",
                              dir.string()));
   }
@@ -143,7 +143,7 @@ std::expected<Journal, std::string> Journal::open(const Job& job) {
     const json then = json::parse(in, nullptr, /*allow_exceptions=*/false);
     const std::string diff = then.is_object() ? difference(then, now) : "its job.json is damaged";
     if (!diff.empty()) {
-      return std::unexpected(fmt::format("'{}' holds a run of another job ({}); remove the folder, or "
+      return fail(fmt::format("'{}' holds a run of another job ({}); remove the folder, or "
                                "give another -o or --job-dir",
                                dir.string(), diff));
     }
@@ -152,12 +152,12 @@ std::expected<Journal, std::string> Journal::open(const Job& job) {
       for (const auto& e : fs::directory_iterator(dir / "bands", ec)) {
         bands += e.path().extension() == ".tdb";
       }
-      return std::unexpected(fmt::format("'{}' holds an earlier run of this job ({} finished band{}); add "
+      return fail(fmt::format("'{}' holds an earlier run of this job ({} finished band{}); add "
                                "--resume to re-use them and render the rest, or remove the "
                                "folder to start over",
                                dir.string(), bands, bands == 1 ? "" : "s"));
     }
-    if (auto err = journal.scan_bands(job)) return std::unexpected(*err);
+    journal.scan_bands(job);
     return journal;
   }
   if (job.resume) {
@@ -172,7 +172,7 @@ std::expected<Journal, std::string> Journal::open(const Job& job) {
   return journal;
 }
 
-std::optional<std::string> Journal::scan_bands(const Job& job) {
+void Journal::scan_bands(const Job& job) {
   std::error_code ec;
   const uint64_t row_bytes = 1 + static_cast<uint64_t>(job.width) * (job.alpha ? 4 : 3);
   std::vector<JournalBand> found;
@@ -185,7 +185,7 @@ std::optional<std::string> Journal::scan_bands(const Job& job) {
     auto band = read_band_file(p);
     std::string problem;
     if (!band) {
-      problem = band.error();
+      problem = band.error().message();
     } else if (band->rows.begin < 0 || band->rows.end > job.height ||
                band->raw_bytes != row_bytes * static_cast<uint64_t>(band->rows.count())) {
       problem = fmt::format("'{}' does not fit a {}x{} image", p.string(), job.width, job.height);
@@ -210,7 +210,6 @@ std::optional<std::string> Journal::scan_bands(const Job& job) {
   }
   fs::remove_all(spill_dir(), ec);
   fs::create_directories(spill_dir(), ec);
-  return std::nullopt;
 }
 
 Journal::Journal(Journal&& other) noexcept
@@ -224,8 +223,10 @@ Journal::~Journal() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-std::expected<fs::path, std::string> Journal::record(const EncodedBand& band) {
-  if (auto err = write_band_file(band_dir(), band)) return std::unexpected(*err);
+std::expected<fs::path, Error> Journal::record(const EncodedBand& band) {
+  if (auto written = write_band_file(band_dir(), band); !written) {
+    return std::unexpected(written.error());
+  }
   sync_dir(band_dir());
   ++recorded_;
   return band_dir() / band_file_name(band.rows);

@@ -18,6 +18,7 @@
 #include "core/job.h"
 #include "core/task.h"
 #include "core/encoded_band.h"
+#include "core/error.h"
 
 namespace taskdist {
 
@@ -33,7 +34,7 @@ class Journal {
   /// job.resume; with --resume it must belong to the same job (same size, options and scene
   /// files), its whole bands are kept and damaged ones removed (see notes()). The error says
   /// what is wrong and what to do.
-  static std::expected<Journal, std::string> open(const Job& job);
+  static std::expected<Journal, Error> open(const Job& job);
   Journal(Journal&& other) noexcept;
   Journal& operator=(Journal&&) = delete;
   Journal(const Journal&) = delete;
@@ -47,7 +48,7 @@ class Journal {
   /// What opening found worth telling: damaged band files removed, nothing to resume, ...
   const std::vector<std::string>& notes() const { return notes_; }
   /// Writes `band` (synced, then renamed into place) and returns its file.
-  std::expected<std::filesystem::path, std::string> record(const EncodedBand& band);
+  std::expected<std::filesystem::path, Error> record(const EncodedBand& band);
   /// Bands in the journal: reused and recorded.
   int bands() const { return static_cast<int>(reused_.size()) + recorded_; }
   /// Removes the whole directory (after success).
@@ -58,7 +59,7 @@ class Journal {
 
  private:
   Journal(std::filesystem::path dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
-  std::optional<std::string> scan_bands(const Job& job);
+  void scan_bands(const Job& job);
 
   std::filesystem::path dir_;
   int lock_fd_ = -1;

@@ -32,14 +32,14 @@ CostProfile ProfileStore::load(const std::string& key, std::string* note) const 
   const fs::path path = file(key);
   std::ifstream in(path);
   if (!in) return {};
-  auto fail = [&](const std::string& why) {
+  auto ignored = [&](const std::string& why) {
     if (note) *note = fmt::format("ignored the cost profile {}: {}", path.string(), why);
     return CostProfile{};
   };
   json j = json::parse(in, nullptr, false);
-  if (j.is_discarded()) return fail("not valid JSON");
+  if (j.is_discarded()) return ignored("not valid JSON");
   auto p = CostProfile::from_json(j);
-  return p ? *p : fail(p.error());
+  return p ? *p : ignored(p.error().message());
 }
 
 std::expected<void, Error> ProfileStore::save(const std::string& key,

@@ -104,7 +104,7 @@ class LiveView::Panel : public RenderObserver {
   std::filesystem::path output_;
 };
 
-std::expected<std::unique_ptr<LiveView>, std::string> LiveView::start(const std::string& where) {
+std::expected<std::unique_ptr<LiveView>, Error> LiveView::start(const std::string& where) {
   std::string host = "127.0.0.1";
   std::string port_text = where;
   if (const auto colon = where.rfind(':'); colon != std::string::npos) {

@@ -21,13 +21,15 @@ namespace httplib {
 class Server;
 }
 
+#include "core/error.h"
+
 namespace taskdist {
 
 class LiveView {
  public:
   /// Serves on "[ADDR:]PORT" (127.0.0.1 unless an address is given; port 0: any free port).
   /// The error names the address and the reason.
-  static std::expected<std::unique_ptr<LiveView>, std::string> start(const std::string& where);
+  static std::expected<std::unique_ptr<LiveView>, Error> start(const std::string& where);
   ~LiveView();
   LiveView(const LiveView&) = delete;
   LiveView& operator=(const LiveView&) = delete;
