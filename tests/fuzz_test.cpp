@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -459,111 +461,133 @@ TEST(FuzzTest, CommandLineTakesRandomArgumentVectors) {
 // ---------------------------------------------------------------------------------------------
 // FuzzTest.ScenePack: unpack_scene on mutated and on randomly built packs.
 
-// The byte offsets of a pack's fields, read as the writer lays them out: "TDSCENE1", then for
-// every entry: type (1 byte), mode (u64), name length (u64), name, data length (u64), data.
-struct PackFields {
-  std::vector<size_t> types, modes, lengths;
-  std::vector<std::pair<size_t, size_t>> names;  // offset of the length field, name size
+// A pack is a tar archive: for every entry a 512-byte header, then its data padded to 512 bytes;
+// two zero blocks end it. The header fields a mutation changes (offset, size):
+struct TarField {
+  size_t at, size;
 };
+constexpr TarField kTarName{0, 100}, kTarMode{100, 8}, kTarSize{124, 12}, kTarChecksum{148, 8},
+    kTarType{156, 1}, kTarLinkName{157, 100};
+constexpr size_t kTarBlock = 512;
 
-uint64_t read_u64(const std::string& b, size_t at) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) {
-    v |= static_cast<uint64_t>(static_cast<unsigned char>(b[at + static_cast<size_t>(i)]))
-         << (8 * i);
+// The offsets of a pack's entry headers, walked as a tar reader walks them.
+std::vector<size_t> headers_of(const std::string& pack) {
+  std::vector<size_t> headers;
+  for (size_t at = 0; at + kTarBlock <= pack.size();) {
+    if (pack.find_first_not_of('\0', at) >= at + kTarBlock) break;  // the end-of-archive marker
+    headers.push_back(at);
+    const uint64_t size =
+        std::strtoull(pack.substr(at + kTarSize.at, kTarSize.size).c_str(), nullptr, 8);
+    at += kTarBlock + (size + kTarBlock - 1) / kTarBlock * kTarBlock;
   }
-  return v;
+  return headers;
 }
 
-void write_u64(std::string& b, size_t at, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b[at + static_cast<size_t>(i)] = static_cast<char>(v >> (8 * i));
+// `value` in the field, cut to its size or padded with NULs; a header outside the pack (cut
+// short by an earlier change) is left alone.
+void set_field(std::string& pack, size_t header, TarField field, const std::string& value) {
+  if (header + kTarBlock > pack.size()) return;
+  std::string v = value.substr(0, field.size);
+  v.resize(field.size, '\0');
+  pack.replace(header + field.at, field.size, v);
 }
 
-PackFields fields_of(const std::string& pack) {
-  PackFields f;
-  size_t at = 8;
-  while (at < pack.size()) {
-    f.types.push_back(at);
-    f.modes.push_back(at + 1);
-    const size_t name_len = at + 9;
-    const uint64_t name_size = read_u64(pack, name_len);
-    f.lengths.push_back(name_len);
-    f.names.emplace_back(name_len, name_size);
-    const size_t data_len = name_len + 8 + name_size;
-    f.lengths.push_back(data_len);
-    at = data_len + 8 + read_u64(pack, data_len);
-  }
-  return f;
+// `v` in octal as tar writes numbers: zero-padded digits and a NUL (the last digits if too big).
+std::string tar_octal(uint64_t v, size_t field_size) {
+  char digits[32];
+  std::snprintf(digits, sizeof digits, "%0*llo", static_cast<int>(field_size - 1),
+                static_cast<unsigned long long>(v));
+  std::string s(digits);
+  return s.substr(s.size() - (field_size - 1));
+}
+
+// The header's checksum made right again, as a hostile master would make it: the sum of the
+// header's bytes, the checksum field counted as spaces. Without it every changed header would
+// only ever be refused as damaged.
+void fix_checksum(std::string& pack, size_t header) {
+  if (header + kTarBlock > pack.size()) return;
+  pack.replace(header + kTarChecksum.at, kTarChecksum.size, kTarChecksum.size, ' ');
+  unsigned sum = 0;
+  for (size_t i = 0; i < kTarBlock; ++i) sum += static_cast<unsigned char>(pack[header + i]);
+  set_field(pack, header, kTarChecksum, tar_octal(sum, kTarChecksum.size - 1) + '\0' + ' ');
 }
 
 // clang-format off
 const std::vector<std::string> kHostileNames = {
     "..", "../x", "a/../../x", ".", "", "/abs-evil", "sub/../..", "inc/../../x", "alias.inc/x",
-    "a\nb", std::string("a\0b", 3), "inc/deep/../../../x", "q"};
+    "a\nb", std::string("a\0b", 3), "inc/deep/../../../x", "q", "./", "inc/deep/up.inc/x"};
+const std::vector<std::string> kHostileTargets = {
+    "..", "../x", ".", "", "/abs-evil", "inc/../..", "alias.inc/..", "inc/deep/up.inc/../..",
+    "a\nb", "scene.pov", "inc"};
 // clang-format on
 
 // One random change to a pack, as a careless network or a hostile master might make it.
-void mutate(Dice& dice, std::string& pack, const PackFields& f, const std::string& abs_evil) {
+void mutate(Dice& dice, std::string& pack, const std::vector<size_t>& headers,
+            const std::string& abs_evil) {
   const auto pos = [&] { return static_cast<size_t>(dice.below(static_cast<int>(pack.size()))); };
   if (pack.empty()) {
     pack = dice.junk(16);
     return;
   }
-  switch (dice.below(9)) {
+  const size_t header = dice.pick(headers);
+  const auto hostile = [&](const std::vector<std::string>& names) {
+    const std::string& name = dice.pick(names);
+    return name == "/abs-evil" ? abs_evil : name;
+  };
+  switch (dice.below(10)) {
     case 0:  // bit flip
       pack[pos()] ^= static_cast<char>(1 << dice.below(8));
-      break;
+      return;
     case 1:  // truncation
       pack.resize(pos());
-      break;
+      return;
     case 2:  // inserted bytes
       pack.insert(pos(), dice.junk(8));
-      break;
+      return;
     case 3: {  // a removed range
       const size_t at = pos();
       pack.erase(at, static_cast<size_t>(dice.below(16)));
-      break;
+      return;
     }
-    case 4: {  // a length field changed
-      const size_t at = dice.pick(f.lengths);
-      if (at + 8 > pack.size()) break;
-      const uint64_t old = read_u64(pack, at);
+    case 4: {  // a size changed
+      if (header + kTarBlock > pack.size()) return;
+      const uint64_t old =
+          std::strtoull(pack.substr(header + kTarSize.at, kTarSize.size).c_str(), nullptr, 8);
       // clang-format off
       const std::vector<uint64_t> values = {0, 1, old - 1, old + 1, old * 2, 1ull << 32,
-                                            1ull << 63, UINT64_MAX, dice.u64()};
+                                            (1ull << 33) - 1, UINT64_MAX, dice.u64()};
       // clang-format on
-      write_u64(pack, at, dice.pick(values));
+      set_field(pack, header, kTarSize, tar_octal(dice.pick(values), kTarSize.size));
       break;
     }
     case 5: {  // a mode changed (setuid, world-writable, junk)
-      const size_t at = dice.pick(f.modes);
-      if (at + 8 > pack.size()) break;
-      const std::vector<uint64_t> values = {04755, 02755, 01777, 0777, 0, 0xffffffff, dice.u64()};
-      write_u64(pack, at, dice.pick(values));
+      const std::vector<uint64_t> values = {04755, 02755, 01777, 0777, 0, 07777, dice.u64()};
+      set_field(pack, header, kTarMode, tar_octal(dice.pick(values), kTarMode.size));
       break;
     }
-    case 6: {  // a type changed
-      const size_t at = dice.pick(f.types);
-      if (at >= pack.size()) break;
-      const std::vector<char> types = {'f', 'd', 'l', '\0', static_cast<char>(dice.below(256))};
-      pack[at] = dice.pick(types);
+    case 6: {  // a type changed: file, hard link, link, devices, folder, FIFO, pax, GNU names,
+               // GNU sparse
+      // clang-format off
+      const std::vector<char> types = {'0', '1', '2', '3', '4', '5', '6', '7', 'x', 'g', 'L',
+                                       'K', 'S', '\0', static_cast<char>(dice.below(256))};
+      // clang-format on
+      set_field(pack, header, kTarType, std::string(1, dice.pick(types)));
       break;
     }
-    case 7: {  // a name replaced by a hostile one, its length field kept consistent
-      const auto [at, size] = dice.pick(f.names);
-      if (at + 8 + size > pack.size()) break;
-      std::string name = dice.pick(kHostileNames);
-      if (name == "/abs-evil") name = abs_evil;
-      pack.replace(at + 8, size, name);
-      write_u64(pack, at, name.size());
+    case 7:  // a name replaced by a hostile one
+      set_field(pack, header, kTarName, hostile(kHostileNames));
       break;
-    }
+    case 8:  // a link's target (or a file's empty one) replaced by a hostile one
+      set_field(pack, header, kTarLinkName, hostile(kHostileTargets));
+      break;
     default: {  // a range duplicated: an entry twice, or half of one
       const size_t at = pos();
       const size_t n = std::min(pack.size() - at, static_cast<size_t>(dice.below(64)));
       pack.insert(pos(), pack.substr(at, n));
+      return;
     }
   }
+  fix_checksum(pack, header);
 }
 
 // A pack built entry by entry from a few names: links to ".", "..", and through each other.
@@ -637,9 +661,9 @@ TEST(FuzzTest, ScenePackUnpacksMutatedAndHostilePacksSafely) {
   fs::create_symlink("inc/colors.inc", src / "alias.inc");
   fs::create_symlink("../colors.inc", src / "inc" / "deep" / "up.inc");
   const auto packed = pack_scene_dir(src, 1 << 20);
-  ASSERT_TRUE(packed) << packed.error();
-  const PackFields fields = fields_of(packed->bytes);
-  ASSERT_EQ(fields.types.size(), 9u) << "the walk of the pack's layout is off";
+  ASSERT_TRUE(packed) << packed.error().message();
+  const std::vector<size_t> headers = headers_of(packed->bytes);
+  ASSERT_EQ(headers.size(), 9u) << "the walk of the pack's layout is off";
 
   constexpr int kMutated = 3000, kBuilt = 3000;
   FuzzRun fuzz("scene pack", kMaxSecondsPerInput);
@@ -651,14 +675,15 @@ TEST(FuzzTest, ScenePackUnpacksMutatedAndHostilePacksSafely) {
     fs::create_directory(dest);
     std::string pack = input < kMutated ? packed->bytes : random_built_pack(dice);
     const int changes = input == 0 || input >= kMutated ? 0 : 1 + dice.below(3);
-    for (int c = 0; c < changes; ++c) mutate(dice, pack, fields, (box / "abs-evil").string());
+    for (int c = 0; c < changes; ++c) mutate(dice, pack, headers, (box / "abs-evil").string());
     fuzz.describe(shown(pack));
 
-    const auto error = unpack_scene(pack, dest);
-    if (input == 0 && error) fuzz.fail("the pack as made is refused: " + *error);
-    if (error) {
-      if (auto why = unclear_because(*error, pack); !why.empty()) {
-        fuzz.fail("unclear message (" + why + "): '" + shown(*error) + "'");
+    const auto unpacked = unpack_scene(pack, dest);
+    const std::string error = unpacked ? "" : unpacked.error().message();
+    if (input == 0 && !unpacked) fuzz.fail("the pack as made is refused: " + error);
+    if (!unpacked) {
+      if (auto why = unclear_because(error, pack); !why.empty()) {
+        fuzz.fail("unclear message (" + why + "): '" + shown(error) + "'");
       }
     }
     if (auto escape = escape_in(dest); !escape.empty()) fuzz.fail(escape);
@@ -669,7 +694,7 @@ TEST(FuzzTest, ScenePackUnpacksMutatedAndHostilePacksSafely) {
     }
     std::error_code ec;
     fs::remove_all(box, ec);  // remove_all does not follow links
-    return !error;
+    return unpacked.has_value();
   });
   fuzz.finish(0.05);
 }

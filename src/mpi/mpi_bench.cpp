@@ -105,7 +105,7 @@ BenchSample MpiBenchEngine::run_paper(const BenchRun& run, const std::vector<Wor
   const auto start = Clock::now();
   const auto pack = pack_scene_dir(run.scene.parent_path(), kSceneLimitBytes);
   if (!pack) {
-    s.error = pack.error();
+    s.error = pack.error().message();
     return s;
   }
   const auto bands = static_plan(run.height, static_cast<int>(nodes.size()), 1);

@@ -214,7 +214,7 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
                                           root.string(), job.scene.string()));
     }
     auto pack = pack_scene_dir(root, options.scene_limit_bytes);
-    if (!pack) return fail(kExitUsage, pack.error());
+    if (!pack) return fail(kExitUsage, pack.error().message());
     wj.shipped = true;
     wj.scene_rel = rel.generic_string();
     pack_bytes = std::move(pack->bytes);

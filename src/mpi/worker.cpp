@@ -41,7 +41,9 @@ std::expected<RenderSettings, Error> prepare(const WorkerJob& job, const Message
   if (job.shipped) {
     const auto dir = scratch / "scene";
     std::filesystem::create_directories(dir);
-    if (auto err = unpack_scene(msg.payload, dir)) return std::unexpected(*err);
+    if (auto unpacked = unpack_scene(msg.payload, dir); !unpacked) {
+      return std::unexpected(unpacked.error().message());
+    }
     s.scene = dir / job.scene_rel;
     s.scene_dir = s.scene.parent_path();
   } else if (!std::filesystem::exists(s.scene)) {
@@ -82,7 +84,9 @@ void run_paper_band(const Message& m, Channel& channel) {
     error = dir.error().message();
   } else {
     std::filesystem::create_directories(dir->path() / "scene");
-    if (auto err = unpack_scene(m.payload, dir->path() / "scene")) error = *err;
+    if (auto unpacked = unpack_scene(m.payload, dir->path() / "scene"); !unpacked) {
+      error = unpacked.error().message();
+    }
   }
   const std::string povray = h.value("povray", std::string("povray"));
   auto povray_path = find_executable(povray);
