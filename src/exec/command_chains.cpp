@@ -10,6 +10,7 @@
 #include <list>
 #include <optional>
 
+#include "core/elapsed.h"
 #include "exec/interrupt.h"
 #include "exec/subprocess.h"
 
@@ -92,7 +93,7 @@ ChainsResult run_chains(const std::vector<CommandChain>& chains, const fs::path&
       if (next < chains[chain].size() && !launch(chain, next)) return result;
     }
   }
-  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.seconds = seconds_since(start);
   return result;
 }
 

@@ -8,16 +8,13 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/elapsed.h"
 #include "exec/interrupt.h"
 
 namespace taskdist {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-double since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 }  // namespace
 
 std::jthread every(double seconds, std::function<void()> work) {
@@ -184,7 +181,7 @@ double Channel::silent_for(int rank) {
   drain();
   std::lock_guard lock(mutex_);
   const auto it = heard_.find(rank);
-  return since(it == heard_.end() ? made_ : it->second);
+  return seconds_since(it == heard_.end() ? made_ : it->second);
 }
 
 std::optional<int> Channel::cut_off(const std::vector<int>& ranks) {
@@ -207,7 +204,7 @@ std::optional<int> Channel::cut_off(const std::vector<int>& ranks) {
 
 double Channel::since_last_lost() const {
   std::lock_guard lock(mutex_);
-  return last_lost_ ? since(*last_lost_) : 1e9;
+  return last_lost_ ? seconds_since(*last_lost_) : 1e9;
 }
 
 bool Channel::all_silent(const std::vector<int>& ranks) {
@@ -262,7 +259,7 @@ std::optional<Message> Channel::await(Tag tag, const std::vector<int>& from, dou
       pause = 0.0005;
       continue;
     }
-    if (since(start) > timeout_s || InterruptSignal::received() != 0 || all_silent(from)) break;
+    if (seconds_since(start) > timeout_s || InterruptSignal::received() != 0 || all_silent(from)) break;
     nap(pause);
     pause = std::min(pause * 2, 0.01);
   }
@@ -284,7 +281,7 @@ bool Channel::flush(double timeout_s) {
       progress_sends();
       if (pending_.empty()) break;
     }
-    if (since(start) > timeout_s) return false;
+    if (seconds_since(start) > timeout_s) return false;
     nap(0.001);
   }
   return true;

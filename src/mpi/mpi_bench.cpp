@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 
+#include "core/elapsed.h"
 #include "engine/render_job.h"
 #include "core/job.h"
 #include "core/planner.h"
@@ -23,8 +24,6 @@ using Clock = std::chrono::steady_clock;
 // that it stopped: far beyond any run of the study, short of forever.
 constexpr double kNodeAnswerSeconds = 3600;
 constexpr uint64_t kSceneLimitBytes = 64ull << 20;
-
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 }  // namespace
 
@@ -121,7 +120,7 @@ BenchSample MpiBenchEngine::run_paper(const BenchRun& run, const std::vector<Wor
     channel_.send(nodes[i].rank, Tag::kPaperBand, h, pack->bytes);
     band_of[nodes[i].rank] = i;
   }
-  s.seq1_s = since(start);
+  s.seq1_s = seconds_since(start);
   std::vector<std::string> payloads(bands.size());
   std::string errors;
   for (const auto& [rank, i] : band_of) {
@@ -142,7 +141,7 @@ BenchSample MpiBenchEngine::run_paper(const BenchRun& run, const std::vector<Wor
     s.error = errors;
     return s;
   }
-  s.parallel_s = since(start) - s.seq1_s;
+  s.parallel_s = seconds_since(start) - s.seq1_s;
   // The paper's second sequential part: the parts, as the nodes left them, appended.
   const auto tail_start = Clock::now();
   std::vector<std::string> parts;
@@ -156,8 +155,8 @@ BenchSample MpiBenchEngine::run_paper(const BenchRun& run, const std::vector<Wor
     s.error = "convert -append: " + tail.error;
     return s;
   }
-  s.seq2_s = since(tail_start);
-  s.total_s = since(start);
+  s.seq2_s = seconds_since(tail_start);
+  s.total_s = seconds_since(start);
   s.master_peak_rss_bytes = tail.max_rss_bytes;  // convert -append: the paper's master
   s.ok = true;
   return s;

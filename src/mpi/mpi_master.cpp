@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <set>
 
+#include "core/elapsed.h"
 #include "engine/render_job.h"
 #include "exec/interrupt.h"
 #include "exec/scene_pack.h"
@@ -26,10 +27,6 @@ constexpr double kLeavingTimeoutSeconds = 30;
 // How long the master waits, after declaring a node lost, for Open MPI to end the job itself
 // before it calls MPI_Abort (see end_mpi_job).
 constexpr double kAbortGraceSeconds = 3;
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 // Waits for one message of `tag` from every rank in `ranks`. The error names the ranks missing;
 // a rank silent for the node timeout is declared lost.

@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "core/elapsed.h"
 #include "bench/study.h"
 #include "core/job.h"
 #include "exec/command_chains.h"
@@ -27,10 +28,6 @@ constexpr double kHeartbeatSeconds = 0.1;
 constexpr double kProgressEverySeconds = 0.1;
 constexpr int kMaster = 0;
 constexpr int kWorkerCannotRun = 1;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // Turns the master's job into settings for this node: the scene's unpacked copy (or the shared
 // path), this node's povray, and an image buffer sized for this node's memory.

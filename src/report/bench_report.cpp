@@ -168,55 +168,61 @@ std::expected<void, Error> write_csv(const std::vector<BenchRow>& rows, const fs
   return write_text(path, out);
 }
 
-std::expected<void, Error> write_plots(const std::vector<BenchRow>& rows, const fs::path& dir,
-                                       const fs::path& paper_csv) {
-  // Data: one block per series for speedup, one line per size x nodes for the phases.
-  std::set<std::string> names;
-  for (const auto& r : rows) names.insert(series(r));
+namespace {
+
+// The figures' data: phases of the main series, then one block per series and size (speedup)
+// and per series and node count (efficiency), in gnuplot's "index" blocks.
+struct PlotData {
+  std::string main_series;
   std::string phases = "# label seq1 parallel seq2 seq1_pct parallel_pct seq2_pct\n";
   std::string speedup, efficiency;
   std::vector<std::string> speedup_titles, efficiency_titles;
-  const std::string main_series = names.contains("taskdist dynamic") ? "taskdist dynamic"
-                                                                     : *names.begin();
+};
+
+PlotData plot_data(const std::vector<BenchRow>& rows) {
+  PlotData d;
+  std::set<std::string> names;
+  for (const auto& r : rows) names.insert(series(r));
+  d.main_series = names.contains("taskdist dynamic") ? "taskdist dynamic" : *names.begin();
   for (const auto& r : rows) {
-    if (series(r) != main_series || r.ok_runs == 0) continue;
-    phases += fmt::format("\"{} n{}\" {:.4f} {:.4f} {:.4f} {:.2f} {:.2f} {:.2f}\n", size_label(r),
-                          r.nodes, r.seq1.median, r.parallel.median, r.seq2.median, r.seq1_pct,
-                          r.parallel_pct, r.seq2_pct);
+    if (series(r) != d.main_series || r.ok_runs == 0) continue;
+    d.phases += fmt::format("\"{} n{}\" {:.4f} {:.4f} {:.4f} {:.2f} {:.2f} {:.2f}\n",
+                            size_label(r), r.nodes, r.seq1.median, r.parallel.median,
+                            r.seq2.median, r.seq1_pct, r.parallel_pct, r.seq2_pct);
   }
   for (const auto& name : names) {
     std::set<std::string> sizes;
-    for (const auto& r : rows) {
-      if (series(r) == name) sizes.insert(size_label(r));
-    }
-    for (const auto& size : sizes) {
-      speedup_titles.push_back(fmt::format("{} {}", name, size));
-      for (const auto& r : rows) {
-        if (series(r) == name && size_label(r) == size && r.speedup > 0) {
-          speedup += fmt::format("{},{:.4f}\n", r.nodes, r.speedup);
-        }
-      }
-      speedup += "\n\n";
-    }
     std::set<int> counts;
     for (const auto& r : rows) {
-      if (series(r) == name) counts.insert(r.nodes);
+      if (series(r) != name) continue;
+      sizes.insert(size_label(r));
+      counts.insert(r.nodes);
     }
-    for (int n : counts) {
-      efficiency_titles.push_back(fmt::format("{}, {} nodes", name, n));
+    for (const auto& size : sizes) {
+      d.speedup_titles.push_back(fmt::format("{} {}", name, size));
       for (const auto& r : rows) {
-        if (series(r) == name && r.nodes == n && r.efficiency > 0) {
-          efficiency += fmt::format("{} {:.4f}\n", static_cast<long long>(r.width) * r.height,
-                                    r.efficiency);
+        if (series(r) == name && size_label(r) == size && r.speedup > 0) {
+          d.speedup += fmt::format("{},{:.4f}\n", r.nodes, r.speedup);
         }
       }
-      efficiency += "\n\n";
+      d.speedup += "\n\n";
+    }
+    for (int n : counts) {
+      d.efficiency_titles.push_back(fmt::format("{}, {} nodes", name, n));
+      for (const auto& r : rows) {
+        if (series(r) == name && r.nodes == n && r.efficiency > 0) {
+          d.efficiency += fmt::format("{} {:.4f}\n", static_cast<long long>(r.width) * r.height,
+                                      r.efficiency);
+        }
+      }
+      d.efficiency += "\n\n";
     }
   }
-  for (auto [file, text] : {std::pair{"phases.dat", &phases}, std::pair{"speedup.dat", &speedup},
-                            std::pair{"efficiency.dat", &efficiency}}) {
-    if (auto done = write_text(dir / file, *text); !done) return done;
-  }
+  return d;
+}
+
+// Fig. 7 and Fig. 10 of the paper: the phases of the main series, stacked.
+std::string phase_figures(const PlotData& d) {
   std::string script = R"(set terminal pngcairo size 1000,600 noenhanced
 set datafile separator whitespace
 set key outside right
@@ -237,18 +243,25 @@ set ylabel 'percent of the total'
 set yrange [0:100]
 plot 'phases.dat' using 5:xtic(1) title 'first sequential', '' using 6 title 'parallel', '' using 7 title 'second sequential'
 set yrange [*:*]
-set style data linespoints
+)",
+                        d.main_series, d.main_series);
+  return script;
+}
+
+// Fig. 9 of the paper: speedup against nodes, with the paper's own speedups where it has them.
+std::string speedup_figure(const std::vector<BenchRow>& rows, const PlotData& d,
+                           const fs::path& paper_csv) {
+  std::string script = R"(set style data linespoints
 set xtics norotate
 set output 'fig9_speedup.png'
 set title 'Speedup against one node (cf. the paper, Fig. 9)'
 set xlabel 'nodes'
 set ylabel 'speedup'
 set xrange [1:*]
-)",
-                        main_series, main_series);
+)";
   std::string plots = "x title 'ideal' with lines dashtype 2 lc rgb 'black'";
-  for (size_t i = 0; i < speedup_titles.size(); ++i) {
-    plots += fmt::format(", 'speedup.dat' index {} using 1:2 title '{}'", i, speedup_titles[i]);
+  for (size_t i = 0; i < d.speedup_titles.size(); ++i) {
+    plots += fmt::format(", 'speedup.dat' index {} using 1:2 title '{}'", i, d.speedup_titles[i]);
   }
   if (fs::exists(paper_csv)) {
     // The paper's own speedups (Raspberry Pi cluster, Table 2), dashed, for the same sizes.
@@ -262,7 +275,11 @@ set xrange [1:*]
           fs::absolute(paper_csv).string(), size.substr(0, x), size.substr(x + 1), size);
     }
   }
-  script += "set datafile separator ','\nplot " + plots + "\n";
+  return script + "set datafile separator ','\nplot " + plots + "\n";
+}
+
+// Efficiency against the problem size (pixels), one line per series and node count.
+std::string efficiency_figure(const std::vector<BenchRow>& rows, const PlotData& d) {
   // The pixel range, widened: a study of one size still has a valid x range.
   double fewest = 0, most = 0;
   for (const auto& r : rows) {
@@ -270,8 +287,8 @@ set xrange [1:*]
     fewest = fewest == 0 ? px : std::min(fewest, px);
     most = std::max(most, px);
   }
-  script += fmt::format("set datafile separator whitespace\nset xrange [{}:{}]\n",
-                        std::max(1.0, fewest / 2), std::max(2.0, most * 2));
+  std::string script = fmt::format("set datafile separator whitespace\nset xrange [{}:{}]\n",
+                                   std::max(1.0, fewest / 2), std::max(2.0, most * 2));
   script += R"(set output 'efficiency.png'
 set title 'Efficiency against problem size'
 set xlabel 'pixels'
@@ -279,11 +296,25 @@ set ylabel 'efficiency (speedup / nodes)'
 set logscale x 10
 set yrange [0:1.2]
 plot )";
-  for (size_t i = 0; i < efficiency_titles.size(); ++i) {
+  for (size_t i = 0; i < d.efficiency_titles.size(); ++i) {
     script += fmt::format("{}'efficiency.dat' index {} using 1:2 title '{}'", i ? ", " : "", i,
-                          efficiency_titles[i]);
+                          d.efficiency_titles[i]);
   }
-  script += "\n";
+  return script + "\n";
+}
+
+}  // namespace
+
+std::expected<void, Error> write_plots(const std::vector<BenchRow>& rows, const fs::path& dir,
+                                       const fs::path& paper_csv) {
+  const PlotData data = plot_data(rows);
+  for (auto [file, text] :
+       {std::pair{"phases.dat", &data.phases}, std::pair{"speedup.dat", &data.speedup},
+        std::pair{"efficiency.dat", &data.efficiency}}) {
+    if (auto done = write_text(dir / file, *text); !done) return done;
+  }
+  const std::string script = phase_figures(data) + speedup_figure(rows, data, paper_csv) +
+                             efficiency_figure(rows, data);
   if (auto done = write_text(dir / "plots.gnuplot", script); !done) return done;
   const std::string command = fmt::format("cd '{}' && gnuplot plots.gnuplot 2> gnuplot.log",
                                           dir.string());
