@@ -1,5 +1,7 @@
 #include "web/live_view.h"
 
+#include <sys/socket.h>
+
 #include <httplib.h>
 
 #include <fmt/format.h>
@@ -128,6 +130,12 @@ std::expected<std::unique_ptr<LiveView>, Error> LiveView::start(const std::strin
   }
   std::unique_ptr<LiveView> view(new LiveView());
   view->server_ = std::make_unique<httplib::Server>();
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second taskdist on the
+  // same port would bind too and the kernel would split the pages between the two.
+  view->server_->set_socket_options([](int sock) {
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   view->install_routes();
   const int bound = port == 0 ? view->server_->bind_to_any_port(host)
                               : (view->server_->bind_to_port(host, port) ? port : -1);
@@ -139,6 +147,17 @@ std::expected<std::unique_ptr<LiveView>, Error> LiveView::start(const std::strin
   const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   view->url_ = fmt::format("http://{}:{}/", shown == "0.0.0.0" ? "127.0.0.1" : shown, bound);
   view->thread_ = std::thread([v = view.get()] { v->server_->listen_after_bind(); });
+  // httplib's stop() does nothing before the server runs: wait for it, so that a view destroyed
+  // at once (a failed job) does not wait forever for a server that starts after stop().
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!view->server_->is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!view->server_->is_running()) {
+    view->server_->stop();
+    view->thread_.detach();  // never started: nothing of ours to stop
+    return std::unexpected(fmt::format("--serve: the server on {}:{} did not start", host, bound));
+  }
   return view;
 }
 
