@@ -174,20 +174,26 @@ std::optional<std::pair<int, int>> parse_size(std::string_view text) {
   return std::pair{w, h};
 }
 
-int run_bench(const BenchRequest& request, BenchEngine& engine) {
-  InterruptSignal::install();
-  BenchRequest req = request;
-  const bool povray_given = request.povray != "povray";
-  if (engine.max_nodes() > 0) {
-    for (int n : req.nodes) {
-      if (n > engine.max_nodes()) {
-        fmt::print(stderr, "taskdist bench: --nodes {}: there are only {} worker ranks (start "
-                   "mpirun with -np {} or more)\n", n, engine.max_nodes(), n + 1);
-        return kExitUsage;
-      }
+namespace {
+
+// Says on stderr (false) if a node count is more than `engine` has.
+bool nodes_fit(const BenchRequest& req, const BenchEngine& engine) {
+  if (engine.max_nodes() == 0) return true;
+  for (int n : req.nodes) {
+    if (n > engine.max_nodes()) {
+      fmt::print(stderr,
+                 "taskdist bench: --nodes {}: there are only {} worker ranks (start "
+                 "mpirun with -np {} or more)\n",
+                 n, engine.max_nodes(), n + 1);
+      return false;
     }
   }
-  // Child processes start from a path: resolve the tools once, and say which one is missing.
+  return true;
+}
+
+// Child processes start from a path: resolves the tools once (convert only for the paper's
+// method), and says which one is missing (false).
+bool resolve_tools(BenchRequest& req) {
   for (auto [tool, what] : {std::pair{&req.povray, "povray (install povray)"},
                             std::pair{&req.convert, "convert (install imagemagick)"}}) {
     const bool needed = tool == &req.povray ||
@@ -196,72 +202,97 @@ int run_bench(const BenchRequest& request, BenchEngine& engine) {
     auto found = find_executable(*tool);
     if (!found) {
       fmt::print(stderr, "taskdist bench: cannot find {}: '{}'\n", what, *tool);
-      return kExitUsage;
+      return false;
     }
     *tool = found->string();
   }
+  return true;
+}
+
+// The study's scene, absolute; nullopt after saying on stderr that it is missing.
+std::optional<fs::path> find_scene(const BenchRequest& req) {
   fs::path scene = req.scene.empty()
                        ? fs::path("/usr/share/doc/povray/examples/objects/blob.pov")
                        : fs::absolute(req.scene);
   if (!fs::exists(scene)) {
     fmt::print(stderr, "taskdist bench: scene '{}' not found{}\n", scene.string(),
                req.scene.empty() ? " (install povray-examples, or give --scene)" : "");
-    return kExitUsage;
+    return std::nullopt;
   }
+  return scene;
+}
+
+bool create_out_dir(const fs::path& out) {
   std::error_code ec;
-  fs::create_directories(req.out, ec);
+  fs::create_directories(out, ec);
   if (ec) {
-    fmt::print(stderr, "taskdist bench: cannot create '{}': {}\n", req.out.string(), ec.message());
-    return kExitUsage;
+    fmt::print(stderr, "taskdist bench: cannot create '{}': {}\n", out.string(), ec.message());
+    return false;
   }
-  auto work = TempDir::create_scratch("taskdist-bench-");
-  if (!work) {
-    fmt::print(stderr, "taskdist bench: {}\n", work.error());
-    return kExitRenderFailed;
-  }
-  // Every combination once per round, rounds repeated: noise hits all combinations alike.
-  struct Combo {
-    std::string method, policy;
-    int w, h, nodes;
+  return true;
+}
+
+// One run of every size x node count x method (x policy, for ours) that `req` asks for, each
+// like `common` otherwise (its scratch folder still to be set).
+std::vector<BenchRun> combinations(const BenchRequest& req, const BenchRun& common) {
+  std::vector<BenchRun> runs;
+  auto add = [&](const std::string& method, const std::string& policy, int w, int h, int n) {
+    BenchRun run = common;
+    run.method = method;
+    run.policy = policy;
+    run.width = w;
+    run.height = h;
+    run.nodes = n;
+    runs.push_back(std::move(run));
   };
-  std::vector<Combo> combos;
   for (const auto& [w, h] : req.sizes) {
     for (int n : req.nodes) {
       for (const auto& m : req.methods) {
         if (m == "paper") {
-          combos.push_back({m, "-", w, h, n});
+          add(m, "-", w, h, n);
           continue;
         }
-        for (const auto& p : req.policies) combos.push_back({m, p, w, h, n});
+        for (const auto& p : req.policies) add(m, p, w, h, n);
       }
     }
   }
+  return runs;
+}
+
+// Every run once per round, `repeat` rounds: noise hits all combinations alike. Each run gets
+// a scratch folder in `work`, removed after it. nullopt if interrupted.
+std::optional<std::vector<BenchSample>> run_rounds(const std::vector<BenchRun>& runs, int repeat,
+                                                   const fs::path& work, BenchEngine& engine) {
   std::vector<BenchSample> samples;
-  const int total_runs = static_cast<int>(combos.size()) * req.repeat;
+  const int total_runs = static_cast<int>(runs.size()) * repeat;
   const auto start = Clock::now();
   int done = 0;
-  for (int round = 1; round <= req.repeat; ++round) {
-    for (const auto& c : combos) {
-      if (InterruptSignal::received() != 0) {
-        fmt::print(stderr, "taskdist bench: interrupted; nothing written\n");
-        return kExitInterrupted;
-      }
-      const auto dir = work->path() / fmt::format("run{}", done);
-      fs::create_directories(dir);
-      BenchSample s = engine.run({c.method, c.policy, c.w, c.h, c.nodes, scene, req.povray,
-                                  povray_given, req.convert, dir, req.out / "profiles"});
-      fs::remove_all(dir, ec);
+  for (int round = 1; round <= repeat; ++round) {
+    for (BenchRun run : runs) {
+      if (InterruptSignal::received() != 0) return std::nullopt;
+      run.dir = work / fmt::format("run{}", done);
+      fs::create_directories(run.dir);
+      BenchSample s = engine.run(run);
+      std::error_code ec;
+      fs::remove_all(run.dir, ec);
       ++done;
       const double elapsed = since(start);
-      fmt::print(stderr, "taskdist bench: {}/{} round {}/{}: {} {} {}x{} on {} node{}: {}  "
+      fmt::print(stderr,
+                 "taskdist bench: {}/{} round {}/{}: {} {} {}x{} on {} node{}: {}  "
                  "(elapsed {:.0f} s, ETA {:.0f} s)\n",
-                 done, total_runs, round, req.repeat, c.method, c.policy, c.w, c.h, c.nodes,
-                 c.nodes == 1 ? "" : "s",
+                 done, total_runs, round, repeat, run.method, run.policy, run.width, run.height,
+                 run.nodes, run.nodes == 1 ? "" : "s",
                  s.ok ? fmt::format("{:.2f} s", s.total_s) : "FAILED: " + s.error, elapsed,
                  elapsed / done * (total_runs - done));
       samples.push_back(std::move(s));
     }
   }
+  return samples;
+}
+
+// results.csv, the figures and report.md in `req.out`. Returns the exit code.
+int write_results(const std::vector<BenchSample>& samples, const BenchRequest& req,
+                  const BenchEngine& engine) {
   const auto rows = aggregate(samples);
   const fs::path paper_csv = fs::path(TASKDIST_SOURCE_DIR) / "bench/anchors/paper_table2.csv";
   for (const auto& written : {write_csv(rows, req.out / "results.csv"),
@@ -274,6 +305,33 @@ int run_bench(const BenchRequest& request, BenchEngine& engine) {
   }
   fmt::print("taskdist bench: wrote {}/results.csv, report.md and 4 figures\n", req.out.string());
   return kExitOk;
+}
+
+}  // namespace
+
+int run_bench(const BenchRequest& request, BenchEngine& engine) {
+  InterruptSignal::install();
+  BenchRequest req = request;
+  if (!nodes_fit(req, engine) || !resolve_tools(req)) return kExitUsage;
+  const auto scene = find_scene(req);
+  if (!scene || !create_out_dir(req.out)) return kExitUsage;
+  auto work = TempDir::create_scratch("taskdist-bench-");
+  if (!work) {
+    fmt::print(stderr, "taskdist bench: {}\n", work.error());
+    return kExitRenderFailed;
+  }
+  BenchRun common;
+  common.scene = *scene;
+  common.povray = req.povray;
+  common.povray_given = request.povray != "povray";  // as given, not as resolved
+  common.convert = req.convert;
+  common.profile_dir = req.out / "profiles";
+  const auto samples = run_rounds(combinations(req, common), req.repeat, work->path(), engine);
+  if (!samples) {
+    fmt::print(stderr, "taskdist bench: interrupted; nothing written\n");
+    return kExitInterrupted;
+  }
+  return write_results(*samples, req, engine);
 }
 
 }  // namespace taskdist

@@ -187,17 +187,18 @@ void release_workers(const std::vector<WorkerNode>& nodes, Channel& channel, dou
   }
 }
 
-int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
-                const std::vector<WorkerNode>& nodes, Channel& channel,
-                const ClusterOptions& options, const std::string& master_host,
-                RenderObserver* observer) {
-  InterruptSignal::install();
-  auto fail = [&](int code, const std::string& message) {
-    fmt::print(stderr, "taskdist: {}\n", message);
-    return code;
-  };
+namespace {
 
-  // The scene: shipped once to every node, unless they all see it.
+// Says `message` on stderr; returns `code`.
+int fail(int code, const std::string& message) {
+  fmt::print(stderr, "taskdist: {}\n", message);
+  return code;
+}
+
+// Sends every node the job, and the scene's folder packed unless they all see it
+// (--shared-dir). Returns the exit code: 0, or kExitUsage when the folder cannot be shipped.
+int send_job(const Job& job, const std::vector<WorkerNode>& nodes, Channel& channel,
+             const ClusterOptions& options) {
   WorkerJob wj;
   wj.settings = render_settings_for(job);
   wj.povray_given = options.povray_given;
@@ -223,6 +224,11 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
   }
   const auto header = to_json(wj);
   for (const auto& n : nodes) channel.send(n.rank, Tag::kJob, header, pack_bytes);
+  return kExitOk;
+}
+
+// Waits until every node has set the job up. Returns the exit code: 0 when all can render.
+int await_readiness(const std::vector<WorkerNode>& nodes, Channel& channel) {
   auto ready = gather(ranks_of(nodes), channel, Tag::kReady, "readiness report");
   if (!ready) {
     const bool lost = std::ranges::any_of(nodes, [&](const WorkerNode& n) {
@@ -236,25 +242,60 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
     if (h.contains("error")) errors += fmt::format("\n  {}: {}", n.name(), h.at("error").get<std::string>());
   }
   if (!errors.empty()) return fail(kExitRenderFailed, "worker nodes cannot render:" + errors);
+  return kExitOk;
+}
 
-  // Slots: the master's own first (if any), then every worker's. The static policy gives each
-  // node one band, as the paper did.
-  const bool one_per_node = job.policy == Policy::kStatic;
+// Where each slot is, and what the render loop needs to know of them.
+struct SlotPlan {
   std::vector<SlotPlace> places;
   EngineLayout layout;
-  for (int i = 0; i < (one_per_node ? std::min(1, options.master_slots) : options.master_slots); ++i) {
-    places.push_back({0, i});
-    layout.slot_nodes.push_back(0);
-    layout.slot_speed.push_back(1.0);
-  }
+};
+
+// Slots: the master's own first (if any), then every worker's. The static policy gives each
+// node one band, as the paper did.
+SlotPlan plan_slots(const std::vector<WorkerNode>& nodes, int master_slots, bool one_per_node) {
+  SlotPlan plan;
+  auto add = [&](int rank, int slot, double speed) {
+    plan.places.push_back({rank, slot});
+    plan.layout.slot_nodes.push_back(rank);
+    plan.layout.slot_speed.push_back(speed);
+  };
+  const int own_slots = one_per_node ? std::min(1, master_slots) : master_slots;
+  for (int i = 0; i < own_slots; ++i) add(0, i, 1.0);
   for (const auto& n : nodes) {
-    for (int i = 0; i < (one_per_node ? 1 : n.slots); ++i) {
-      places.push_back({n.rank, i});
-      layout.slot_nodes.push_back(n.rank);
-      layout.slot_speed.push_back(n.slot_speed());
-    }
+    for (int i = 0; i < (one_per_node ? 1 : n.slots); ++i) add(n.rank, i, n.slot_speed());
   }
-  layout.slots = static_cast<int>(places.size());
+  plan.layout.slots = static_cast<int>(plan.places.size());
+  return plan;
+}
+
+// On stderr: how many slots there are, and how much of a core each has.
+void print_slots(const std::vector<WorkerNode>& nodes, int master_slots, bool one_per_node) {
+  int worker_slots = 0;
+  double slowest = 1, fastest = 0;
+  for (const auto& n : nodes) {
+    worker_slots += one_per_node ? 1 : n.slots;
+    slowest = std::min(slowest, n.slot_speed());
+    fastest = std::max(fastest, n.slot_speed());
+  }
+  fmt::print(stderr, "taskdist: {} worker ranks, {} slots{}, {:.2f}-{:.2f} of a core each\n",
+             nodes.size(), worker_slots,
+             master_slots > 0 ? fmt::format(" (+{} on the master)", master_slots) : std::string(),
+             slowest, fastest);
+}
+
+}  // namespace
+
+int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
+                const std::vector<WorkerNode>& nodes, Channel& channel,
+                const ClusterOptions& options, const std::string& master_host,
+                RenderObserver* observer) {
+  InterruptSignal::install();
+  if (const int code = send_job(job, nodes, channel, options); code != kExitOk) return code;
+  if (const int code = await_readiness(nodes, channel); code != kExitOk) return code;
+  const bool one_per_node = job.policy == Policy::kStatic;
+  const SlotPlan plan = plan_slots(nodes, options.master_slots, one_per_node);
+  // The master's own slots render in a scratch folder of their own.
   std::unique_ptr<LocalRunner> local;
   std::optional<TempDir> scratch;
   if (options.master_slots > 0) {
@@ -265,23 +306,9 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
     local_job.slots = options.master_slots;
     local = std::make_unique<LocalRunner>(render_settings_for(local_job), scratch->path());
   }
-  if (!job.quiet) {
-    int worker_slots = 0;
-    double slowest = 1, fastest = 0;
-    for (const auto& n : nodes) {
-      worker_slots += one_per_node ? 1 : n.slots;
-      slowest = std::min(slowest, n.slot_speed());
-      fastest = std::max(fastest, n.slot_speed());
-    }
-    fmt::print(stderr, "taskdist: {} worker ranks, {} slots{}, {:.2f}-{:.2f} of a core each\n",
-               nodes.size(), worker_slots,
-               options.master_slots > 0
-                   ? fmt::format(" (+{} on the master)", options.master_slots)
-                   : std::string(),
-               slowest, fastest);
-  }
-  MpiRunner runner(channel, nodes, places, std::move(local), master_host);
-  return run_render_with(job, start, runner, layout, observer);
+  if (!job.quiet) print_slots(nodes, options.master_slots, one_per_node);
+  MpiRunner runner(channel, nodes, plan.places, std::move(local), master_host);
+  return run_render_with(job, start, runner, plan.layout, observer);
 }
 
 }  // namespace taskdist
