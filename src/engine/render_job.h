@@ -3,13 +3,13 @@
 #pragma once
 
 #include <chrono>
-
-#include <vector>
+#include <string>
 
 #include "core/job.h"
 #include "core/runner.h"
 #include "engine/engine_layout.h"
 #include "engine/exit_codes.h"
+#include "engine/render_clock.h"
 #include "report/render_events.h"
 
 namespace taskdist {
@@ -23,11 +23,17 @@ int run_render(const Job& job, std::chrono::steady_clock::time_point program_sta
 /// Keeps serving a live view after the job (`--linger`) until `seconds` pass or Ctrl-C.
 void linger(double seconds, const std::string& url);
 
-/// Runs `job` on `runner` (any engine): schedules, assembles, reports. Returns the exit code.
-/// `observer` (e.g. a panel of a live view) hears every event; without one, `job.serve` starts
-/// the job's own live view.
+/// Runs `job` on `runner` (any engine): schedules, assembles, reports (the terminal output, and
+/// `observer`, e.g. a panel of a live view, hear every event; without one, `job.serve` starts
+/// the job's own live view). Returns the exit code.
 int run_render_with(const Job& job, std::chrono::steady_clock::time_point program_start,
-                    Runner& runner, const EngineLayout& layout,
-                    RenderObserver* observer = nullptr);
+                    Runner& runner, const EngineLayout& layout, RenderObserver* observer = nullptr);
+
+/// The job itself, everything injected: opens the journal, re-uses its bands, runs the render
+/// loop, finishes the image, writes the JSON report and the cost profile. It prints nothing
+/// (but the cost profile's warnings): every event, messages for the user included, goes to
+/// `events`, and on_end carries the RunReport. `clock` gives the time. Returns the exit code.
+int run_job(const Job& job, Runner& runner, const EngineLayout& layout, RenderClock& clock,
+            RenderObserver& events);
 
 }  // namespace taskdist

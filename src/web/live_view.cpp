@@ -68,16 +68,17 @@ class LiveView::Panel : public RenderObserver {
         {{"type", "band"}, {"panel", index_}, {"first_row", rows.begin}, {"rows", rows.count()}});
   }
 
-  void on_progress(double rows_done, int rows_total, double elapsed_s) override {
+  void on_progress(const ProgressState& s) override {
     // At most 5 updates a second: the page interpolates its clocks in between.
-    if (elapsed_s - last_progress_s_ < 0.2 && rows_done < rows_total) return;
-    last_progress_s_ = elapsed_s;
-    const double eta = eta_seconds(rows_done, rows_total, elapsed_s).value_or(-1);  // -1: unknown
+    if (s.elapsed_s - last_progress_s_ < 0.2 && s.rows_done < s.rows_total) return;
+    last_progress_s_ = s.elapsed_s;
+    // -1: unknown
+    const double eta = eta_seconds(s.rows_done, s.rows_total, s.elapsed_s).value_or(-1);
     view_.publish({{"type", "progress"},
                    {"panel", index_},
-                   {"rows_done", rows_done},
-                   {"rows_total", rows_total},
-                   {"elapsed_s", elapsed_s},
+                   {"rows_done", s.rows_done},
+                   {"rows_total", s.rows_total},
+                   {"elapsed_s", s.elapsed_s},
                    {"eta_s", eta}});
   }
 
