@@ -85,17 +85,17 @@ bool leads_outside(const fs::path& p, const fs::path& root) {
 // before or after it: beside a link "q" to ".", a link to "q/.." leaves the folder although
 // "q/.." reads as inside. libarchive never looks at a link's target, so once the entries are
 // written, the links that lead outside `root` are removed and refused here.
-std::optional<std::string> check_links(const Links& links, const fs::path& root) {
-  std::optional<std::string> refusal;
+std::expected<void, Error> check_links(const Links& links, const fs::path& root) {
+  std::expected<void, Error> refusal;
   std::vector<fs::path> escaping;
   for (const auto& [name, target] : links) {
     if (!leads_outside(root / name, root)) continue;
     escaping.push_back(root / name);
-    if (!refusal) {
-      refusal = fmt::format(
+    if (refusal) {
+      refusal = fail(fmt::format(
           "refused scene entry '{}': a link to '{}', which leads outside the scene folder "
           "through another link",
-          name, target);
+          name, target));
     }
   }
   std::error_code ec;
@@ -103,12 +103,14 @@ std::optional<std::string> check_links(const Links& links, const fs::path& root)
   return refusal;
 }
 
-std::optional<std::string> read_file(const fs::path& path, std::string& out) {
+std::expected<void, Error> read_file(const fs::path& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno));
+  if (!in) {
+    return fail(fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)));
+  }
   out.assign(std::istreambuf_iterator<char>(in), {});
-  if (in.bad()) return fmt::format("cannot read '{}'", path.string());
-  return std::nullopt;
+  if (in.bad()) return fail(fmt::format("cannot read '{}'", path.string()));
+  return {};
 }
 
 }  // namespace
@@ -214,7 +216,7 @@ std::expected<ScenePack, Error> pack_scene_dir(const fs::path& root, uint64_t li
             "--scene-limit, or use --shared-dir if every node sees this folder"));
       }
       std::string data;
-      if (auto err = read_file(p, data)) return std::unexpected(Error(*err));
+      if (auto read = read_file(p, data); !read) return std::unexpected(read.error());
       writer.add_file(rel, data, mode);
     }
     // Sockets, FIFOs and devices are not scene files: skipped.
@@ -234,7 +236,7 @@ namespace {
 // - ARCHIVE_EXTRACT_SECURE_NODOTDOT: a name with a ".." element is refused;
 // - ARCHIVE_EXTRACT_SECURE_SYMLINKS: a name whose folders include a link on disk is refused
 //   (libarchive 3.6 walks the name with openat/fstatat, without chdir). A link at the last
-//   element libarchive would replace; refusal_of refuses that case instead, as taskdist always
+//   element libarchive would replace; check_entry refuses that case instead, as taskdist always
 //   has;
 // - ARCHIVE_EXTRACT_PERM: the modes, clamped below, are set as given instead of through the
 //   umask (folders libarchive makes for a name whose folder is not in the pack still follow it).
@@ -246,47 +248,51 @@ namespace {
 // unpack_scene never changes it. Each name, once checked, is prefixed with the canonical path of
 // `dest` instead (no links and no "..": SECURE_SYMLINKS walks it without objection). The names
 // libarchive sees are then all absolute, so ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS cannot be
-// given; refusal_of makes the same test (a name starting with '/') on the name as packed.
+// given; check_entry makes the same test (a name starting with '/') on the name as packed.
 //
 // libarchive 3.6 reads the umask by setting it (umask(0), then back) at each entry, for the
 // whole process; no other thread of a worker creates files while a scene is unpacked.
 constexpr int kExtractFlags =
     ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_PERM;
 
-// Why an entry is refused before libarchive writes it, or nullopt: the cases libarchive's flags
+// Refuses an entry, saying why, before libarchive writes it: the cases libarchive's flags
 // do not cover, or cover only for relative names. libarchive never looks at a link's target.
-std::optional<std::string> refusal_of(archive_entry* entry, const std::string& name,
-                                      const fs::path& root) {
-  if (name.empty()) return "an empty name";
-  if (name.front() == '/') return "an absolute path";
+std::expected<void, Error> check_entry(archive_entry* entry, const std::string& name,
+                                       const fs::path& root) {
+  if (name.empty()) return fail("an empty name");
+  if (name.front() == '/') return fail("an absolute path");
   const fs::path rel(name);
   if (std::all_of(rel.begin(), rel.end(),
                   [](const fs::path& part) { return part.empty() || part == "."; })) {
-    return "the name of the scene folder itself";
+    return fail("the name of the scene folder itself");
   }
   // Longer names make libarchive chdir() through the folders (archive_write_disk(3), BUGS),
   // which would move every thread of the process.
-  if (root.native().size() + 1 + name.size() >= PATH_MAX) return "a name too long to unpack";
+  if (root.native().size() + 1 + name.size() >= PATH_MAX) {
+    return fail("a name too long to unpack");
+  }
   if (archive_entry_hardlink(entry) != nullptr)
-    return "a hard link, which a scene pack never holds";
+    return fail("a hard link, which a scene pack never holds");
   const auto type = archive_entry_filetype(entry);
   if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
-    return "a device, FIFO or socket, which a scene pack never holds";
+    return fail("a device, FIFO or socket, which a scene pack never holds");
   }
   // Its size on disk may be far more than the pack holds.
-  if (archive_entry_sparse_count(entry) > 0) return "a sparse file, which a scene pack never holds";
+  if (archive_entry_sparse_count(entry) > 0) {
+    return fail("a sparse file, which a scene pack never holds");
+  }
   if (type == AE_IFLNK) {
     const fs::path target(link_target_of(entry));
-    if (target.empty()) return "a link to nothing";
+    if (target.empty()) return fail("a link to nothing");
     if (target.is_absolute() || !is_contained(rel.parent_path() / target)) {
-      return fmt::format("a link to '{}', outside the scene folder", target.string());
+      return fail(fmt::format("a link to '{}', outside the scene folder", target.string()));
     }
   }
   std::error_code ec;
   if (fs::is_symlink(fs::symlink_status(root / rel, ec))) {
-    return "a link of the pack has that name, and an entry is never written over a link";
+    return fail("a link of the pack has that name, and an entry is never written over a link");
   }
-  return std::nullopt;
+  return {};
 }
 
 // `message` from libarchive with `root`'s path taken out: names as they are in the pack.
@@ -313,7 +319,7 @@ std::string damaged(archive* in, const std::string& name) {
 
 // The end of a tar archive is two zero blocks. libarchive stops at the first one and takes the
 // second only if it is whole; a pack must end right after them.
-std::optional<std::string> check_end(const std::string& bytes, la_int64_t consumed) {
+std::expected<void, Error> check_end(const std::string& bytes, la_int64_t consumed) {
   constexpr size_t kEndMarker = 1024;
   const auto end = static_cast<size_t>(std::max<la_int64_t>(consumed, 0));
   const auto all_zero = [](std::string_view s) {
@@ -322,20 +328,21 @@ std::optional<std::string> check_end(const std::string& bytes, la_int64_t consum
   if (end < bytes.size()) {
     const std::string_view rest = std::string_view(bytes).substr(end);
     if (rest.size() < kEndMarker / 2 && all_zero(rest)) {
-      return "the scene pack is damaged: truncated (its end-of-archive marker is cut short)";
+      return fail(
+          "the scene pack is damaged: truncated (its end-of-archive marker is cut short)");
     }
-    return fmt::format("the scene pack is damaged: {} bytes after its end-of-archive marker",
-                       rest.size());
+    return fail(fmt::format(
+        "the scene pack is damaged: {} bytes after its end-of-archive marker", rest.size()));
   }
   if (end < kEndMarker || !all_zero(std::string_view(bytes).substr(end - kEndMarker))) {
-    return "the scene pack is damaged: truncated (it has no end-of-archive marker)";
+    return fail("the scene pack is damaged: truncated (it has no end-of-archive marker)");
   }
-  return std::nullopt;
+  return {};
 }
 
 // Writes the entries of `bytes` below `root` (canonical) until the first refusal; `links` gets
 // the name and target of every link made.
-std::optional<std::string> unpack_entries(const std::string& bytes, const fs::path& root,
+std::expected<void, Error> unpack_entries(const std::string& bytes, const fs::path& root,
                                           Links& links) {
   const std::unique_ptr<archive, ReadFree> in(archive_read_new());
   const std::unique_ptr<archive, DiskFree> disk(archive_write_disk_new());
@@ -343,20 +350,20 @@ std::optional<std::string> unpack_entries(const std::string& bytes, const fs::pa
   CHECK(archive_read_support_format_tar(in.get()) == ARCHIVE_OK);  // ustar, pax, GNU tar
   CHECK(archive_write_disk_set_options(disk.get(), kExtractFlags) == ARCHIVE_OK);
   if (archive_read_open_memory(in.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
-    return damaged(in.get(), {});
+    return fail(damaged(in.get(), {}));
   }
   while (true) {
     archive_entry* entry = nullptr;
     const int next = archive_read_next_header(in.get(), &entry);
     if (next == ARCHIVE_EOF) break;
-    if (!done(next)) return damaged(in.get(), {});
+    if (!done(next)) return fail(damaged(in.get(), {}));
     const char* text = archive_entry_pathname(entry);
     if (text == nullptr) text = archive_entry_pathname_utf8(entry);
-    if (text == nullptr) return "the scene pack is damaged: an entry's name cannot be read";
+    if (text == nullptr) return fail("the scene pack is damaged: an entry's name cannot be read");
     std::string name = text;
     while (name.size() > 1 && name.back() == '/') name.pop_back();  // "inc/": a folder
-    if (auto why = refusal_of(entry, name, root)) {
-      return fmt::format("refused scene entry '{}': {}", name, *why);
+    if (auto allowed = check_entry(entry, name, root); !allowed) {
+      return fail(fmt::format("refused scene entry '{}': {}", name, allowed.error()));
     }
     // What pack_scene_dir keeps: never setuid, setgid, sticky or writable by others.
     const auto perm = archive_entry_perm(entry) & 0755;
@@ -364,7 +371,7 @@ std::optional<std::string> unpack_entries(const std::string& bytes, const fs::pa
     if (archive_entry_filetype(entry) == AE_IFDIR) archive_entry_set_perm(entry, perm | 0700);
     archive_entry_set_pathname(entry, (root / name).c_str());
     if (!done(archive_write_header(disk.get(), entry))) {
-      return disk_failure(disk.get(), name, root);
+      return fail(disk_failure(disk.get(), name, root));
     }
     while (true) {
       const void* block = nullptr;
@@ -372,21 +379,22 @@ std::optional<std::string> unpack_entries(const std::string& bytes, const fs::pa
       la_int64_t offset = 0;
       const int read = archive_read_data_block(in.get(), &block, &size, &offset);
       if (read == ARCHIVE_EOF) break;
-      if (!done(read)) return damaged(in.get(), name);
+      if (!done(read)) return fail(damaged(in.get(), name));
       // ARCHIVE_OK in libarchive 3, the bytes written in 4: only a negative status fails.
       const la_ssize_t wrote = archive_write_data_block(disk.get(), block, size, offset);
       if (wrote < 0 && !done(static_cast<int>(wrote))) {
-        return disk_failure(disk.get(), name, root);
+        return fail(disk_failure(disk.get(), name, root));
       }
     }
     if (!done(archive_write_finish_entry(disk.get()))) {
-      return disk_failure(disk.get(), name, root);
+      return fail(disk_failure(disk.get(), name, root));
     }
     if (archive_entry_filetype(entry) == AE_IFLNK) links.emplace_back(name, link_target_of(entry));
   }
   // Sets the folders' modes, which libarchive leaves until the end.
   if (!done(archive_write_close(disk.get()))) {
-    return fmt::format("cannot unpack the scene: {}", without_root(error_of(disk.get()), root));
+    return fail(
+        fmt::format("cannot unpack the scene: {}", without_root(error_of(disk.get()), root)));
   }
   return check_end(bytes, archive_filter_bytes(in.get(), 0));
 }
@@ -401,12 +409,12 @@ std::expected<void, Error> unpack_scene(const std::string& bytes, const fs::path
         Error(fmt::format("cannot unpack the scene into '{}': {}", dest.string(), ec.message())));
   }
   Links links;
-  auto err = unpack_entries(bytes, root, links);
+  auto unpacked = unpack_entries(bytes, root, links);
   // After a refusal too: no link that leads outside is left behind.
-  auto link_err = check_links(links, root);
-  if (!err) err = std::move(link_err);
+  auto links_inside = check_links(links, root);
+  if (unpacked) unpacked = std::move(links_inside);
   // Names in a damaged or hostile pack may hold any byte: the message stays one line.
-  if (err) return std::unexpected(Error(one_line(*err)));
+  if (!unpacked) return std::unexpected(Error(one_line(unpacked.error().message())));
   return {};
 }
 
