@@ -21,7 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 }  // namespace
 
@@ -107,7 +106,7 @@ BenchSample run_paper_locally(const BenchRun& run) {
     chains.push_back(paper_band_chain(run.povray, run.convert, run.scene, run.width, run.height,
                                       bands[i], run.dir / fmt::format("full{}.png", i), part));
   }
-  s.seq1_s = since(start);
+  s.seq1_s = seconds_since(start);
   auto par = run_chains(chains, run.dir);
   if (!par.error.empty()) {
     s.error = par.error;
@@ -121,7 +120,7 @@ BenchSample run_paper_locally(const BenchRun& run) {
     return s;
   }
   s.seq2_s = tail.seconds;
-  s.total_s = since(start);
+  s.total_s = seconds_since(start);
   s.master_peak_rss_bytes = tail.max_rss_bytes;
   s.ok = true;
   return s;
@@ -276,7 +275,7 @@ std::optional<std::vector<BenchSample>> run_rounds(const std::vector<BenchRun>& 
       std::error_code ec;
       fs::remove_all(run.dir, ec);
       ++done;
-      const double elapsed = since(start);
+      const double elapsed = seconds_since(start);
       fmt::print(stderr,
                  "taskdist bench: {}/{} round {}/{}: {} {} {}x{} on {} node{}: {}  "
                  "(elapsed {:.0f} s, ETA {:.0f} s)\n",

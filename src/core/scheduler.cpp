@@ -3,7 +3,6 @@
 #include "core/error.h"
 
 #include <algorithm>
-#include <stdexcept>
 
 namespace taskdist {
 

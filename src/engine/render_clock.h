@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include "core/elapsed.h"
+
 namespace taskdist {
 
 class RenderClock {
@@ -19,7 +21,7 @@ class SteadyRenderClock : public RenderClock {
  public:
   explicit SteadyRenderClock(std::chrono::steady_clock::time_point origin) : origin_(origin) {}
   double now_s() const override {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - origin_).count();
+    return seconds_since(origin_);
   }
 
  private:

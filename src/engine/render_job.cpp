@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <thread>
-
 #include "engine/cost_learning.h"
 #include "engine/local_runner.h"
 #include "engine/render_loop.h"
@@ -33,10 +31,6 @@ void remove_stale_parts(const std::filesystem::path& output) {
     if (std::filesystem::exists("/proc/" + pid, ec)) continue;
     std::filesystem::remove(e.path(), ec);
   }
-}
-
-void say(RenderObserver& events, MessageKind kind, std::string text) {
-  events.on_message({kind, std::move(text)});
 }
 
 // One job once its journal and assembler are open: re-use, render, finish, or stop.
@@ -213,10 +207,7 @@ void linger(double seconds, const std::string& url) {
   if (seconds <= 0) return;
   fmt::print(stderr, "taskdist: the page stays at {} for {:g} s (Ctrl-C to leave now)\n", url,
              seconds);
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < end && InterruptSignal::received() == 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  InterruptSignal::sleep(seconds);
 }
 
 }  // namespace taskdist

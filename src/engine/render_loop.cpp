@@ -63,10 +63,10 @@ int RenderLoop::run() {
     for (const Task& task : scheduler_.dispatch(now())) start_task(task);
     if (scheduler_.in_flight() == 0 && !scheduler_.done()) {
       if (scheduler_.all_excluded()) {
-        say(MessageKind::kStopped, all_excluded_text());
+        say(events_, MessageKind::kStopped, all_excluded_text());
         return kExitRenderFailed;
       }
-      say(MessageKind::kStopped,
+      say(events_, MessageKind::kStopped,
           fmt::format("taskdist: internal error: no band running and {} rows left\n",
                       scheduler_.rows_total() - scheduler_.rows_done()));
       return kExitRenderFailed;
@@ -82,10 +82,6 @@ int RenderLoop::run() {
   }
   events_.on_last_arrival(now());
   return -1;
-}
-
-void RenderLoop::say(MessageKind kind, std::string text) {
-  events_.on_message({kind, std::move(text)});
 }
 
 void RenderLoop::start_task(const Task& task) {
@@ -176,7 +172,7 @@ int RenderLoop::handle(TaskFinished& e) {
   }
   if (!added) {
     runner_.abort();
-    say(MessageKind::kStopped, fmt::format("taskdist: {}\n", added.error()));
+    say(events_, MessageKind::kStopped, fmt::format("taskdist: {}\n", added.error()));
     return kExitRenderFailed;
   }
   return -1;
@@ -193,7 +189,7 @@ void RenderLoop::count_failure(const TaskRecord& rec, const TaskFailure& failure
     excluded_nodes_.insert(node);
     excluded_names_.insert(node_name);
     events_.on_node_excluded(node_name);
-    say(MessageKind::kExcluded,
+    say(events_, MessageKind::kExcluded,
         fmt::format("taskdist: {} failed {} bands in a row; it gets no more bands\n", node_name,
                     scheduler_.failure_limit()));
   }
@@ -211,7 +207,7 @@ int RenderLoop::handle(TaskFailed& e) {
         runner_.slot_name(rec.slot), e.failure.message,
         action == FailureAction::kRetried ? "retrying" : "its copy on another slot goes on");
     if (!e.failure.detail.empty()) text += indent(e.failure.detail) + "\n";
-    say(MessageKind::kRetry, std::move(text));
+    say(events_, MessageKind::kRetry, std::move(text));
     return -1;
   }
   return stop_after_failure(rec, e.failure);
@@ -221,16 +217,16 @@ int RenderLoop::handle(TaskFailed& e) {
 int RenderLoop::stop_after_failure(const TaskRecord& rec, const TaskFailure& failure) {
   runner_.abort();
   if (failure.kind == FailureKind::kSceneError) {
-    say(MessageKind::kStopped,
+    say(events_, MessageKind::kStopped,
         fmt::format("taskdist: POV-Ray refused the job ({}, band {} on {}):\n{}\n"
                     "taskdist: stopped: this error is the same for every band; fix the scene or "
                     "the options and run again\n",
                     failure.message, rows_text(rec.rows), runner_.slot_name(rec.slot),
                     indent(failure.detail)));
   } else if (scheduler_.all_excluded()) {
-    say(MessageKind::kStopped, all_excluded_text());
+    say(events_, MessageKind::kStopped, all_excluded_text());
   } else {
-    say(MessageKind::kStopped, fmt::format("taskdist: band {} failed {} times; last: {}\n{}\n"
+    say(events_, MessageKind::kStopped, fmt::format("taskdist: band {} failed {} times; last: {}\n{}\n"
                                            "taskdist: stopped; failures by worker:\n{}",
                                            rows_text(rec.rows), rec.attempt, failure.message,
                                            indent(failure.detail), failure_summary()));
@@ -240,14 +236,14 @@ int RenderLoop::stop_after_failure(const TaskRecord& rec, const TaskFailure& fai
 
 int RenderLoop::handle(Interrupted& e) {
   runner_.abort();
-  say(MessageKind::kInterrupted,
+  say(events_, MessageKind::kInterrupted,
       fmt::format("taskdist: interrupted by signal {}; stopped all bands, wrote no image\n",
                   e.signal));
   return e.signal == SIGINT ? kExitInterrupted : 128 + e.signal;
 }
 
 int RenderLoop::handle(WorkerLost& e) {
-  say(MessageKind::kLost, fmt::format("taskdist: lost worker node {}: {}\n", e.node, e.message));
+  say(events_, MessageKind::kLost, fmt::format("taskdist: lost worker node {}: {}\n", e.node, e.message));
   if (e.others_go_on && e.node_id >= 0) {
     const std::vector<TaskId> lost = scheduler_.on_node_lost(e.node_id);
     for (TaskId id : lost) {
@@ -256,7 +252,7 @@ int RenderLoop::handle(WorkerLost& e) {
     }
     events_.on_node_lost(e.node);
     if (!scheduler_.all_excluded()) {
-      say(MessageKind::kLost,
+      say(events_, MessageKind::kLost,
           fmt::format("taskdist: {}; the job goes on without it\n",
                       lost.empty() ? std::string("it was running no band")
                                    : fmt::format("its {} band{} go{} to other nodes", lost.size(),
@@ -264,10 +260,10 @@ int RenderLoop::handle(WorkerLost& e) {
                                                  lost.size() == 1 ? "es" : "")));
       return -1;
     }
-    say(MessageKind::kStopped, "taskdist: no worker node is left\n");
+    say(events_, MessageKind::kStopped, "taskdist: no worker node is left\n");
   }
   runner_.abort();
-  say(MessageKind::kStopped,
+  say(events_, MessageKind::kStopped,
       fmt::format("taskdist: stopped with {} of {} rows done; wrote no image\n",
                   scheduler_.rows_done(), scheduler_.rows_total()));
   return kExitNodeLost;

@@ -41,7 +41,6 @@ class RenderLoop {
 
  private:
   double now() const { return clock_.now_s(); }
-  void say(MessageKind kind, std::string text);
   void start_task(const Task& task);
   TaskRecord close_record(TaskId id, std::string outcome);
   std::optional<RunnerEvent> overdue_task();

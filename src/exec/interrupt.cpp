@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 namespace taskdist {
 namespace {
@@ -37,5 +39,14 @@ void InterruptSignal::install() {
 int InterruptSignal::fd() { return g_pipe[0]; }
 
 int InterruptSignal::received() { return g_signal.load(); }
+
+bool InterruptSignal::sleep(double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (received() != 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return received() == 0;
+}
 
 }  // namespace taskdist

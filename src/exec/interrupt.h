@@ -12,6 +12,8 @@ class InterruptSignal {
   static int fd();
   /// The first signal received, or 0.
   static int received();
+  /// Sleeps `seconds`, waking early for a signal. False if a signal came (before or during).
+  static bool sleep(double seconds);
 };
 
 }  // namespace taskdist

@@ -31,8 +31,7 @@ constexpr double kAbortGraceSeconds = 3;
 // Waits for one message of `tag` from every rank in `ranks`. The error names the ranks missing;
 // a rank silent for the node timeout is declared lost.
 std::expected<std::map<int, Message>, Error> gather(const std::vector<int>& ranks,
-                                                          Channel& channel, Tag tag,
-                                                          const char* what) {
+                                                    Channel& channel, Tag tag, const char* what) {
   std::map<int, Message> got;
   std::vector<int> missing = ranks;
   const auto start = std::chrono::steady_clock::now();
@@ -147,7 +146,7 @@ int end_mpi_job(MpiSession& session, Channel& channel, int code, const std::stri
 }
 
 std::expected<std::vector<WorkerNode>, Error> greet_workers(const MpiSession& session,
-                                                                 Channel& channel) {
+                                                            Channel& channel) {
   channel.listen(true);  // until end_mpi_job
   std::vector<int> ranks;
   for (int r = 1; r < session.size(); ++r) ranks.push_back(r);
@@ -189,9 +188,9 @@ void release_workers(const std::vector<WorkerNode>& nodes, Channel& channel, dou
 
 namespace {
 
-// Says `message` on stderr; returns `code`.
-int fail(int code, const std::string& message) {
-  fmt::print(stderr, "taskdist: {}\n", message);
+// Says `error` on stderr; returns `code`.
+int stop_with(int code, const Error& error) {
+  fmt::print(stderr, "taskdist: {}\n", error);
   return code;
 }
 
@@ -208,11 +207,11 @@ int send_job(const Job& job, const std::vector<WorkerNode>& nodes, Channel& chan
     const auto root = options.scene_dir.value_or(job.scene_dir);
     const auto rel = job.scene.lexically_relative(root);
     if (rel.empty() || rel.begin()->string() == "..") {
-      return fail(kExitUsage, fmt::format("--scene-dir '{}' does not contain the scene '{}'",
+      return stop_with(kExitUsage, fmt::format("--scene-dir '{}' does not contain the scene '{}'",
                                           root.string(), job.scene.string()));
     }
     auto pack = pack_scene_dir(root, options.scene_limit_bytes);
-    if (!pack) return fail(kExitUsage, pack.error().message());
+    if (!pack) return stop_with(kExitUsage, pack.error());
     wj.shipped = true;
     wj.scene_rel = rel.generic_string();
     pack_bytes = std::move(pack->bytes);
@@ -234,14 +233,14 @@ int await_readiness(const std::vector<WorkerNode>& nodes, Channel& channel) {
     const bool lost = std::ranges::any_of(nodes, [&](const WorkerNode& n) {
       return channel.is_lost(n.rank);
     });
-    return fail(lost ? kExitNodeLost : kExitRenderFailed, ready.error().message());
+    return stop_with(lost ? kExitNodeLost : kExitRenderFailed, ready.error());
   }
   std::string errors;
   for (const auto& n : nodes) {
     const auto& h = ready->at(n.rank).header;
     if (h.contains("error")) errors += fmt::format("\n  {}: {}", n.name(), h.at("error").get<std::string>());
   }
-  if (!errors.empty()) return fail(kExitRenderFailed, "worker nodes cannot render:" + errors);
+  if (!errors.empty()) return stop_with(kExitRenderFailed, "worker nodes cannot render:" + errors);
   return kExitOk;
 }
 
@@ -300,7 +299,7 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
   std::optional<TempDir> scratch;
   if (options.master_slots > 0) {
     auto dir = TempDir::create_scratch("taskdist-");
-    if (!dir) return fail(kExitRenderFailed, dir.error().message());
+    if (!dir) return stop_with(kExitRenderFailed, dir.error());
     scratch.emplace(std::move(*dir));
     Job local_job = job;
     local_job.slots = options.master_slots;

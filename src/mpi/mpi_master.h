@@ -32,7 +32,7 @@ int run_mpi_master(const Job& job, std::chrono::steady_clock::time_point start,
 
 /// Waits for every worker rank's greeting (sent once, when it starts).
 std::expected<std::vector<WorkerNode>, Error> greet_workers(const MpiSession& session,
-                                                                 Channel& channel);
+                                                            Channel& channel);
 
 /// Runs one job on `nodes` (greeted, idle): ships the scene, waits until they are ready, renders.
 /// Returns the exit code; tells the nodes nothing at the end (see end_mpi_job, and the

@@ -32,14 +32,13 @@ constexpr int kWorkerCannotRun = 1;
 // Turns the master's job into settings for this node: the scene's unpacked copy (or the shared
 // path), this node's povray, and an image buffer sized for this node's memory.
 std::expected<RenderSettings, Error> prepare(const WorkerJob& job, const Message& msg,
-                                                   const std::filesystem::path& scratch,
-                                                   int slots) {
+                                             const std::filesystem::path& scratch, int slots) {
   RenderSettings s = job.settings;
   if (job.shipped) {
     const auto dir = scratch / "scene";
     std::filesystem::create_directories(dir);
     if (auto unpacked = unpack_scene(msg.payload, dir); !unpacked) {
-      return std::unexpected(unpacked.error().message());
+      return std::unexpected(unpacked.error());
     }
     s.scene = dir / job.scene_rel;
     s.scene_dir = s.scene.parent_path();

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/elapsed.h"
 #include "engine/render_job.h"
 #include "exec/command_chains.h"
 #include "exec/interrupt.h"
@@ -37,16 +38,6 @@ class LocalRaceEngine : public RaceEngine {
   const int solo_;
   const int team_;
 };
-
-// Sleeps `seconds`; false if interrupted meanwhile.
-bool hold(double seconds) {
-  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
-  while (Clock::now() < end) {
-    if (InterruptSignal::received() != 0) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return InterruptSignal::received() == 0;
-}
 
 // The caption's font, named as a file: ImageMagick's default (Helvetica) exists only with
 // Ghostscript's fonts, which a bare Debian does not have. Debian's fonts-dejavu-core
@@ -154,7 +145,7 @@ std::array<Side, 2> run_sides(const Entry& e, const Track& track) {
                                                                   : "one " + track.solo_label)
                                    : static_cast<RenderObserver&>(observer);
       sides[team].code = track.engine.run(job, team == 1, start, target);
-      sides[team].seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      sides[team].seconds = seconds_since(start);
     });
   }
   for (auto& t : threads) t.join();
@@ -251,7 +242,7 @@ int run_race(const RaceRequest& request, RaceEngine& engine) {
     const Entry& e = (*playlist)[static_cast<size_t>(round - 1) % playlist->size()];
     if (const int code = race_round(round, e, track); code != kExitOk) return code;
     const bool last = !request.loop && round == static_cast<int>(playlist->size());
-    if (!hold(request.hold_s) || last) break;
+    if (!InterruptSignal::sleep(request.hold_s) || last) break;
   }
   return end_playlist(request, track.view);
 }

@@ -80,6 +80,11 @@ class RenderObserver {
                       const std::string& /*message*/) {}
 };
 
+/// Tells `events` something for the user to read: whole lines, each ending in '\n'.
+inline void say(RenderObserver& events, MessageKind kind, std::string text) {
+  events.on_message({kind, std::move(text)});
+}
+
 /// Hears nothing.
 class NoObserver : public RenderObserver {};
 

@@ -1,11 +1,7 @@
 #include "store/band_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 
 #include <fmt/format.h>

@@ -5,10 +5,7 @@
 
 #include <expected>
 #include <filesystem>
-#include <optional>
-#include <initializer_list>
 #include <string>
-#include <string_view>
 
 #include "core/encoded_band.h"
 #include "core/error.h"

@@ -18,7 +18,6 @@ class Fnv1a {
     for (size_t i = 0; i < size; ++i) hash_ = (hash_ ^ p[i]) * 0x100000001b3ull;
   }
   void add(std::string_view text) { add(text.data(), text.size()); }
-  uint64_t value() const { return hash_; }
   /// 16 lower-case hex digits.
   std::string hex() const { return fmt::format("{:016x}", hash_); }
 

@@ -51,8 +51,8 @@ std::expected<void, Error> ProfileStore::save(const std::string& key,
   if (auto written = write_file_durably(path, {json_text(profile.to_json()), "\n"},
                                         unique_temp_suffix());
       !written) {
-    return std::unexpected(Error(path.string(), "cannot write the cost profile: " +
-                                                    written.error().message()));
+    return fail(fmt::format("cannot write the cost profile {}: {}", path.string(),
+                            written.error()));
   }
   return {};
 }

@@ -147,16 +147,17 @@ std::expected<std::unique_ptr<LiveView>, Error> LiveView::start(const std::strin
   }
   const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   view->url_ = fmt::format("http://{}:{}/", shown == "0.0.0.0" ? "127.0.0.1" : shown, bound);
-  view->thread_ = std::thread([v = view.get()] { v->server_->listen_after_bind(); });
-  // httplib's stop() does nothing before the server runs: wait for it, so that a view destroyed
-  // at once (a failed job) does not wait forever for a server that starts after stop().
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!view->server_->is_running() && std::chrono::steady_clock::now() < deadline) {
+  view->thread_ = std::thread([v = view.get()] {
+    v->server_->listen_after_bind();
+    v->listen_returned_ = true;
+  });
+  // httplib's stop() does nothing before the server runs: wait until it runs (or its listening
+  // failed at once), so that a view destroyed at once (a failed job) does not wait forever for a
+  // server that starts after stop().
+  while (!view->server_->is_running() && !view->listen_returned_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   if (!view->server_->is_running()) {
-    view->server_->stop();
-    view->thread_.detach();  // never started: nothing of ours to stop
     return std::unexpected(fmt::format("--serve: the server on {}:{} did not start", host, bound));
   }
   return view;

@@ -4,6 +4,7 @@
 // one for a render, two for a race (solo and team).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <expected>
 #include <filesystem>
@@ -64,6 +65,7 @@ class LiveView {
 
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> listen_returned_{false};  // the server's thread is done listening
   std::string url_;
 
   mutable std::mutex mutex_;
