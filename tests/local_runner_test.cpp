@@ -77,7 +77,7 @@ TEST(LocalRunnerTest, ABandIsDoneOnceItsRowsArriveWithoutWaitingForTheRestOfTheO
     const RunnerEvent event = run_one_band(povray, rows);
     ASSERT_TRUE(std::holds_alternative<TaskFinished>(event))
         << std::get<TaskFailed>(event).failure.message;
-    EXPECT_EQ(std::get<TaskFinished>(event).band.rows, rows);
+    EXPECT_EQ(std::get<TaskFinished>(event).bands.at(0).rows, rows);
     std::ifstream in(marker);
     pid_t sleeper = 0;
     in >> sleeper;

@@ -78,12 +78,37 @@ TEST(PovOptionsTest, RefusesOptionsThatBreakTheSplitWithAReason) {
     EXPECT_NE(opt.reason.find("rows"), std::string::npos) << o;
   }
   EXPECT_NE(classify_pov_option("+Oimage.png").reason.find("-o"), std::string::npos);
-  EXPECT_NE(classify_pov_option("+KFF10").reason.find("animation"), std::string::npos);
-  EXPECT_NE(classify_pov_option("Final_Frame=10").reason.find("animation"), std::string::npos);
   EXPECT_EQ(classify_pov_option("+FN16").kind, PovOptionKind::kRefused);
   EXPECT_EQ(classify_pov_option("+Iscene.pov").kind, PovOptionKind::kRefused);
   EXPECT_EQ(classify_pov_option("-D").kind, PovOptionKind::kPassThrough);
   EXPECT_EQ(classify_pov_option("+D").kind, PovOptionKind::kRefused);
+}
+
+TEST(PovOptionsTest, AnimationOptionsAreReadWithTheirKey) {
+  const struct {
+    const char* option;
+    const char* key;
+    const char* value;
+    bool enabled;
+  } cases[] = {{"+KFI1", "KFI", "1", true},           {"+KFF51", "KFF", "51", true},
+               {"+KI0.5", "KI", "0.5", true},         {"+KF-1", "KF", "-1", true},
+               {"+SF3", "SF", "3", true},             {"+EF9", "EF", "9", true},
+               {"+KC", "KC", "", true},               {"-KC", "KC", "", false},
+               {"+STP2", "STP", "2", true},           {"Final_Frame=20", "FINAL_FRAME", "20", true},
+               {"Subset_Start_Frame=0.25", "SUBSET_START_FRAME", "0.25", false},
+               {"Cyclic_Animation=on", "CYCLIC_ANIMATION", "on", true},
+               {"Frame_Step=3", "FRAME_STEP", "3", false}};
+  for (const auto& c : cases) {
+    const PovOption opt = classify_pov_option(c.option);
+    EXPECT_EQ(opt.kind, PovOptionKind::kAnimation) << c.option;
+    EXPECT_EQ(opt.key, c.key) << c.option;
+    EXPECT_EQ(opt.value, c.value) << c.option;
+    if (opt.key == "KC" || opt.key == "CYCLIC_ANIMATION") EXPECT_EQ(opt.enabled, c.enabled) << c.option;
+  }
+  // A clock value for a still is POV-Ray's +K, not an animation option.
+  EXPECT_EQ(classify_pov_option("+K0.5").kind, PovOptionKind::kPassThrough);
+  EXPECT_EQ(classify_pov_option("Output_File_Name=frames/a.png").kind, PovOptionKind::kOutputName);
+  EXPECT_EQ(classify_pov_option("Output_File_Name=frames/a.png").value, "frames/a.png");
 }
 
 TEST(PovOptionsTest, LibraryPathKeepsItsValue) {

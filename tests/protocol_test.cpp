@@ -50,17 +50,26 @@ TEST(ProtocolTest, TasksAndTheirEndsRoundTrip) {
 
   TaskFinished f;
   f.id = 42;
-  f.band.rows = {96, 128};
-  f.band.adler = 0xdeadbeef;
-  f.band.raw_bytes = 32 * 961;
+  f.bands.resize(2);
+  f.bands[0].rows = {96, 128};
+  f.bands[0].adler = 0xdeadbeef;
+  f.bands[0].raw_bytes = 32 * 961;
+  f.bands[0].deflated = "deflated";
+  f.bands[1].rows = {128, 160};
+  f.bands[1].deflated = " bytes";
   f.timing = {.wall_s = 1.5, .cpu_s = 1.25, .trace_s = 1.0, .trace_cpu_s = 0.9,
               .startup_cpu_s = 0.3, .peak_rss_bytes = 123456};
   const TaskFinished g = finished_from_json(finished_to_json(f), "deflated bytes");
   EXPECT_EQ(g.id, 42);
-  EXPECT_EQ(g.band.rows.begin, 96);
-  EXPECT_EQ(g.band.adler, 0xdeadbeefu);
-  EXPECT_EQ(g.band.raw_bytes, 32u * 961);
-  EXPECT_EQ(g.band.deflated, "deflated bytes");
+  ASSERT_EQ(g.bands.size(), 2u);
+  EXPECT_EQ(g.bands[0].rows.begin, 96);
+  EXPECT_EQ(g.bands[0].adler, 0xdeadbeefu);
+  EXPECT_EQ(g.bands[0].raw_bytes, 32u * 961);
+  EXPECT_EQ(g.bands[0].deflated, "deflated");
+  EXPECT_EQ(g.bands[1].rows, (RowRange{128, 160}));
+  EXPECT_EQ(g.bands[1].deflated, " bytes");
+  // A header that claims more bytes than the message holds is refused, not read past.
+  EXPECT_THROW(finished_from_json(finished_to_json(f), "deflated"), std::out_of_range);
   EXPECT_DOUBLE_EQ(g.timing.wall_s, 1.5);
   EXPECT_DOUBLE_EQ(g.timing.trace_cpu_s, 0.9);
   EXPECT_DOUBLE_EQ(g.timing.startup_cpu_s, 0.3);

@@ -15,11 +15,12 @@ namespace taskdist {
 namespace {
 
 constexpr const char* kRenderHelp =
-    R"(Render one POV-Ray image in parallel row bands, on this machine or on a cluster (Open MPI),
-and stream them into one PNG.
+    R"(Render one POV-Ray image, or every frame of an animation, in parallel row bands and runs of
+frames, on this machine or on a cluster (Open MPI), and stream them into PNGs.
 
   taskdist render SCENE.pov|SCENE.ini [POV-Ray options...] [-o OUT.png] [-j N]
                   [--policy static|dynamic] [--report RUN.json] [--quiet]
+                  [--video OUT.mp4 [--fps N]]
   mpirun ... taskdist render SCENE ... [--slots N] [--master-slots N] [--scene-dir DIR]
                   [--shared-dir] [--scene-limit MIB]
 
@@ -27,10 +28,27 @@ POV-Ray options are written as for povray itself: +W800 +H600 (or Width=/Height=
 file) set the size (default 320x240, at most 65535 each); every other option (+A0.3, +AM2,
 +Q9, Declare=X=1, +L<path>, ...) is passed to every band unchanged. taskdist's own short flags
 are lower case (-o -j -q -h): write POV-Ray's minus switches in upper case (-J, -UA).
-Refused, because they would break the split: +SR/+ER/+SC/+EC, +O (use -o), +F (the output is
-always an 8-bit PNG, RGBA with +UA), animation options (+KFI/+KFF/+KI/+KF/+SF/+EF/+KC), +I,
+Refused, because they would break the split: +SR/+ER/+SC/+EC, +O (use -o, or
+Output_File_Name in an INI file), +F (the output is always an 8-bit PNG, RGBA with +UA), +I,
 +D, +C, +P; and an option with a space in it (POV-Ray would split it again: "+UA +SC40"),
 except a library path (+L).
+
+Animations: POV-Ray's own options, here or in the INI file (as POV-Ray's animations/*.ini give
+them): +KFI/+KFF (Initial_Frame/Final_Frame), +KI/+KF (Initial_Clock/Final_Clock), +KC
+(Cyclic_Animation), +SF/+EF (Subset_Start_Frame/Subset_End_Frame; in an INI file a fraction
+0 < x < 1 of the frames, as POV-Ray reads it) and +STP (Frame_Step). Every frame gets the clock
+and frame_number it gets in POV-Ray's own render, and POV-Ray's file name: the output's name
+without .png, the frame number padded to the final frame's digits (-o out.png, frames 1-20:
+out01.png ... out20.png). A task is a run of whole frames in one povray (its start-up paid
+once) or rows of one frame: many frames per task while many are left, then single frames, then
+bands of the last frames so that no slot idles (--policy static: equal runs of frames, one per
+slot, as a Slurm job array splits them). Each frame is written (temporary name, then renamed)
+as soon as its last band is in, and journaled: --resume leaves every complete frame file alone
+and renders only what is missing, a missing or changed frame file included. Refused with the
+reason: an empty or reversed range, a one-frame animation (+KFI5 +KFF5: POV-Ray's clock is
+nan), a subset outside the frames, a step below 1. --video OUT.mp4 encodes the frames with
+ffmpeg (H.264, --fps frames a second, default 24) once all are written; a failed encode keeps
+every frame.
 
 Each band runs the unmodified povray in a private temporary directory with +WT1 (one thread;
 +WT<n> sets another count, the same for every band); the scene's folder is on POV-Ray's
@@ -97,6 +115,11 @@ void RenderCommand::add_job_options() {
                    "local slots, bands in parallel (default: cores, or the CPU quota if a "
                    "cgroup sets one)")
       ->check(CLI::Range(1, 4096));
+  app_->add_option("--video", request_.video,
+                   "an animation: encode its frames into this MP4 (H.264, with ffmpeg) once all "
+                   "are written");
+  app_->add_option("--fps", request_.fps, "frames a second of --video (default 24)")
+      ->check(CLI::Range(0.001, 1000.0));
   app_->add_option("--policy", policy_,
                    "dynamic (default): slots pull bands sized to balance the tail; static: the "
                    "paper's split, one equal band per slot")

@@ -20,7 +20,9 @@ namespace {
 using Done = std::expected<void, Error>;
 
 struct Collected {
-  std::optional<std::string> width, height, input_file;
+  std::optional<std::string> width, height, input_file, output_name;
+  AnimationOptions animation;
+  bool reading_ini = false;  // the options come from an INI file (not the command line)
 };
 
 bool parse_positive_int(std::string_view s, int* out) {
@@ -65,6 +67,12 @@ Done apply_option(const PovOption& opt, const std::string& where, const fs::path
     case PovOptionKind::kInputFile:
       seen.input_file = opt.value;
       return {};
+    case PovOptionKind::kOutputName:
+      seen.output_name = opt.value;
+      return {};
+    case PovOptionKind::kAnimation:
+      seen.animation.take(opt.key, opt.value, opt.enabled, seen.reading_ini, where);
+      return {};
     case PovOptionKind::kBlockSize:
       if (!parse_positive_int(opt.value, &job.block_size) || job.block_size < 4) {
         return fail(where, "the render block size must be a whole number >= 4, got '" +
@@ -107,6 +115,11 @@ Done read_ini(const fs::path& ini, Job& job, Collected& seen) {
   if (!in) return fail("cannot read INI file '" + ini.string() + "'");
   std::string line;
   int line_no = 0;
+  seen.reading_ini = true;
+  struct Reset {  // the command line's options come next
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{seen.reading_ini};
   while (std::getline(in, line)) {
     ++line_no;
     if (auto semi = line.find(';'); semi != std::string::npos) line.resize(semi);
@@ -204,16 +217,59 @@ Done apply_pov_args(const JobRequest& request, const fs::path& cwd, Job& job, Co
   if (seen.height) {
     if (auto done = check_dimension("height (+H)", *seen.height, &job.height); !done) return done;
   }
+  auto animation = resolve_animation(seen.animation);
+  if (!animation) return std::unexpected(animation.error());
+  job.animation = std::move(*animation);
+  if (!job.animation) {
+    // A still: clock options without frames mean to POV-Ray what they meant before.
+    if (seen.animation.initial_clock) job.pov_options.push_back("+KI" + *seen.animation.initial_clock);
+    if (seen.animation.final_clock) job.pov_options.push_back("+KF" + *seen.animation.final_clock);
+    if (seen.animation.cyclic) job.pov_options.push_back(*seen.animation.cyclic ? "+KC" : "-KC");
+  }
+  return {};
+}
+
+// The output: -o, else Output_File_Name (a folder if it ends in '/'), else SCENE.png in the cwd.
+fs::path output_path(const JobRequest& request, const fs::path& cwd, const Job& job,
+                     const Collected& seen) {
+  const fs::path scene_png = job.scene.filename().replace_extension(".png");
+  if (!request.output.empty()) return fs::absolute(request.output).lexically_normal();
+  if (!seen.output_name || seen.output_name->empty()) return cwd / scene_png;
+  const fs::path named = fs::absolute(*seen.output_name).lexically_normal();
+  std::error_code ec;
+  if (seen.output_name->back() == '/' || fs::is_directory(named, ec)) return named / scene_png;
+  return named;
+}
+
+Done apply_video_options(const JobRequest& request, Job& job) {
+  if (!(request.fps > 0 && request.fps <= 1000)) {
+    return fail("--fps must be more than 0 and at most 1000 frames per second");
+  }
+  job.fps = request.fps;
+  if (request.video.empty()) return {};
+  if (!job.animation) {
+    return fail("--video needs an animation; give its frames with +KFI/+KFF or an INI file's "
+                "Initial_Frame/Final_Frame");
+  }
+  job.video = fs::absolute(request.video).lexically_normal();
+  std::error_code ec;
+  if (!fs::is_directory(job.video->parent_path(), ec)) {
+    return fail("the folder of --video '" + job.video->string() + "' does not exist");
+  }
+  if (fs::is_directory(*job.video, ec)) {
+    return fail("--video '" + job.video->string() + "' is a directory; give a file name such as " +
+                (*job.video / "animation.mp4").string());
+  }
   return {};
 }
 
 // taskdist's own options: where the output and the journal go, retries, the live view...
-Done apply_run_options(const JobRequest& request, const fs::path& cwd, Job& job) {
+Done apply_run_options(const JobRequest& request, const fs::path& cwd, Job& job,
+                       const Collected& seen) {
   std::error_code ec;
-  job.output = request.output.empty()
-                   ? cwd / job.scene.filename().replace_extension(".png")
-                   : fs::absolute(request.output).lexically_normal();
+  job.output = output_path(request, cwd, job, seen);
   if (auto done = check_output(job.output); !done) return done;
+  if (auto done = apply_video_options(request, job); !done) return done;
   if (request.slots < 0) return fail("-j must be at least 1");
   job.slots = request.slots > 0 ? request.slots
                                 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -284,7 +340,7 @@ std::expected<Job, Error> build_job(const JobRequest& request) {
   if (auto done = apply_pov_args(request, cwd, job, seen); !done) {
     return one_line_error(done.error());
   }
-  if (auto done = apply_run_options(request, cwd, job); !done) return one_line_error(done.error());
+  if (auto done = apply_run_options(request, cwd, job, seen); !done) return one_line_error(done.error());
   auto povray = find_executable(request.povray);
   if (!povray) {
     return std::unexpected(Error(

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/animation.h"
 #include "core/error.h"
 
 namespace taskdist {
@@ -38,6 +39,8 @@ struct JobRequest {
   double linger_s = 0;                ///< --linger
   bool cost_profile = true;           ///< false: --no-profile
   std::string profile_dir;            ///< --profile-dir; empty: the default (store/profile_store.h)
+  std::string video;                  ///< --video FILE.mp4; empty: none
+  double fps = 24;                    ///< --fps
 };
 
 /// A validated job. Paths are absolute.
@@ -75,6 +78,26 @@ struct Job {
   /// one (see core/cost_profile.h); the profiles live in profile_dir.
   bool cost_profile = true;
   std::filesystem::path profile_dir;
+  /// POV-Ray's animation options: the frames to render. nullopt: a still.
+  std::optional<Animation> animation;
+  std::optional<std::filesystem::path> video;  ///< encode the frames into this MP4 at the end
+  double fps = 24;
+
+  /// Frames rendered: 1 for a still.
+  int frame_count() const {
+    return animation ? static_cast<int>(animation->frames.size()) : 1;
+  }
+  /// Rows of all frames, stacked (core/animation.h): the rows the scheduler hands out.
+  int total_rows() const { return frame_count() * height; }
+  /// The file of frame index `k` (0-based, in the order rendered): the output for a still.
+  std::filesystem::path frame_output(int k) const {
+    return animation ? animation->frame_file(output, animation->frames[static_cast<size_t>(k)])
+                     : output;
+  }
+  /// How messages name frame index `k`: "frame 12" ("" for a still).
+  std::string frame_name(int k) const {
+    return animation ? "frame " + std::to_string(animation->frames[static_cast<size_t>(k)]) : "";
+  }
 
   /// Band boundaries fall on multiples of this: the render block size where antialiasing may
   /// be on, any row where it is off (../shared/POVRAY_FACTS.md: bands are then identical to a

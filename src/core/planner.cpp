@@ -172,7 +172,14 @@ std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& st,
     rows = std::max(round_up(st.block, st.grain), round_up(ceil_div(remaining, st.slots), st.grain));
   }
   const int end_all = first_row + remaining;
-  if (st.row_costs != nullptr &&
+  if (st.unit > 0 && rows >= st.unit) {
+    // Whole frames: one povray renders them all, its start-up paid once.
+    rows = std::max(1, static_cast<int>(std::lround(static_cast<double>(rows) / st.unit))) * st.unit;
+  } else if (st.unit > 0) {
+    // Part of a frame: an equal share of it, on the grain.
+    rows = std::min(st.unit, round_up(ceil_div(st.unit, ceil_div(st.unit, rows)), st.grain));
+  }
+  if (st.row_costs != nullptr && (st.unit == 0 || rows < st.unit) &&
       static_cast<int>(st.row_costs->size()) >= end_all) {
     if (auto batch = cut_by_cost(first_row, end_all, rows, st, sizing); !batch.empty()) {
       return batch;

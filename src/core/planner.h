@@ -75,6 +75,9 @@ struct DynamicState {
   int slots = 1;
   int block = 32;             ///< the smallest band (POV-Ray's render block size)
   int grain = 32;             ///< band boundaries fall on multiples of it (Job::row_grain())
+  /// An animation's frame height (0: a still): a band of a frame or more is whole frames, and a
+  /// smaller one an equal share of a frame, so that bands rarely cross a frame boundary.
+  int unit = 0;
   CostModel model;            ///< row_cost_s == 0 while nothing has been traced
   /// Predicted cost of each row (any unit; a CostProfile's), indexed like first_row; null or
   /// too short: unknown, and bands are cut by rows.

@@ -23,7 +23,7 @@ bool ini_true(std::string_view v) {
 }
 
 PovOption refused(std::string_view text, std::string reason) {
-  return PovOption{PovOptionKind::kRefused, std::string(text), {}, true, std::move(reason)};
+  return PovOption{PovOptionKind::kRefused, std::string(text), {}, true, std::move(reason), {}};
 }
 
 constexpr const char* kRowsReason =
@@ -33,8 +33,6 @@ constexpr const char* kOutputReason =
     "taskdist chooses each band's output itself; name the final image with -o OUT.png";
 constexpr const char* kFormatReason =
     "taskdist always writes an 8-bit PNG (with alpha if +UA is given)";
-constexpr const char* kAnimationReason =
-    "animations are not supported yet; render one frame (use +K<clock> for a clock value)";
 constexpr const char* kInputReason =
     "give the scene as the first argument: taskdist render SCENE.pov";
 constexpr const char* kDisplayReason = "bands render without a display window";
@@ -55,10 +53,10 @@ PovOption classify_switch(std::string_view arg) {
   std::string value(body.substr(n));
   if (!key.empty() && key[0] == 'L') {
     return PovOption{PovOptionKind::kLibraryPath, std::string(arg), std::string(body.substr(1)),
-                     plus, {}};
+                     plus, {}, "L"};
   }
   auto make = [&](PovOptionKind kind) {
-    return PovOption{kind, std::string(arg), value, plus, {}};
+    return PovOption{kind, std::string(arg), value, plus, {}, key};
   };
   // Single-letter options take any text as their value ("+Wabc" is a bad width, not another
   // option); the options that share their first letter are listed.
@@ -80,8 +78,8 @@ PovOption classify_switch(std::string_view arg) {
   if (key == "O") return refused(arg, kOutputReason);
   if (!key.empty() && key[0] == 'F') return refused(arg, kFormatReason);
   if (key == "KFI" || key == "KFF" || key == "KI" || key == "KF" || key == "SF" || key == "EF" ||
-      key == "KC") {
-    return refused(arg, kAnimationReason);
+      key == "KC" || key == "STP") {
+    return make(PovOptionKind::kAnimation);
   }
   if (key == "I") return refused(arg, kInputReason);
   if (key == "D" && plus) return refused(arg, kDisplayReason);
@@ -112,7 +110,9 @@ PovOption classify_setting(std::string_view arg) {
   // Handed on as Key=Value: POV-Ray refuses "Key = Value" as one command-line argument.
   const std::string text =
       eq == std::string_view::npos ? std::string(arg) : std::string(key_as_given) + "=" + value;
-  auto make = [&](PovOptionKind kind) { return PovOption{kind, text, value, ini_true(value), {}}; };
+  auto make = [&](PovOptionKind kind) {
+    return PovOption{kind, text, value, ini_true(value), {}, key};
+  };
   if (key == "WIDTH") return make(PovOptionKind::kWidth);
   if (key == "HEIGHT") return make(PovOptionKind::kHeight);
   if (key == "WORK_THREADS") return make(PovOptionKind::kThreads);
@@ -124,12 +124,13 @@ PovOption classify_setting(std::string_view arg) {
   if (key == "START_ROW" || key == "END_ROW" || key == "START_COLUMN" || key == "END_COLUMN") {
     return refused(arg, kRowsReason);
   }
-  if (key == "OUTPUT_FILE_NAME" || key == "OUTPUT_TO_FILE") return refused(arg, kOutputReason);
+  if (key == "OUTPUT_FILE_NAME") return make(PovOptionKind::kOutputName);
+  if (key == "OUTPUT_TO_FILE") return refused(arg, kOutputReason);
   if (key == "OUTPUT_FILE_TYPE" || key == "BITS_PER_COLOR") return refused(arg, kFormatReason);
   if (key == "INITIAL_FRAME" || key == "FINAL_FRAME" || key == "INITIAL_CLOCK" ||
       key == "FINAL_CLOCK" || key == "SUBSET_START_FRAME" || key == "SUBSET_END_FRAME" ||
-      key == "CYCLIC_ANIMATION") {
-    return refused(arg, kAnimationReason);
+      key == "CYCLIC_ANIMATION" || key == "FRAME_STEP") {
+    return make(PovOptionKind::kAnimation);
   }
   if (key == "DISPLAY" && ini_true(value)) return refused(arg, kDisplayReason);
   if (key == "CONTINUE_TRACE" && ini_true(value)) return refused(arg, kContinueReason);

@@ -23,6 +23,8 @@ enum class PovOptionKind {
   kLibraryPath,     ///< +L / Library_Path= (passed through, and resolved to an absolute path)
   kMaxImageBuffer,  ///< +MI / Max_Image_Buffer_Memory= (passed through; taskdist then sets none)
   kInputFile,       ///< Input_File_Name= (only accepted inside an INI file)
+  kAnimation,       ///< +KFI +KFF +KI +KF +SF +EF +KC +STP and their INI keys (core/animation.h)
+  kOutputName,      ///< Output_File_Name= (the output, unless -o names one)
   kRefused,         ///< breaks the split, or is taskdist's to set: `reason` says why
 };
 
@@ -32,6 +34,7 @@ struct PovOption {
   std::string value;   ///< the value part, for the kinds that carry one
   bool enabled = true; ///< for switches: '+' or an INI value of on/true/yes/1
   std::string reason;  ///< for kRefused: a sentence for the user
+  std::string key;     ///< upper-case: the switch's letters ("KFI") or the setting's key
 };
 
 /// True if `arg` looks like a POV-Ray option: "+X...", "-X...", or "Key=Value".

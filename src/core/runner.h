@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "core/task.h"
 #include "core/encoded_band.h"
@@ -20,10 +21,11 @@ struct TaskProgress {
   double cpu_share = -1;
 };
 
-/// A task finished; its band is ready for the assembler.
+/// A task finished; its band is ready for the assembler. A task of several whole frames of an
+/// animation gives one band per frame, in order; any other task one band.
 struct TaskFinished {
   TaskId id = 0;
-  EncodedBand band;
+  std::vector<EncodedBand> bands;
   TaskTiming timing;
 };
 

@@ -28,7 +28,12 @@ std::vector<double> stacked_costs(const SchedulerConfig& c, const std::vector<Ro
 std::vector<RowRange> one_wave_plan(const SchedulerConfig& c, const std::vector<double>& costs,
                                     int rows) {
   if (rows == 0) return {};
-  if (c.policy == Policy::kStatic) return static_plan(rows, c.slots, c.grain);
+  if (c.policy == Policy::kStatic) {
+    // An animation of at least a frame per slot: equal runs of whole frames (a Slurm array's
+    // split); fewer frames than slots: bands, cut at frame boundaries.
+    const bool whole_frames = c.frame_rows > 0 && rows / c.frame_rows >= c.slots;
+    return static_plan(rows, c.slots, whole_frames ? c.frame_rows : c.grain);
+  }
   if (c.policy == Policy::kDynamic && static_cast<int>(c.slot_speed.size()) == c.slots &&
       any_capped(c)) {
     std::vector<double> speeds;
@@ -48,6 +53,33 @@ std::vector<RowRange> rows_not_done(int rows, const std::vector<RowRange>& done)
   }
   if (at < rows) todo.push_back({at, rows});
   return todo;
+}
+
+// A band boundary `row` of the stacked frames, moved to the nearest multiple of `grain` within
+// its frame (or the frame's end): a pure function of `row`, so two bands that meet there still
+// meet after it.
+int snap_in_frame(int row, int frame_rows, int grain) {
+  const int frame_begin = row / frame_rows * frame_rows;
+  const int local = (row - frame_begin + grain / 2) / grain * grain;
+  return frame_begin + std::min(local, frame_rows);
+}
+
+// `piece` as tasks: runs of whole frames, and rows of one frame whose bounds are on the grain
+// within it (see SchedulerConfig::frame_rows). A piece that snaps to nothing gives none.
+void split_at_frames(RowRange piece, int frame_rows, int grain, std::deque<RowRange>& out) {
+  if (frame_rows <= 0) {
+    out.push_back(piece);
+    return;
+  }
+  piece = {snap_in_frame(piece.begin, frame_rows, grain), snap_in_frame(piece.end, frame_rows, grain)};
+  for (int at = piece.begin; at < piece.end;) {
+    const int frame_end = (at / frame_rows + 1) * frame_rows;
+    const int end = at % frame_rows == 0 && piece.end >= frame_end
+                        ? piece.end / frame_rows * frame_rows  // whole frames
+                        : std::min(piece.end, frame_end);      // rows of one frame
+    out.push_back({at, end});
+    at = end;
+  }
 }
 
 int count_rows(const std::vector<RowRange>& ranges) {
@@ -123,7 +155,7 @@ bool Scheduler::slot_has_room(int slot) const {
 }
 
 std::optional<RowRange> Scheduler::take_rows(int slot, double now) {
-  if (pieces_.empty()) {
+  while (pieces_.empty()) {
     const auto band = take_virtual_rows(slot, now);
     if (!band) return std::nullopt;
     // Rows [begin, end) of the stacked rows still to do -> pieces of the real image.
@@ -131,7 +163,10 @@ std::optional<RowRange> Scheduler::take_rows(int slot, double now) {
     for (const RowRange& t : todo_) {
       const int lo = std::max(band->begin, offset);
       const int hi = std::min(band->end, offset + t.count());
-      if (lo < hi) pieces_.push_back({t.begin + lo - offset, t.begin + hi - offset});
+      if (lo < hi) {
+        split_at_frames({t.begin + lo - offset, t.begin + hi - offset}, config_.frame_rows,
+                        config_.grain, pieces_);
+      }
       offset += t.count();
     }
   }
@@ -208,6 +243,7 @@ std::optional<RowRange> Scheduler::take_virtual_rows(int slot, double now) {
     state.slots = config_.slots;
     state.block = config_.block;
     state.grain = config_.grain;
+    state.unit = config_.frame_rows;
     state.model = model_with_running(now);
     if (!todo_costs_.empty()) state.row_costs = &todo_costs_;
     for (const RowRange& r : next_dynamic_batch(next_row_, state, config_.sizing)) {
@@ -224,7 +260,10 @@ std::optional<RowRange> Scheduler::take_virtual_rows(int slot, double now) {
 CostModel Scheduler::model_with_running(double now) const {
   // Mean tracing cost per row over everything traced so far, bands in flight included.
   CostModel m = model_;
-  if (m.overhead_s <= 0) m.overhead_s = prior_band_overhead_s(config_.width, config_.rows);
+  if (m.overhead_s <= 0) {
+    m.overhead_s = prior_band_overhead_s(
+        config_.width, config_.frame_rows > 0 ? config_.frame_rows : config_.rows);
+  }
   double seconds = traced_seconds_, rows = traced_rows_;
   for (const auto& [id, r] : running_) {
     if (r.first_progress < 0 || r.fraction <= 0) continue;

@@ -15,7 +15,11 @@
 namespace taskdist {
 
 struct SchedulerConfig {
-  int rows = 0;
+  int rows = 0;        ///< of the stacked frames of an animation (core/animation.h)
+  /// An animation's frame height: a task is either whole frames or rows of one frame (pieces
+  /// are cut at frame boundaries), and bands of a frame or more are cut as whole frames. 0: one
+  /// image (a still).
+  int frame_rows = 0;
   int width = 0;  ///< for the prior on band overhead
   int slots = 1;
   int block = 32;  ///< POV-Ray's render block size: the smallest band of a dynamic batch

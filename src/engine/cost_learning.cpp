@@ -35,7 +35,8 @@ nlohmann::json source_files(const nlohmann::json& scene_files) {
 
 LearntCosts recall_unguarded(const Job& job, const nlohmann::json& scene_files) {
   LearntCosts costs;
-  if (!job.cost_profile) return costs;
+  // An animation's costs vary along its clock; profiles cover stills only (for now).
+  if (!job.cost_profile || job.animation) return costs;
   const std::string scene = job.scene.lexically_relative(job.scene_dir).string();
   costs.key = profile_key(scene, source_files(scene_files), job.pov_options, job.width,
                           job.height);

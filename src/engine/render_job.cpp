@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "engine/cost_learning.h"
 #include "engine/local_runner.h"
 #include "engine/render_loop.h"
+#include "engine/video.h"
 #include "exec/interrupt.h"
 #include "exec/temp_dir.h"
-#include "image/png_assembler.h"
+#include "image/frame_assembler.h"
 #include "render/povray_renderer.h"
 #include "report/report_recorder.h"
 #include "report/run_report.h"
@@ -18,15 +21,19 @@
 namespace taskdist {
 namespace {
 
-// A master killed outright (SIGKILL) leaves its temporary output "<OUT>.part-<pid>" behind;
-// a later run of the same output removes those whose process is gone.
-void remove_stale_parts(const std::filesystem::path& output) {
+// A master killed outright (SIGKILL) leaves its temporary outputs "<OUT>.part-<pid>" behind;
+// a later run of the same outputs (every frame of an animation) removes those whose process is
+// gone.
+void remove_stale_parts(const std::vector<std::filesystem::path>& outputs) {
+  if (outputs.empty()) return;
+  std::set<std::string> names;
+  for (const auto& o : outputs) names.insert(o.filename().string());
   std::error_code ec;
-  const std::string prefix = output.filename().string() + ".part-";
-  for (const auto& e : std::filesystem::directory_iterator(output.parent_path(), ec)) {
+  for (const auto& e : std::filesystem::directory_iterator(outputs.front().parent_path(), ec)) {
     const std::string name = e.path().filename().string();
-    if (!name.starts_with(prefix)) continue;
-    const std::string pid = name.substr(prefix.size());
+    const size_t part = name.rfind(".part-");
+    if (part == std::string::npos || !names.contains(name.substr(0, part))) continue;
+    const std::string pid = name.substr(part + 6);
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
     if (std::filesystem::exists("/proc/" + pid, ec)) continue;
     std::filesystem::remove(e.path(), ec);
@@ -37,7 +44,7 @@ void remove_stale_parts(const std::filesystem::path& output) {
 class JobRun {
  public:
   JobRun(const Job& job, const EngineLayout& layout, RenderClock& clock, RenderObserver& events,
-         ReportRecorder& recorder, Journal& journal, PngAssembler& assembler)
+         ReportRecorder& recorder, Journal& journal, FrameAssembler& assembler)
       : job_(job),
         layout_(layout),
         clock_(clock),
@@ -56,29 +63,52 @@ class JobRun {
     }
     RenderLoop loop(job_, layout_, costs.row_costs, runner, clock_, journal_, assembler_, events_);
     if (int code = loop.run(); code >= 0) return stop(code, loop.rows_done(), loop.rows_total());
-    if (auto done = assembler_.finish(); !done) {
-      say(events_, MessageKind::kStopped, fmt::format("taskdist: {}\n", done.error()));
-      return stop(kExitRenderFailed, loop.rows_done(), loop.rows_total());
-    }
+    CHECK(assembler_.frames_done() == assembler_.frames());  // each written as it completed
     return finish(costs);
   }
 
  private:
   // The journal's bands of an earlier run go to the assembler first; -1, or the exit code.
   int reuse_bands() {
+    for (int k : journal_.done_frames()) frame_reused(k);
     for (const JournalBand& b : journal_.reused()) {
       events_.on_band_reused(b.rows, b.file);
-      if (auto done = assembler_.add_stored(b.rows, b.file); !done) {
-        say(events_, MessageKind::kStopped, fmt::format("taskdist: {}\n", done.error()));
-        return stop(kExitRenderFailed, 0, job_.height);
+      auto done = assembler_.add_stored(b.rows, b.file);
+      std::expected<void, Error> recorded;
+      if (done && *done && job_.animation) {
+        recorded = journal_.record_frame(**done, job_.frame_output(**done));
+        if (recorded) frame_reused(**done);
+      }
+      if (!done || !recorded) {
+        say(events_, MessageKind::kStopped,
+            fmt::format("taskdist: {}\n", !done ? done.error() : recorded.error()));
+        return stop(kExitRenderFailed, 0, job_.total_rows());
       }
     }
-    if (!journal_.reused().empty()) {
+    if (!journal_.reused().empty() || !journal_.done_frames().empty()) {
+      const std::string frames =
+          journal_.done_frames().empty()
+              ? ""
+              : fmt::format("{} finished frames are left as they are and ",
+                            journal_.done_frames().size());
       say(events_, MessageKind::kResumed,
-          fmt::format("taskdist: resuming: {} bands from {} are re-used\n",
+          fmt::format("taskdist: resuming: {}{} bands from {} are re-used\n", frames,
                       journal_.reused().size(), journal_.dir().string()));
     }
     return -1;
+  }
+
+  // A frame complete from an earlier run: in the report, as not rendered now.
+  void frame_reused(int k) {
+    const int number = job_.animation->frames[static_cast<size_t>(k)];
+    events_.on_frame({.index = k,
+                      .number = number,
+                      .file = job_.frame_output(k).string(),
+                      .done_s = clock_.now_s(),
+                      .clock = job_.animation->clock(number),
+                      .where = {},
+                      .cpu_s = 0,
+                      .reused = true});
   }
 
   // The job failed: no image; the finished bands stay in the journal for --resume.
@@ -87,13 +117,15 @@ class JobRun {
         {}, code,
         fmt::format("{} of {} rows done; see taskdist's messages", rows_done, rows_total));
     assembler_.discard();
-    if (journal_.bands() == 0) {
+    if (journal_.bands() == 0 && journal_.frames() == 0) {
       journal_.remove();
     } else {
+      const std::string frames =
+          job_.animation ? fmt::format("{} finished frames and ", journal_.frames()) : "";
       say(events_, MessageKind::kNote,
-          fmt::format("taskdist: {} finished bands ({} of {} rows) are kept in {}; run the same "
-                      "command with --resume to render only the rest\n",
-                      journal_.bands(), rows_done, rows_total, journal_.dir().string()));
+          fmt::format("taskdist: {}{} finished bands ({} of {} rows) are kept in {}; run the "
+                      "same command with --resume to render only the rest\n",
+                      frames, journal_.bands(), rows_done, rows_total, journal_.dir().string()));
     }
     return code;
   }
@@ -102,7 +134,18 @@ class JobRun {
   int finish(LearntCosts& costs) {
     RunReport& report = recorder_.report();
     std::error_code ec;
-    report.output_bytes = std::filesystem::file_size(job_.output, ec);
+    for (int k = 0; k < job_.frame_count(); ++k) {
+      report.output_bytes += std::filesystem::file_size(job_.frame_output(k), ec);
+    }
+    std::optional<Error> video_failed;
+    if (job_.video) {
+      say(events_, MessageKind::kInfo,
+          fmt::format("taskdist: encoding {} frames into {} with ffmpeg ({:g} frames a second)\n",
+                      job_.frame_count(), job_.video->string(), job_.fps));
+      std::vector<std::filesystem::path> frames;
+      for (int k = 0; k < job_.frame_count(); ++k) frames.push_back(job_.frame_output(k));
+      if (auto done = encode_video(frames, *job_.video, job_.fps); !done) video_failed = done.error();
+    }
     report.end_s = clock_.now_s();
     report.master_peak_rss_bytes = peak_rss_bytes();
     remember_costs(job_, costs, report);
@@ -110,6 +153,12 @@ class JobRun {
       say(events_, MessageKind::kInfo,
           fmt::format("taskdist: the job folder {} is kept (--keep-job-dir)\n",
                       journal_.dir().string()));
+    }
+    if (video_failed) {
+      say(events_, MessageKind::kStopped, fmt::format("taskdist: {}\n", *video_failed));
+      events_.on_end(report, kExitRenderFailed, video_failed->message());
+      if (!job_.keep_job_dir) journal_.remove();
+      return kExitRenderFailed;
     }
     events_.on_end(report, kExitOk, {});
     if (!job_.keep_job_dir) journal_.remove();
@@ -130,7 +179,7 @@ class JobRun {
   RenderObserver& events_;
   ReportRecorder& recorder_;
   Journal& journal_;
-  PngAssembler& assembler_;
+  FrameAssembler& assembler_;
 };
 
 }  // namespace
@@ -167,12 +216,16 @@ int run_job(const Job& job, Runner& runner, const EngineLayout& layout, RenderCl
   for (const auto& note : journal->notes()) {
     say(events, MessageKind::kNote, fmt::format("taskdist: {}\n", note));
   }
-  remove_stale_parts(job.output);
-  auto assembler = PngAssembler::create({.width = job.width,
-                                         .height = job.height,
-                                         .alpha = job.alpha,
-                                         .output = job.output,
-                                         .spill_dir = journal->spill_dir()});
+  FrameAssembler::Options frames{.width = job.width,
+                                 .height = job.height,
+                                 .alpha = job.alpha,
+                                 .outputs = {},
+                                 .spill_dir = journal->spill_dir(),
+                                 .done = std::vector<bool>(static_cast<size_t>(job.frame_count()))};
+  for (int k = 0; k < job.frame_count(); ++k) frames.outputs.push_back(job.frame_output(k));
+  for (int k : journal->done_frames()) frames.done[static_cast<size_t>(k)] = true;
+  remove_stale_parts(frames.outputs);
+  auto assembler = FrameAssembler::create(std::move(frames));
   if (!assembler) {
     say(events, MessageKind::kStopped, fmt::format("taskdist: {}\n", assembler.error()));
     return kExitUsage;

@@ -20,7 +20,10 @@ SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout, con
   c.node_failure_limit = job.exclude_after;
   c.duplicate_after_s = job.duplicates ? c.duplicate_after_s : -1;
   for (const JournalBand& b : journal.reused()) c.done.push_back(b.rows);
-  c.rows = job.height;
+  for (int k : journal.done_frames()) c.done.push_back(frame_rows(k, job.height));
+  std::ranges::sort(c.done, {}, &RowRange::begin);
+  c.rows = job.total_rows();
+  c.frame_rows = job.animation ? job.height : 0;
   c.width = job.width;
   c.slots = layout.slots;
   c.slot_nodes = layout.slot_nodes;
@@ -30,8 +33,6 @@ SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout, con
   c.policy = job.policy;
   return c;
 }
-
-std::string rows_text(RowRange r) { return fmt::format("rows {}-{}", r.begin + 1, r.end); }
 
 std::string indent(const std::string& text) {
   std::string out = "  ";
@@ -46,8 +47,9 @@ std::string indent(const std::string& text) {
 
 RenderLoop::RenderLoop(const Job& job, const EngineLayout& layout,
                        const std::vector<double>& row_costs, Runner& runner, RenderClock& clock,
-                       Journal& journal, PngAssembler& assembler, RenderObserver& events)
-    : task_timeout_s_(job.task_timeout_s),
+                       Journal& journal, FrameAssembler& assembler, RenderObserver& events)
+    : job_(job),
+      task_timeout_s_(job.task_timeout_s),
       width_(job.width),
       channels_(job.alpha ? 4 : 3),
       runner_(runner),
@@ -142,18 +144,40 @@ int RenderLoop::handle(TaskProgress& e) {
   return -1;
 }
 
+std::string RenderLoop::rows_text(RowRange stacked) const {
+  if (!job_.animation) return fmt::format("rows {}-{}", stacked.begin + 1, stacked.end);
+  const FrameSpan span = frame_span(stacked, job_.height);
+  if (span.whole_frames && span.count > 1) {
+    return fmt::format("{}-{}", job_.frame_name(span.first),
+                       job_.animation->frames[static_cast<size_t>(span.first + span.count - 1)]);
+  }
+  if (span.whole_frames) return job_.frame_name(span.first);
+  return fmt::format("{} rows {}-{}", job_.frame_name(span.first), span.rows.begin + 1,
+                     span.rows.end);
+}
+
 int RenderLoop::handle(TaskFinished& e) {
   if (!in_flight_.contains(e.id)) return -1;  // a losing copy that ended as it was stopped
-  if (auto whole = check_band(e.band, width_, channels_); !whole) {
-    TaskFailed failed{
-        e.id,
-        {FailureKind::kRenderError, "the band arrived damaged: " + whole.error().message(), {}}};
+  // Its bands must be exactly its rows: one band, or one whole frame each.
+  const RowRange task_rows = in_flight_.at(e.id).record.rows;
+  int at = task_rows.begin;
+  std::string damage;
+  for (const EncodedBand& band : e.bands) {
+    if (band.rows.begin != at) damage = "its bands do not match its rows";
+    at = band.rows.end;
+    if (auto whole = check_band(band, width_, channels_); !whole && damage.empty()) {
+      damage = whole.error().message();
+    }
+  }
+  if (at != task_rows.end && damage.empty()) damage = "its bands do not match its rows";
+  if (!damage.empty()) {
+    TaskFailed failed{e.id, {FailureKind::kRenderError, "the band arrived damaged: " + damage, {}}};
     return handle(failed);
   }
   const std::vector<TaskId> losers = scheduler_.on_finished(e.id, e.timing, now());
   TaskRecord rec = close_record(e.id, "ok");
   rec.timing = e.timing;
-  rec.bytes = e.band.deflated.size();
+  for (const EncodedBand& band : e.bands) rec.bytes += band.deflated.size();
   events_.on_task(rec, "ok");
   for (TaskId loser : losers) {
     runner_.cancel(loser);
@@ -161,21 +185,52 @@ int RenderLoop::handle(TaskFinished& e) {
                                             " finished first"),
                     "stopped");
   }
-  // In the journal before it is used: a run that dies keeps it, and --resume re-uses it.
-  auto file = journal_.record(e.band);
-  std::expected<void, Error> added;
-  if (!file) {
-    added = std::unexpected(file.error());
-  } else {
-    events_.on_band(rec.rows, *file);
-    added = assembler_.add(std::move(e.band), *file);
-  }
-  if (!added) {
-    runner_.abort();
-    say(events_, MessageKind::kStopped, fmt::format("taskdist: {}\n", added.error()));
-    return kExitRenderFailed;
+  const int frames = static_cast<int>(e.bands.size());
+  for (EncodedBand& band : e.bands) {
+    if (auto added = take_band(std::move(band), rec, frames); !added) {
+      runner_.abort();
+      say(events_, MessageKind::kStopped, fmt::format("taskdist: {}\n", added.error()));
+      return kExitRenderFailed;
+    }
   }
   return -1;
+}
+
+// One band of a finished task (of `frames` bands): journaled, then assembled; a frame it
+// completes is recorded.
+std::expected<void, Error> RenderLoop::take_band(EncodedBand band, const TaskRecord& rec,
+                                                 int frames) {
+  // In the journal before it is used: a run that dies keeps it, and --resume re-uses it.
+  const RowRange rows = band.rows;
+  auto file = journal_.record(band);
+  if (!file) return std::unexpected(file.error());
+  events_.on_band(rows, *file);
+  const int k = rows.begin / job_.height;
+  FrameCost& cost = frame_costs_[k];
+  cost.where.insert(rec.where);
+  cost.cpu_s += rec.timing.cpu_s * (frames > 1 ? 1.0 / frames
+                                               : static_cast<double>(rows.count()) / job_.height);
+  auto written = assembler_.add(std::move(band), *file);
+  if (!written) return std::unexpected(written.error());
+  if (*written) return frame_written(**written);
+  return {};
+}
+
+std::expected<void, Error> RenderLoop::frame_written(int k) {
+  const FrameCost cost = std::move(frame_costs_[k]);
+  frame_costs_.erase(k);
+  if (!job_.animation) return {};
+  if (auto recorded = journal_.record_frame(k, job_.frame_output(k)); !recorded) return recorded;
+  const int number = job_.animation->frames[static_cast<size_t>(k)];
+  events_.on_frame({.index = k,
+                    .number = number,
+                    .file = job_.frame_output(k).string(),
+                    .done_s = now(),
+                    .clock = job_.animation->clock(number),
+                    .where = {cost.where.begin(), cost.where.end()},
+                    .cpu_s = cost.cpu_s,
+                    .reused = false});
+  return {};
 }
 
 void RenderLoop::count_failure(const TaskRecord& rec, const TaskFailure& failure) {
@@ -273,7 +328,8 @@ void RenderLoop::show_progress() {
   std::vector<TracedShare> shares;
   for (const auto& [id, t] : in_flight_) shares.push_back({t.record.rows, t.traced});
   const double rows = rows_traced(scheduler_.rows_done(), scheduler_.rows_total(), shares);
-  events_.on_progress({rows, scheduler_.rows_total(), scheduler_.in_flight(), now()});
+  events_.on_progress({rows, scheduler_.rows_total(), scheduler_.in_flight(), now(),
+                       assembler_.frames_done(), job_.animation ? assembler_.frames() : 0});
 }
 
 }  // namespace taskdist

@@ -16,7 +16,7 @@
 #include "core/scheduler.h"
 #include "engine/engine_layout.h"
 #include "engine/render_clock.h"
-#include "image/png_assembler.h"
+#include "image/frame_assembler.h"
 #include "report/render_events.h"
 #include "store/journal.h"
 
@@ -28,7 +28,7 @@ class RenderLoop {
   /// journal's re-used bands are not handed out; the caller gives them to the assembler.
   /// Every reference must outlive the loop.
   RenderLoop(const Job& job, const EngineLayout& layout, const std::vector<double>& row_costs,
-             Runner& runner, RenderClock& clock, Journal& journal, PngAssembler& assembler,
+             Runner& runner, RenderClock& clock, Journal& journal, FrameAssembler& assembler,
              RenderObserver& events);
 
   /// Runs until every band is in the assembler (returns -1: the caller finishes the file) or the
@@ -54,6 +54,9 @@ class RenderLoop {
   int handle(Interrupted& e);
   int handle(WorkerLost& e);
   void show_progress();
+  std::expected<void, Error> take_band(EncodedBand band, const TaskRecord& rec, int frames);
+  std::expected<void, Error> frame_written(int k);
+  std::string rows_text(RowRange stacked) const;
 
   struct FailureTally {
     int count = 0;
@@ -64,14 +67,20 @@ class RenderLoop {
     double traced = 0;  // share of the band's rows traced so far
   };
 
+  struct FrameCost {  // what the bands of a frame in progress cost, and where they ran
+    std::set<std::string> where;
+    double cpu_s = 0;
+  };
+
   // Constant after construction.
+  const Job& job_;
   const double task_timeout_s_;
   const int width_;
   const int channels_;
   Runner& runner_;
   RenderClock& clock_;
   Journal& journal_;
-  PngAssembler& assembler_;
+  FrameAssembler& assembler_;
   RenderObserver& events_;
 
   Scheduler scheduler_;
@@ -79,6 +88,7 @@ class RenderLoop {
   std::map<std::string, FailureTally> failures_;  // by node name
   std::set<int> excluded_nodes_;                  // told already
   std::set<std::string> excluded_names_;
+  std::map<int, FrameCost> frame_costs_;          // by frame index, until it is written
 };
 
 }  // namespace taskdist

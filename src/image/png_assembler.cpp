@@ -68,7 +68,8 @@ std::string band_png(const EncodedBand& band, int width, bool alpha) {
 
 PngAssembler::PngAssembler(const Options& options)
     : options_(options),
-      temp_path_(options.output.string() + ".part-" + std::to_string(::getpid())) {}
+      temp_path_(options.output.string() + ".part-" + std::to_string(::getpid())),
+      next_row_(options.first_row) {}
 
 PngAssembler::~PngAssembler() {
   if (!finished_) discard();
@@ -184,8 +185,8 @@ std::expected<void, Error> PngAssembler::add(EncodedBand band,
 }
 
 std::expected<void, Error> PngAssembler::finish() {
-  if (next_row_ != options_.height) {
-    return fail("internal error: only " + std::to_string(next_row_) + " of " +
+  if (rows_written() != options_.height) {
+    return fail("internal error: only " + std::to_string(rows_written()) + " of " +
                 std::to_string(options_.height) + " rows were assembled");
   }
   // An empty final fixed-Huffman block (03 00), then the Adler-32 of all filtered bytes.

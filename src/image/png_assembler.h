@@ -31,6 +31,9 @@ class PngAssembler {
     std::filesystem::path output;       ///< final name; written as "<output>.part-<pid>" first
     std::filesystem::path spill_dir;    ///< where early bands wait when over the budget
     size_t memory_budget = 16u << 20;   ///< bytes of early bands without a band file kept in memory
+    /// The row bands give for the image's first: a frame of an animation is rows
+    /// [first_row, first_row + height) of the stacked frames (core/animation.h).
+    int first_row = 0;
   };
 
   /// Opens the temporary file and writes the PNG header. The error names the file and reason.
@@ -41,7 +44,7 @@ class PngAssembler {
 
   /// Takes a band; writes it and every waiting band that has become contiguous. `band_file`: the
   /// band is also in that band file (band_file.h), where it waits if early (not in memory).
-  /// REQUIRES: bands cover [0, height) without overlap.
+  /// REQUIRES: bands cover [first_row, first_row + height) without overlap.
   std::expected<void, Error> add(EncodedBand band, const std::filesystem::path& band_file = {});
   /// Takes the band in `band_file` (rows `rows`), read only when its turn comes: a resumed job's
   /// journal costs no memory.
@@ -52,7 +55,7 @@ class PngAssembler {
   /// Removes the temporary file (and spilled bands); the output name is never touched.
   void discard();
 
-  int rows_written() const { return next_row_; }
+  int rows_written() const { return next_row_ - options_.first_row; }
   size_t bytes_waiting_in_memory() const { return held_bytes_; }
   const std::filesystem::path& temp_path() const { return temp_path_; }
 

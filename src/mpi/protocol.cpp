@@ -4,6 +4,28 @@ namespace taskdist {
 
 using nlohmann::json;
 
+namespace {
+
+json animation_to_json(const Animation& a) {
+  return {{"initial_frame", a.initial_frame}, {"final_frame", a.final_frame},
+          {"initial_clock", a.initial_clock}, {"final_clock", a.final_clock},
+          {"cyclic", a.cyclic}, {"step", a.step}, {"frames", a.frames}};
+}
+
+Animation animation_from_json(const json& j) {
+  Animation a;
+  a.initial_frame = j.at("initial_frame").get<int>();
+  a.final_frame = j.at("final_frame").get<int>();
+  a.initial_clock = j.at("initial_clock").get<std::string>();
+  a.final_clock = j.at("final_clock").get<std::string>();
+  a.cyclic = j.at("cyclic").get<bool>();
+  a.step = j.at("step").get<int>();
+  a.frames = j.at("frames").get<std::vector<int>>();
+  return a;
+}
+
+}  // namespace
+
 json to_json(const WorkerJob& job) {
   const RenderSettings& s = job.settings;
   return {{"povray", s.povray.string()}, {"scene", s.scene.string()},
@@ -12,7 +34,8 @@ json to_json(const WorkerJob& job) {
           {"width", s.width}, {"height", s.height}, {"threads", s.threads},
           {"alpha", s.alpha}, {"options", s.options}, {"antialias_off", s.antialias_off},
           {"user_max_image_buffer", job.user_max_image_buffer},
-          {"compression_level", s.compression_level}};
+          {"compression_level", s.compression_level},
+          {"animation", s.animation ? animation_to_json(*s.animation) : json()}};
 }
 
 WorkerJob worker_job_from_json(const json& j) {
@@ -32,6 +55,9 @@ WorkerJob worker_job_from_json(const json& j) {
   s.antialias_off = j.value("antialias_off", false);
   job.user_max_image_buffer = j.at("user_max_image_buffer").get<bool>();
   s.compression_level = j.at("compression_level").get<int>();
+  if (const auto a = j.find("animation"); a != j.end() && !a->is_null()) {
+    s.animation = animation_from_json(*a);
+  }
   return job;
 }
 
@@ -50,20 +76,32 @@ Task task_from_json(const json& j) {
 }
 
 json finished_to_json(const TaskFinished& f) {
-  return {{"id", f.id}, {"begin", f.band.rows.begin}, {"end", f.band.rows.end},
-          {"adler", f.band.adler}, {"raw_bytes", f.band.raw_bytes},
+  json bands = json::array();
+  for (const EncodedBand& b : f.bands) {
+    bands.push_back({{"begin", b.rows.begin}, {"end", b.rows.end}, {"adler", b.adler},
+                     {"raw_bytes", b.raw_bytes}, {"bytes", b.deflated.size()}});
+  }
+  return {{"id", f.id}, {"bands", bands},
           {"wall_s", f.timing.wall_s}, {"cpu_s", f.timing.cpu_s}, {"trace_s", f.timing.trace_s},
           {"trace_cpu_s", f.timing.trace_cpu_s}, {"startup_cpu_s", f.timing.startup_cpu_s},
           {"peak_rss_bytes", f.timing.peak_rss_bytes}};
 }
 
-TaskFinished finished_from_json(const json& j, std::string deflated) {
+TaskFinished finished_from_json(const json& j, const std::string& deflated) {
   TaskFinished f;
   f.id = j.at("id").get<int>();
-  f.band.rows = {j.at("begin").get<int>(), j.at("end").get<int>()};
-  f.band.adler = j.at("adler").get<uint32_t>();
-  f.band.raw_bytes = j.at("raw_bytes").get<uint64_t>();
-  f.band.deflated = std::move(deflated);
+  size_t at = 0;
+  for (const json& b : j.at("bands")) {
+    EncodedBand band;
+    band.rows = {b.at("begin").get<int>(), b.at("end").get<int>()};
+    band.adler = b.at("adler").get<uint32_t>();
+    band.raw_bytes = b.at("raw_bytes").get<uint64_t>();
+    const auto bytes = b.at("bytes").get<size_t>();
+    if (bytes > deflated.size() - at) throw std::out_of_range("band bytes beyond the message");
+    band.deflated = deflated.substr(at, bytes);
+    at += bytes;
+    f.bands.push_back(std::move(band));
+  }
   f.timing.wall_s = j.at("wall_s").get<double>();
   f.timing.cpu_s = j.at("cpu_s").get<double>();
   f.timing.trace_s = j.at("trace_s").get<double>();

@@ -27,7 +27,7 @@ Task task_from_json(const nlohmann::json& j);
 
 /// A finished band's header; the deflated rows travel as the payload.
 nlohmann::json finished_to_json(const TaskFinished& f);
-TaskFinished finished_from_json(const nlohmann::json& j, std::string deflated);
+TaskFinished finished_from_json(const nlohmann::json& j, const std::string& deflated);
 
 nlohmann::json to_json(TaskId id, const TaskFailure& failure);
 TaskFailed failed_from_json(const nlohmann::json& j);

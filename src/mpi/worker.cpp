@@ -174,7 +174,9 @@ class WorkerLoop {
   }
   void forward(TaskFinished& e) {
     progress_sent_.erase(e.id);
-    send(Tag::kFinished, finished_to_json(e), std::move(e.band.deflated));
+    std::string deflated;  // every band's bytes, one after another
+    for (EncodedBand& band : e.bands) deflated += band.deflated;
+    send(Tag::kFinished, finished_to_json(e), std::move(deflated));
   }
   void forward(TaskFailed& e) {
     progress_sent_.erase(e.id);

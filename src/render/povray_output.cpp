@@ -1,5 +1,6 @@
 #include "render/povray_output.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <regex>
 
@@ -30,8 +31,19 @@ void PovrayStderr::on_line(std::string_view line) {
   unsigned long long done = 0, total = 0;
   if (line.starts_with("Rendered ") &&
       std::sscanf(std::string(line).c_str(), "Rendered %llu of %llu pixels", &done, &total) == 2) {
-    if (total > 0) progress_ = static_cast<double>(done) / static_cast<double>(total);
-    if (total > 0 && done == total) reported_all_ = true;
+    if (total > 0) {
+      progress_ = (frame_ + static_cast<double>(done) / static_cast<double>(total)) / frames_;
+    }
+    if (total > 0 && done == total && frame_ + 1 >= frames_) reported_all_ = true;
+    return;
+  }
+  int frame = 0, frames = 0;
+  if (line.starts_with("Rendering frame ") &&
+      std::sscanf(std::string(line).c_str(), "Rendering frame %d of %d", &frame, &frames) == 2) {
+    if (frames >= 1 && frame >= 1 && frame <= frames) {
+      frame_ = frame - 1;
+      frames_ = frames;
+    }
     return;
   }
   if (after_trace_time_) {
@@ -40,7 +52,7 @@ void PovrayStderr::on_line(std::string_view line) {
     const auto with = line.find(" with ");
     if (with != std::string_view::npos && contains(line, "CPU-seconds") &&
         std::sscanf(std::string(line.substr(with)).c_str(), " with %lf", &cpu) == 1 && cpu >= 0) {
-      trace_cpu_s_ = cpu;
+      trace_cpu_s_ = std::max(trace_cpu_s_, 0.0) + cpu;
     }
   }
   if (contains(line, "Trace Time:")) after_trace_time_ = true;

@@ -13,12 +13,14 @@ class PovrayStderr {
  public:
   /// Feeds more stderr bytes. Lines end in '\n' or '\r' (progress lines end in '\r').
   void feed(std::string_view data);
-  /// The latest progress fraction reported since the last call, if any.
+  /// The latest progress fraction reported since the last call, if any. A process rendering
+  /// several frames ("Rendering frame K of N") reports its progress over all of them.
   std::optional<double> take_progress();
-  /// True once POV-Ray has reported every pixel of its band rendered ("Rendered M of M pixels").
+  /// True once POV-Ray has reported every pixel of its band rendered ("Rendered M of M pixels"),
+  /// of its last frame.
   bool reported_all_pixels() const { return reported_all_; }
   /// The CPU seconds POV-Ray says its tracing took ("Trace Time: ..." then "using N thread(s)
-  /// with X CPU-seconds total"), once it has printed them; < 0 before.
+  /// with X CPU-seconds total"), once it has printed them (the sum over its frames); < 0 before.
   double trace_cpu_s() const { return trace_cpu_s_; }
   /// True if the text shows a deterministic error (parse error, missing include or file, an
   /// option POV-Ray rejects): rendering the same job elsewhere would fail the same way.
@@ -39,6 +41,8 @@ class PovrayStderr {
   bool reported_all_ = false;
   bool after_trace_time_ = false;
   double trace_cpu_s_ = -1;
+  int frame_ = 0;   // 0-based frame of this process being rendered
+  int frames_ = 1;  // frames this process renders
 };
 
 }  // namespace taskdist

@@ -56,6 +56,7 @@ RenderSettings render_settings_for(const Job& job) {
   s.alpha = job.alpha;
   s.options = job.pov_options;
   s.antialias_off = !job.antialias;
+  s.animation = job.animation;
   if (!job.user_max_image_buffer) {
     s.max_image_buffer_mb = choose_max_image_buffer_mb(job.width, job.height, job.slots);
   }
@@ -74,14 +75,31 @@ int choose_max_image_buffer_mb(int width, int height, int slots) {
   return 0;
 }
 
+bool renders_frame_files(const RenderSettings& s, RowRange rows) {
+  return s.animation && frame_span(rows, s.height).count > 1;
+}
+
 bool reads_bottom_up(const RenderSettings& s, RowRange rows) {
+  if (s.animation) rows = frame_span(rows, s.height).rows;
   return s.height - rows.begin < rows.end;
 }
 
-std::vector<std::string> povray_argv(const RenderSettings& s, RowRange rows) {
+std::vector<std::string> povray_argv(const RenderSettings& s, RowRange stacked,
+                                     const std::filesystem::path& work_dir) {
+  RowRange rows = stacked;
+  std::vector<std::string> animation;
+  if (s.animation) {
+    const FrameSpan span = frame_span(stacked, s.height);
+    const auto& frames = s.animation->frames;
+    animation = s.animation->povray_options(frames.at(static_cast<size_t>(span.first)),
+                                            frames.at(static_cast<size_t>(span.first + span.count - 1)));
+    rows = span.rows;
+  }
+  const bool to_files = renders_frame_files(s, stacked);
   std::vector<std::string> argv{s.povray.string(), pov_path_option("+L", s.scene_dir.string())};
   if (s.antialias_off) argv.push_back("-A");
   argv.insert(argv.end(), s.options.begin(), s.options.end());
+  argv.insert(argv.end(), animation.begin(), animation.end());
   argv.push_back(pov_path_option("+I", s.scene.string()));
   argv.push_back("+W" + std::to_string(s.width));
   argv.push_back("+H" + std::to_string(s.height));
@@ -92,32 +110,40 @@ std::vector<std::string> povray_argv(const RenderSettings& s, RowRange rows) {
   argv.push_back("+WT" + std::to_string(s.threads));
   if (s.max_image_buffer_mb > 0) argv.push_back("+MI" + std::to_string(s.max_image_buffer_mb));
   argv.push_back("-D");
-  argv.push_back(reads_bottom_up(s, rows) ? "+FB" : "+FT");
+  argv.push_back(!to_files && reads_bottom_up(s, stacked) ? "+FB" : "+FT");
   argv.push_back(s.alpha ? "+UA" : "-UA");
-  argv.push_back("+O-");
+  argv.push_back(to_files ? pov_path_option("+O", (work_dir / "frame.tga").string()) : "+O-");
   return argv;
 }
 
-BandRender::BandRender(const RenderSettings& settings, const Task& task, Subprocess process)
+BandRender::BandRender(const RenderSettings& settings, const Task& task, Subprocess process,
+                       std::filesystem::path work_dir)
     : task_(task),
       process_(std::move(process)),
       encoder_(settings.width, settings.alpha ? 4 : 3, settings.compression_level),
-      image_(task.rows,
-             [this](int y, std::span<const uint8_t> row) { encoder_.add_row(y, row); }),
+      image_(settings.animation ? frame_span(task.rows, settings.height).rows : task.rows,
+             [this, offset = task.rows.begin - (settings.animation
+                                                    ? frame_span(task.rows, settings.height).rows.begin
+                                                    : 0)](int y, std::span<const uint8_t> row) {
+               encoder_.add_row(offset + y, row);
+             }),
       started_(Clock::now()),
       expected_channels_(settings.alpha ? 4 : 3),
-      threads_(std::max(1, settings.threads)) {}
+      threads_(std::max(1, settings.threads)),
+      settings_(settings),
+      work_dir_(std::move(work_dir)),
+      frame_files_(renders_frame_files(settings, task.rows)) {}
 
 std::expected<std::unique_ptr<BandRender>, Error> BandRender::start(
     const RenderSettings& settings, const Task& task, const std::filesystem::path& work_dir) {
   // POV_TEMP_DIR: where POV-Ray pages a large image buffer (/tmp/pov<PID>), left behind when the
   // process is killed; the task's own directory is removed after the task.
   // TASKDIST_SLOT (1-based, the node's own slot under MPI) lets a wrapper script tell slots apart.
-  auto process = Subprocess::spawn(povray_argv(settings, task.rows), work_dir,
+  auto process = Subprocess::spawn(povray_argv(settings, task.rows, work_dir), work_dir,
                                    {"POV_TEMP_DIR=" + work_dir.string() + "/",
                                     "TASKDIST_SLOT=" + std::to_string(task.slot + 1)});
   if (!process) return std::unexpected(process.error());
-  return std::unique_ptr<BandRender>(new BandRender(settings, task, std::move(*process)));
+  return std::unique_ptr<BandRender>(new BandRender(settings, task, std::move(*process), work_dir));
 }
 
 std::vector<int> BandRender::open_fds() const {
@@ -167,7 +193,7 @@ std::optional<double> BandRender::on_readable(int fd) {
 }
 
 void BandRender::finish_early_if_band_read() {
-  if (stopped_with_band_read_ || output_error_ || !image_.band_complete() ||
+  if (frame_files_ || stopped_with_band_read_ || output_error_ || !image_.band_complete() ||
       !stderr_.reported_all_pixels() || streams_closed()) {
     return;
   }
@@ -208,6 +234,7 @@ RunnerEvent BandRender::finish() {
                 "povray exited with code " + std::to_string(status.code));
   }
   if (output_error_) return fail(FailureKind::kRenderError, "bad povray output: " + output_error_->message());
+  if (frame_files_) return read_frame_files(timing);
   if (!(image_.complete() || stopped_with_band_read_) || image_.width() <= 0 ||
       image_.channels() != expected_channels_ ||
       encoder_.rows_added() != task_.rows.count()) {
@@ -216,7 +243,54 @@ RunnerEvent BandRender::finish() {
                     " bytes, " + std::to_string(encoder_.rows_added()) + " of " +
                     std::to_string(task_.rows.count()) + " rows)");
   }
-  return RunnerEvent{TaskFinished{task_.id, encoder_.finish(task_.rows), timing}};
+  return RunnerEvent{TaskFinished{task_.id, {encoder_.finish(task_.rows)}, timing}};
+}
+
+// The frames POV-Ray wrote to files, each encoded as a band of its own (whole frame).
+RunnerEvent BandRender::read_frame_files(const TaskTiming& timing) {
+  const FrameSpan span = frame_span(task_.rows, settings_.height);
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(work_dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with("frame") && name.ends_with(".tga")) files.push_back(e.path());
+  }
+  std::ranges::sort(files);  // POV-Ray pads every number to the same digits
+  auto fail = [&](std::string message) {
+    return RunnerEvent{TaskFailed{
+        task_.id, TaskFailure{FailureKind::kRenderError, std::move(message), stderr_.error_excerpt()}}};
+  };
+  if (static_cast<int>(files.size()) != span.count) {
+    return fail("povray wrote " + std::to_string(files.size()) + " of " +
+                std::to_string(span.count) + " frames");
+  }
+  TaskFinished finished{task_.id, {}, timing};
+  for (int i = 0; i < span.count; ++i) {
+    const RowRange rows = frame_rows(span.first + i, settings_.height);
+    BandEncoder encoder(settings_.width, expected_channels_, settings_.compression_level);
+    ImageRowStream image({0, settings_.height}, [&](int y, std::span<const uint8_t> row) {
+      encoder.add_row(rows.begin + y, row);
+    });
+    std::ifstream in(files[static_cast<size_t>(i)], std::ios::binary);
+    std::vector<char> buffer(size_t{256} * 1024);
+    while (in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      const auto n = static_cast<size_t>(in.gcount());
+      if (n == 0) break;
+      if (auto fed = image.feed({reinterpret_cast<const uint8_t*>(buffer.data()), n}); !fed) {
+        return fail("bad povray output in " + files[static_cast<size_t>(i)].filename().string() +
+                    ": " + fed.error().message());
+      }
+    }
+    if (!image.complete() || image.width() != settings_.width ||
+        image.channels() != expected_channels_ || encoder.rows_added() != settings_.height) {
+      return fail("povray's frame file " + files[static_cast<size_t>(i)].filename().string() +
+                  " was incomplete");
+    }
+    finished.bands.push_back(encoder.finish(rows));
+    std::filesystem::remove(files[static_cast<size_t>(i)], ec);
+  }
+  return RunnerEvent{std::move(finished)};
 }
 
 void BandRender::stop(double grace_s) {

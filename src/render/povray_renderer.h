@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/animation.h"
 #include "core/job.h"
 #include "core/runner.h"
 #include "core/task.h"
@@ -38,6 +39,8 @@ struct RenderSettings {
   bool antialias_off = false;
   int max_image_buffer_mb = 0;       ///< 0: POV-Ray's default
   int compression_level = 6;
+  /// An animation: a task's rows are rows of the stacked frames (core/animation.h).
+  std::optional<Animation> animation;
 };
 
 RenderSettings render_settings_for(const Job& job);
@@ -46,16 +49,21 @@ RenderSettings render_settings_for(const Job& job);
 /// `slots` bands run at once, or 0 for POV-Ray's default (small images, or not enough memory).
 int choose_max_image_buffer_mb(int width, int height, int slots);
 
+/// True when a task renders several whole frames in one povray: it writes them to files (TGA,
+/// frame.tga numbered by POV-Ray) in the task's folder, read once it exits.
+bool renders_frame_files(const RenderSettings& settings, RowRange rows);
+
 /// True when a band is read from a bottom-up image (BMP): POV-Ray writes its full-size output
 /// row by row after tracing, so a band in the lower half arrives sooner from the bottom. Its rows
 /// arrive last first and are held a run at a time (ImageRowStream), whatever the band's size.
 bool reads_bottom_up(const RenderSettings& settings, RowRange rows);
 
 /// The argv for one band: the user's options first, then what taskdist must control (later
-/// options win in POV-Ray). Output goes to stdout uncompressed: TGA (top-down) or BMP
+/// options win in POV-Ray). In an animation, the animation's options and the task's frames. Output goes to stdout uncompressed: TGA (top-down) or BMP
 /// (bottom-up), whichever reaches the band's rows sooner; both are the cheapest full-size formats
 /// to write and read (../shared/POVRAY_FACTS.md) and identical in pixels to POV-Ray's PNG.
-std::vector<std::string> povray_argv(const RenderSettings& settings, RowRange rows);
+std::vector<std::string> povray_argv(const RenderSettings& settings, RowRange rows,
+                                     const std::filesystem::path& work_dir = {});
 
 /// One povray process rendering one band. Single-threaded: the owner polls its descriptors.
 /// Once every row of the band has arrived and POV-Ray has reported every pixel traced, the rest
@@ -85,8 +93,10 @@ class BandRender {
   Subprocess& process() { return process_; }
 
  private:
-  BandRender(const RenderSettings& settings, const Task& task, Subprocess process);
+  BandRender(const RenderSettings& settings, const Task& task, Subprocess process,
+             std::filesystem::path work_dir);
   void finish_early_if_band_read();
+  RunnerEvent read_frame_files(const TaskTiming& timing);
 
   const Task task_;
   Subprocess process_;
@@ -102,6 +112,9 @@ class BandRender {
   double cpu_share_ = -1;
   const int expected_channels_;
   const int threads_;
+  const RenderSettings& settings_;
+  const std::filesystem::path work_dir_;
+  const bool frame_files_;  // several whole frames, written to files (renders_frame_files)
 };
 
 }  // namespace taskdist

@@ -25,9 +25,12 @@ void ProgressLine::update(const ProgressState& s) {
   const double share = s.rows_total > 0 ? std::clamp(s.rows_done / s.rows_total, 0.0, 1.0) : 0;
   const auto left = eta_seconds(s.rows_done, s.rows_total, s.elapsed_s);
   const std::string eta = left ? fmt::format("{:.0f}s", *left) : "--";
-  const std::string text =
-      fmt::format("rows traced {:.0f}/{} ({:.0f}%)  bands in flight {}  elapsed {:.1f}s  ETA {}",
-                  s.rows_done, s.rows_total, 100 * share, s.in_flight, s.elapsed_s, eta);
+  const std::string frames =
+      s.frames_total > 1 ? fmt::format("frames {}/{}  ", s.frames_done, s.frames_total) : "";
+  const std::string text = fmt::format(
+      "{}rows traced {:.0f}/{} ({:.0f}%)  {} in flight {}  elapsed {:.1f}s  ETA {}", frames,
+      s.rows_done, s.rows_total, 100 * share, s.frames_total > 1 ? "tasks" : "bands",
+      s.in_flight, s.elapsed_s, eta);
   if (mode_ == Mode::kTerminal) {
     fmt::print(out_, "\r\x1b[K{}", text);
     drawn_ = true;

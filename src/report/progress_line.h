@@ -11,6 +11,8 @@ struct ProgressState {
   int rows_total = 0;
   int in_flight = 0;
   double elapsed_s = 0;
+  int frames_done = 0;   ///< an animation's frames written
+  int frames_total = 0;  ///< 0 or 1: a still
 };
 
 class ProgressLine {

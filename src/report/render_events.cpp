@@ -16,6 +16,10 @@ void RenderFanOut::on_start(const Job& job, const std::vector<std::string>& slot
 void RenderFanOut::on_task(const TaskRecord& record, std::string_view state) {
   each(consumers_, &RenderObserver::on_task, record, state);
 }
+void RenderFanOut::on_frame(const FrameRecord& frame) {
+  each(consumers_, &RenderObserver::on_frame, frame);
+}
+
 void RenderFanOut::on_band(RowRange rows, const std::filesystem::path& band_file) {
   each(consumers_, &RenderObserver::on_band, rows, band_file);
 }

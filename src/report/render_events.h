@@ -63,6 +63,8 @@ class RenderObserver {
   virtual void on_band_reused(RowRange rows, const std::filesystem::path& band_file) {
     on_band(rows, band_file);
   }
+  /// A frame of an animation is written (its file in place), or found complete (--resume).
+  virtual void on_frame(const FrameRecord& /*frame*/) {}
   /// How far the render is (fractions of bands in flight included).
   virtual void on_progress(const ProgressState& /*state*/) {}
   /// The first band can be handed out: the first sequential part ends at `at_s`.
@@ -98,6 +100,7 @@ class RenderFanOut : public RenderObserver {
   void on_task(const TaskRecord& record, std::string_view state) override;
   void on_band(RowRange rows, const std::filesystem::path& band_file) override;
   void on_band_reused(RowRange rows, const std::filesystem::path& band_file) override;
+  void on_frame(const FrameRecord& frame) override;
   void on_progress(const ProgressState& state) override;
   void on_dispatch_start(double at_s) override;
   void on_last_arrival(double at_s) override;

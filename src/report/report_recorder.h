@@ -13,6 +13,7 @@ class ReportRecorder : public RenderObserver {
   /// Ended tasks only ("running" is not recorded).
   void on_task(const TaskRecord& record, std::string_view state) override;
   void on_band_reused(RowRange rows, const std::filesystem::path& band_file) override;
+  void on_frame(const FrameRecord& frame) override { report_.frames.push_back(frame); }
   void on_dispatch_start(double at_s) override;
   void on_last_arrival(double at_s) override;
   void on_node_excluded(const std::string& node) override;

@@ -53,13 +53,20 @@ std::string timing_table(const Job& job, const RunReport& r) {
   out += row("parallel part", r.parallel_s());
   out += row("second sequential part", r.seq2_s());
   out += fmt::format("  {:<24} {:>9.3f} s\n", "total", r.total_s());
-  out += fmt::format("  {}x{}, {} band{} ({} policy, {} slot{}), {} -> {} ({:.1f} KiB), master "
+  // An animation: its frames, and the tasks (runs of frames or bands) that rendered them.
+  const std::string what =
+      job.animation ? fmt::format("{} frames in {} task{}", job.frame_count(), ok, ok == 1 ? "" : "s")
+                    : fmt::format("{} band{}", ok, ok == 1 ? "" : "s");
+  const std::string output =
+      job.animation ? fmt::format("{} ... {}", job.frame_output(0).string(),
+                                  job.frame_output(job.frame_count() - 1).filename().string())
+                    : job.output.string();
+  out += fmt::format("  {}x{}, {} ({} policy, {} slot{}), {} -> {} ({:.1f} KiB), master "
                      "peak RSS {:.1f} MiB\n",
-                     job.width, job.height, ok, ok == 1 ? "" : "s",
+                     job.width, job.height, what,
                      job.policy == Policy::kStatic ? "static" : "dynamic", job.slots,
-                     job.slots == 1 ? "" : "s", job.scene.filename().string(),
-                     job.output.string(), r.output_bytes / 1024.0,
-                     r.master_peak_rss_bytes / 1048576.0);
+                     job.slots == 1 ? "" : "s", job.scene.filename().string(), output,
+                     r.output_bytes / 1024.0, r.master_peak_rss_bytes / 1048576.0);
   if (!r.reused.empty()) {
     int rows = 0;
     for (const auto& b : r.reused) rows += b.count();
@@ -105,6 +112,12 @@ std::expected<void, Error> write_json_report(const Job& job, const RunReport& r,
                      {"bytes", t.bytes},
                      {"outcome", t.outcome}});
   }
+  nlohmann::json frames = nlohmann::json::array();
+  for (const auto& f : r.frames) {
+    frames.push_back({{"index", f.index}, {"frame", f.number}, {"file", f.file},
+                      {"done_s", f.done_s}, {"clock", f.clock}, {"where", f.where},
+                      {"povray_cpu_s", f.cpu_s}, {"reused", f.reused}});
+  }
   nlohmann::json reused = nlohmann::json::array();
   for (const auto& b : r.reused) {
     reused.push_back({{"first_row", b.begin}, {"last_row", b.end - 1}, {"rows", b.count()}});
@@ -125,6 +138,7 @@ std::expected<void, Error> write_json_report(const Job& job, const RunReport& r,
       {"output_bytes", r.output_bytes},
       {"master_peak_rss_bytes", r.master_peak_rss_bytes},
       {"tasks", tasks},
+      {"frames", frames},
       {"reused", reused},
       {"excluded", r.excluded},
       {"lost_nodes", r.lost},

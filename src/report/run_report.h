@@ -29,6 +29,18 @@ struct TaskRecord {
   std::string outcome;  ///< "ok", or what failed
 };
 
+/// A frame of an animation, written (or found complete by --resume).
+struct FrameRecord {
+  int index = 0;        ///< in the order rendered
+  int number = 0;       ///< POV-Ray's frame number
+  std::string file;
+  double done_s = 0;    ///< when its file was in place, since the program started
+  double clock = 0;     ///< POV-Ray's clock for it
+  std::vector<std::string> where;  ///< the slots whose bands it holds
+  double cpu_s = 0;     ///< POV-Ray CPU seconds of its bands (a task of n frames: 1/n each)
+  bool reused = false;  ///< complete from an earlier run (--resume)
+};
+
 /// The cost profile a run started from (core/cost_profile.h).
 struct ProfileUse {
   std::string file;  ///< empty: profiles were off (--no-profile)
@@ -42,6 +54,7 @@ struct RunReport {
   double last_arrival_s = -1;    ///< end of the parallel part
   double end_s = -1;             ///< end of the second sequential part
   std::vector<TaskRecord> tasks;
+  std::vector<FrameRecord> frames;      ///< an animation's frames, in the order written
   uint64_t output_bytes = 0;
   uint64_t master_peak_rss_bytes = 0;
   std::vector<RowRange> reused;        ///< bands of an earlier run taken from the journal

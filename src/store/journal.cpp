@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -47,6 +48,8 @@ json scene_file_hashes(const Job& job) {
   uint64_t budget = kHashContentLimit;
   std::error_code ec;
   const std::string output_name = job.output.filename().string();
+  // An animation's frames (OUT01.png, ...) and its video are the job's output too.
+  const std::string frame_prefix = job.animation ? job.output.stem().string() : output_name;
   for (auto it = fs::recursive_directory_iterator(
            job.scene_dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -57,12 +60,22 @@ json scene_file_hashes(const Job& job) {
     }
     if (!it->is_regular_file(ec)) continue;
     if (p.parent_path() == job.output.parent_path() &&
-        p.filename().string().starts_with(output_name)) {
+        (p.filename().string().starts_with(output_name) ||
+         (job.animation && p.filename().string().starts_with(frame_prefix)))) {
       continue;  // the output and its temporary files
     }
+    if (job.video && p.string().starts_with(job.video->string())) continue;
     files[p.lexically_relative(job.scene_dir).string()] = hash_file(p, budget);
   }
   return files;
+}
+
+json animation_identity(const Job& job) {
+  if (!job.animation) return nullptr;
+  const Animation& a = *job.animation;
+  return {{"initial_frame", a.initial_frame}, {"final_frame", a.final_frame},
+          {"initial_clock", a.initial_clock}, {"final_clock", a.final_clock},
+          {"cyclic", a.cyclic}, {"step", a.step}, {"frames", a.frames}};
 }
 
 // Through text and back: bytes that are not UTF-8 (a path) become U+FFFD, the same each time,
@@ -74,6 +87,7 @@ json identity(const Job& job) {
           {"height", job.height},
           {"alpha", job.alpha},
           {"pov_options", job.pov_options},
+          {"animation", animation_identity(job)},
           {"scene_files", scene_file_hashes(job)}}));
 }
 
@@ -89,6 +103,9 @@ std::string difference(const json& then, const json& now) {
                        now["height"].get<int>());
   }
   if (then.value("alpha", false) != now["alpha"]) return "+UA (alpha) differs";
+  if (then.value("animation", json()) != now["animation"]) {
+    return "its animation options (frames, clock, subset or step) differ";
+  }
   if (then.value("pov_options", json::array()) != now["pov_options"]) {
     return fmt::format("its POV-Ray options were: {}",
                        json_text(then.value("pov_options", json::array())));
@@ -125,6 +142,7 @@ std::expected<Journal, Error> Journal::open(const Job& job) {
   }
   fs::create_directories(dir / "bands", ec);
   if (!ec) fs::create_directories(dir / "waiting", ec);
+  if (!ec) fs::create_directories(dir / "frames", ec);
   if (ec) {
     return fail(fmt::format("cannot create the job folder '{}': {}", dir.string(), ec.message()));
   }
@@ -135,7 +153,7 @@ std::expected<Journal, Error> Journal::open(const Job& job) {
                              "it to end, or give another -o or --job-dir",
                              dir.string()));
   }
-  Journal journal(dir, lock_fd);
+  Journal journal(dir, lock_fd, job.height);
   const json now = identity(job);
   journal.scene_files_ = now.at("scene_files");
   if (fs::exists(job_file, ec)) {
@@ -157,6 +175,7 @@ std::expected<Journal, Error> Journal::open(const Job& job) {
                                "folder to start over",
                                dir.string(), bands, bands == 1 ? "" : "s"));
     }
+    journal.scan_frames(job);
     journal.scan_bands(job);
     return journal;
   }
@@ -186,13 +205,18 @@ void Journal::scan_bands(const Job& job) {
     std::string problem;
     if (!band) {
       problem = band.error().message();
-    } else if (band->rows.begin < 0 || band->rows.end > job.height ||
+    } else if (band->rows.begin < 0 || band->rows.end > job.total_rows() ||
+               band->rows.begin / job.height != (band->rows.end - 1) / job.height ||
                band->raw_bytes != row_bytes * static_cast<uint64_t>(band->rows.count())) {
       problem = fmt::format("'{}' does not fit a {}x{} image", p.string(), job.width, job.height);
     }
     if (!problem.empty()) {
       notes_.push_back(problem + "; removed, its rows are rendered again");
       fs::remove(p, ec);
+      continue;
+    }
+    if (std::ranges::binary_search(done_frames_, band->rows.begin / job.height)) {
+      fs::remove(p, ec);  // its frame's file was complete before the band could be removed
       continue;
     }
     found.push_back({band->rows, p});
@@ -206,6 +230,7 @@ void Journal::scan_bands(const Job& job) {
       continue;
     }
     covered = b.rows.end;
+    files_by_frame_[b.rows.begin / frame_height_].push_back(b.file);
     reused_.push_back(std::move(b));
   }
   fs::remove_all(spill_dir(), ec);
@@ -215,6 +240,8 @@ void Journal::scan_bands(const Job& job) {
 Journal::Journal(Journal&& other) noexcept
     : dir_(std::move(other.dir_)), lock_fd_(other.lock_fd_), reused_(std::move(other.reused_)),
       notes_(std::move(other.notes_)), recorded_(other.recorded_),
+      frame_height_(other.frame_height_), done_frames_(std::move(other.done_frames_)),
+      frames_recorded_(other.frames_recorded_), files_by_frame_(std::move(other.files_by_frame_)),
       scene_files_(std::move(other.scene_files_)) {
   other.lock_fd_ = -1;
 }
@@ -229,7 +256,65 @@ std::expected<fs::path, Error> Journal::record(const EncodedBand& band) {
   }
   sync_dir(band_dir());
   ++recorded_;
-  return band_dir() / band_file_name(band.rows);
+  fs::path file = band_dir() / band_file_name(band.rows);
+  files_by_frame_[band.rows.begin / frame_height_].push_back(file);
+  return file;
+}
+
+namespace {
+
+std::string frame_marker_name(int k) { return fmt::format("frame-{}.json", k); }
+
+json frame_file_identity(const fs::path& file) {
+  std::error_code ec;
+  const uint64_t size = fs::file_size(file, ec);
+  if (ec) return nullptr;
+  uint64_t budget = size;
+  return {{"file", file.string()}, {"bytes", size}, {"fnv1a", hash_file(file, budget)}};
+}
+
+}  // namespace
+
+std::expected<void, Error> Journal::record_frame(int k, const fs::path& file) {
+  const fs::path marker = dir_ / "frames" / frame_marker_name(k);
+  if (auto written = write_file_durably(marker, {json_text(frame_file_identity(file)), "\n"});
+      !written) {
+    return std::unexpected(
+        fmt::format("cannot write '{}': {}", marker.string(), written.error().message()));
+  }
+  sync_dir(dir_ / "frames");
+  ++frames_recorded_;
+  // The frame's file is the record now: its bands are not needed for --resume.
+  std::error_code ec;
+  for (const fs::path& band : files_by_frame_[k]) fs::remove(band, ec);
+  files_by_frame_.erase(k);
+  return {};
+}
+
+void Journal::scan_frames(const Job& job) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_ / "frames", ec)) {
+    const std::string name = e.path().filename().string();
+    int k = -1;
+    if (std::sscanf(name.c_str(), "frame-%d.json", &k) != 1 || k < 0 || k >= job.frame_count() ||
+        name != frame_marker_name(k)) {
+      fs::remove(e.path(), ec);  // a marker that was being written when the run died
+      continue;
+    }
+    std::ifstream in(e.path());
+    const json then = json::parse(in, nullptr, /*allow_exceptions=*/false);
+    const fs::path file = job.frame_output(k);
+    const json now = frame_file_identity(file);
+    if (then != now || now.is_null() || then.value("file", "") != file.string()) {
+      notes_.push_back(fmt::format("{} ({}) is {}; it is rendered again", job.frame_name(k),
+                                   file.string(), now.is_null() ? "missing" : "not the file "
+                                   "this job wrote"));
+      fs::remove(e.path(), ec);
+      continue;
+    }
+    done_frames_.push_back(k);
+  }
+  std::ranges::sort(done_frames_);
 }
 
 void Journal::remove() {
