@@ -103,7 +103,9 @@ TEST(PovOptionsTest, AnimationOptionsAreReadWithTheirKey) {
     EXPECT_EQ(opt.kind, PovOptionKind::kAnimation) << c.option;
     EXPECT_EQ(opt.key, c.key) << c.option;
     EXPECT_EQ(opt.value, c.value) << c.option;
-    if (opt.key == "KC" || opt.key == "CYCLIC_ANIMATION") EXPECT_EQ(opt.enabled, c.enabled) << c.option;
+    if (opt.key == "KC" || opt.key == "CYCLIC_ANIMATION") {
+      EXPECT_EQ(opt.enabled, c.enabled) << c.option;
+    }
   }
   // A clock value for a still is POV-Ray's +K, not an animation option.
   EXPECT_EQ(classify_pov_option("+K0.5").kind, PovOptionKind::kPassThrough);

@@ -143,7 +143,9 @@ std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& st,
                                          const DynamicSizing& sizing) {
   const int remaining = st.remaining;
   if (remaining <= 0) return {};
-  if (st.slots <= 1) return {{first_row, first_row + remaining}};
+  // One slot: one band (nothing to balance, one start-up); an animation's frames in a few runs,
+  // so that frames are written as the render goes, never cut into bands.
+  if (st.slots <= 1 && st.unit == 0) return {{first_row, first_row + remaining}};
   int rows = 0;
   int smallest_band = st.block;  // what the next batch could not go below
   if (st.model.row_cost_s <= 0) {
@@ -172,6 +174,7 @@ std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& st,
     rows = std::max(round_up(st.block, st.grain), round_up(ceil_div(remaining, st.slots), st.grain));
   }
   const int end_all = first_row + remaining;
+  if (st.unit > 0 && st.slots <= 1) rows = std::max(rows, st.unit);
   if (st.unit > 0 && rows >= st.unit) {
     // Whole frames: one povray renders them all, its start-up paid once.
     rows = std::max(1, static_cast<int>(std::lround(static_cast<double>(rows) / st.unit))) * st.unit;
