@@ -132,7 +132,8 @@ TEST(BadInputTest, OptionsThatBreakTheSplitAreRefusedWithAReason) {
   expect_error(taskdist({blob_scene().string(), "+SR10", "-o", out}), kUsage,
                "option '+SR10' is not accepted: taskdist sets the rows");
   expect_error(taskdist({blob_scene().string(), "+Oother.png", "-o", out}), kUsage, "-o OUT.png");
-  expect_error(taskdist({blob_scene().string(), "+KFF10", "-o", out}), kUsage, "animations");
+  expect_error(taskdist({blob_scene().string(), "+KFI10", "+KFF10", "-o", out}), kUsage,
+               "option '+KFF10': an animation of the one frame 10 is refused");
   EXPECT_TRUE(fs::is_empty(dir));
 }
 

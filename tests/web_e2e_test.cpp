@@ -147,6 +147,44 @@ TEST(WebTest, TheRenderPageFillsInAndShowsTheImageAndTheTimings) {
   EXPECT_EQ(exit_code(taskdist.wait(30)), 0) << taskdist.err();
 }
 
+// An animation: the page shows the newest frame, a strip of every finished frame in order, and a
+// bar per task on the timeline.
+TEST(WebTest, TheAnimationPageShowsTheNewestFrameAndAStripOfFrames) {
+  if (!have_chromium()) GTEST_SKIP() << "chromium is not installed (tools/install-deps)";
+  const fs::path dir = fresh_dir("web-animation");
+  const fs::path scene = dir / "clock.pov";
+  std::ofstream(scene) << "camera { location <0, 0, -4> look_at 0 }\n"
+                          "light_source { <3, 5, -4> rgb 1 }\n"
+                          "sphere { <clock * 2 - 1, 0, 0>, 0.6 pigment { rgb <clock, 0.5, 1> } }\n";
+  Background taskdist({taskdist_binary().string(), "render", scene.string(), "+W64", "+H48",
+                       "+KFI1", "+KFF7", "-o", (dir / "out.png").string(), "-j", "2", "--quiet",
+                       "--serve", "0", "--linger", "120", "--report", (dir / "run.json").string(),
+                       "--povray", slow_povray(dir).string()},
+                      dir, "taskdist");
+  const std::string url = wait_for_url(taskdist);
+  ASSERT_FALSE(url.empty());
+  const RunResult dom = chromium({"--dump-dom"}, url, dir);
+  ASSERT_EQ(dom.exit_code, 0) << dom.err;
+  EXPECT_NE(dom.out.find("data-state=\"complete\""), std::string::npos) << dom.out.substr(0, 2000);
+  std::vector<int> strip;
+  const std::regex thumb(R"re(<img class="frame" src="/frame/0/(\d+)")re");
+  for (auto it = std::sregex_iterator(dom.out.begin(), dom.out.end(), thumb);
+       it != std::sregex_iterator(); ++it) {
+    strip.push_back(std::stoi((*it)[1]));
+  }
+  EXPECT_EQ(strip, (std::vector<int>{0, 1, 2, 3, 4, 5, 6})) << "every frame in the strip, in order";
+  EXPECT_NE(dom.out.find("· 7 frames</div>"), std::string::npos) << "the status counts the frames";
+  // The image shown at the end is the last frame.
+  EXPECT_EQ(count_differences(shown_image(dom.out, 0, dir), decode_png(dir / "out7.png")), 0);
+  size_t bars = 0;
+  for (size_t at = dom.out.find("<rect "); at != std::string::npos; at = dom.out.find("<rect ", at + 1)) {
+    ++bars;
+  }
+  EXPECT_EQ(bars, read_json(dir / "run.json")["tasks"].size());
+  ::kill(taskdist.pid(), SIGINT);  // ends --linger early (the taskdist this test started)
+  EXPECT_EQ(exit_code(taskdist.wait(30)), 0) << taskdist.err();
+}
+
 TEST(WebTest, TheRacePageShowsBothPanelsTheirTimesAndTheSpeedup) {
   if (!have_chromium()) GTEST_SKIP() << "chromium is not installed (tools/install-deps)";
   const fs::path dir = fresh_dir("web-race");

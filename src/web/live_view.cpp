@@ -21,6 +21,17 @@ using nlohmann::json;
 
 namespace {
 
+// The PNG file `path` as the response; 404 if there is none.
+void serve_png(const std::optional<std::filesystem::path>& path, httplib::Response& res) {
+  std::ifstream in(path ? *path : std::filesystem::path(), std::ios::binary);
+  if (!path || !in) {
+    res.status = 404;
+    return;
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(std::string(std::istreambuf_iterator<char>(in), {}), "image/png");
+}
+
 }  // namespace
 
 // Turns one render's events into the view's events for one panel.
@@ -31,6 +42,7 @@ class LiveView::Panel : public RenderObserver {
 
   void on_start(const Job& job, const std::vector<std::string>& slot_names) override {
     width_ = job.width;
+    height_ = job.height;
     alpha_ = job.alpha;
     output_ = job.output;
     view_.publish({{"type", "start"},
@@ -39,6 +51,7 @@ class LiveView::Panel : public RenderObserver {
                    {"scene", job.scene.filename().string()},
                    {"width", job.width},
                    {"height", job.height},
+                   {"frames", job.animation ? job.frame_count() : 0},
                    {"policy", job.policy == Policy::kStatic ? "static" : "dynamic"},
                    {"slots", slot_names}});
   }
@@ -64,8 +77,31 @@ class LiveView::Panel : public RenderObserver {
       std::lock_guard lock(view_.mutex_);
       view_.bands_[{index_, rows.begin}] = BandRef{file, width_, alpha_};
     }
-    view_.publish(
-        {{"type", "band"}, {"panel", index_}, {"first_row", rows.begin}, {"rows", rows.count()}});
+    // An animation's bands are rows of its stacked frames; the page shows whole frames.
+    view_.publish({{"type", "band"},
+                   {"panel", index_},
+                   {"first_row", rows.begin},
+                   {"rows", rows.count()},
+                   {"frame", rows.begin / height_},
+                   {"y", rows.begin % height_}});
+  }
+
+  void on_frame(const FrameRecord& f) override {
+    {
+      std::lock_guard lock(view_.mutex_);
+      view_.frames_[{index_, f.index}] = f.file;
+    }
+    if (f.index >= last_index_) {  // the image at the end: the animation's last frame
+      last_index_ = f.index;
+      last_frame_ = f.file;
+    }
+    view_.publish({{"type", "frame"},
+                   {"panel", index_},
+                   {"index", f.index},
+                   {"number", f.number},
+                   {"clock", f.clock},
+                   {"reused", f.reused},
+                   {"done_s", f.done_s}});
   }
 
   void on_progress(const ProgressState& s) override {
@@ -85,7 +121,8 @@ class LiveView::Panel : public RenderObserver {
   void on_end(const RunReport& report, int exit_code, const std::string& message) override {
     if (exit_code == 0) {
       std::lock_guard lock(view_.mutex_);
-      view_.outputs_[index_] = output_;
+      // An animation's image is its last frame.
+      view_.outputs_[index_] = last_frame_.empty() ? output_ : std::filesystem::path(last_frame_);
     }
     view_.publish({{"type", "end"},
                    {"panel", index_},
@@ -102,7 +139,10 @@ class LiveView::Panel : public RenderObserver {
   const int index_;
   const std::string title_;
   int width_ = 0;
+  int height_ = 1;
   bool alpha_ = false;
+  std::string last_frame_;
+  int last_index_ = -1;
   double last_progress_s_ = -1;
   std::filesystem::path output_;
 };
@@ -190,6 +230,7 @@ void LiveView::reset(const json& info) {
     events_.clear();
     bands_.clear();
     outputs_.clear();
+    frames_.clear();
   }
   json event = info;
   event["type"] = "reset";
@@ -233,6 +274,13 @@ std::optional<std::string> LiveView::band_png_of(int panel, int first_row) {
   auto band = read_band_file(ref.file);  // gone once the job is done: the page loads the image
   if (!band) return std::nullopt;
   return band_png(*band, ref.width, ref.alpha);
+}
+
+std::optional<std::filesystem::path> LiveView::frame_of(int panel, int index) {
+  std::lock_guard lock(mutex_);
+  auto it = frames_.find({panel, index});
+  if (it == frames_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<std::filesystem::path> LiveView::output_of(int panel) {
@@ -279,15 +327,11 @@ void LiveView::install_routes() {
     }
     res.set_content(std::move(*png), "image/png");
   });
+  s.Get(R"(/frame/(\d+)/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
+    serve_png(frame_of(std::stoi(req.matches[1]), std::stoi(req.matches[2])), res);
+  });
   s.Get(R"(/image/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
-    auto path = output_of(std::stoi(req.matches[1]));
-    std::ifstream in(path ? *path : std::filesystem::path(), std::ios::binary);
-    if (!path || !in) {
-      res.status = 404;
-      return;
-    }
-    res.set_header("Cache-Control", "no-store");
-    res.set_content(std::string(std::istreambuf_iterator<char>(in), {}), "image/png");
+    serve_png(output_of(std::stoi(req.matches[1])), res);
   });
 }
 

@@ -62,6 +62,7 @@ class LiveView {
   void install_routes();
   std::optional<std::string> band_png_of(int panel, int first_row);
   std::optional<std::filesystem::path> output_of(int panel);
+  std::optional<std::filesystem::path> frame_of(int panel, int index);
 
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
@@ -77,6 +78,7 @@ class LiveView {
   std::map<int, std::unique_ptr<Panel>> panels_;
   std::map<std::pair<int, int>, BandRef> bands_;          // (panel, first row) -> band
   std::map<int, std::filesystem::path> outputs_;          // panel -> finished image
+  std::map<std::pair<int, int>, std::filesystem::path> frames_;  // (panel, frame) -> its file
 };
 
 }  // namespace taskdist

@@ -18,6 +18,8 @@ canvas.image { width: 100%; background: #000; image-rendering: auto; display: bl
 .bar { height: 10px; background: #333; border-radius: 5px; margin: 8px 0 4px; overflow: hidden; }
 .bar div { height: 100%; width: 0; background: #4a90d9; transition: width .2s; }
 .status { color: #bbb; font-variant-numeric: tabular-nums; }
+.strip { display: flex; gap: 2px; overflow-x: auto; margin-top: 6px; }
+.strip img { height: 40px; flex: none; border: 1px solid #333; }
 svg.timeline { width: 100%; background: #15171c; margin-top: 8px; border-radius: 4px; }
 svg text { fill: #bbb; font-size: 11px; }
 table.phases { margin-top: 8px; border-collapse: collapse; font-variant-numeric: tabular-nums; }
@@ -49,15 +51,19 @@ function startPanel(ev) {
   const box = el("div", { class: "panel", id: "panel-" + ev.panel, style: "order: " + ev.panel },
                  document.getElementById("panels"));
   const head = el("h2", {}, box);
-  el("span", { text: `${ev.title} — ${ev.scene} ${ev.width}x${ev.height}, ${ev.slots.length} slot${ev.slots.length == 1 ? "" : "s"}` }, head);
+  el("span", { text: `${ev.title} — ${ev.scene} ${ev.width}x${ev.height}` +
+                     `${ev.frames ? ", " + ev.frames + " frames" : ""}, ${ev.slots.length} slot${ev.slots.length == 1 ? "" : "s"}` }, head);
   const clock = el("span", { class: "clock", id: "clock-" + ev.panel, text: "0.00 s" }, head);
   const canvas = el("canvas", { class: "image", width: ev.width, height: ev.height, id: "image-" + ev.panel }, box);
   const ctx = canvas.getContext("2d");
   ctx.fillStyle = "#000"; ctx.fillRect(0, 0, ev.width, ev.height);
   const bar = el("div", { class: "bar" }, box); const fill = el("div", {}, bar);
   const status = el("div", { class: "status", id: "status-" + ev.panel, text: "starting…" }, box);
+  // An animation: the newest finished frame above, every finished frame in a strip below.
+  const strip = ev.frames ? el("div", { class: "strip", id: "strip-" + ev.panel }, box) : null;
   const svg = el("svg", { class: "timeline", id: "timeline-" + ev.panel }, box);
-  panels[ev.panel] = { ev, box, clock, canvas, ctx, fill, status, svg, tasks: {}, rowsOk: 0, rowsDone: 0,
+  panels[ev.panel] = { ev, box, clock, canvas, ctx, fill, status, svg, strip, tasks: {}, rowsOk: 0, rowsDone: 0,
+                       rowsTotal: ev.height * Math.max(1, ev.frames), framesDone: 0, newest: -1,
                        elapsed: 0, at: performance.now(), done: false };
   document.getElementById("subtitle").textContent = "rendering " + ev.scene;
   document.body.dataset.state = "running";
@@ -76,7 +82,7 @@ function drawTimeline(p) {
     const r = el("rect", { x: left + width * t.start_s / span, y: t.slot * rowH + 2, rx: 2,
                            width: Math.max(1, width * (end - t.start_s) / span), height: rowH - 4,
                            fill: colours[t.state] || "#555" }, svg);
-    el("title", { text: `rows ${t.first_row + 1}-${t.first_row + t.rows} on ${t.where}` +
+    el("title", { text: `${taskRows(p, t)} on ${t.where}` +
                         `${t.copy ? " (copy)" : ""}, try ${t.attempt}: ${t.state}` +
                         `${t.outcome && t.outcome !== "ok" ? " — " + t.outcome : ""}` }, r);
   }
@@ -84,13 +90,37 @@ function drawTimeline(p) {
   el("text", { x: left + width - 40, y: slots.length * rowH + 14, text: fmt(span) }, svg);
 }
 
+// What a task renders: rows of the image, or (an animation) frames, or rows of one frame.
+function taskRows(p, t) {
+  const h = p.ev.height, last = t.first_row + t.rows;
+  if (!p.ev.frames) return `rows ${t.first_row + 1}-${last}`;
+  const f = Math.floor(t.first_row / h);
+  if (t.first_row % h === 0 && t.rows % h === 0) {
+    return t.rows === h ? `frame #${f + 1}` : `frames #${f + 1}-${last / h}`;
+  }
+  return `frame #${f + 1} rows ${t.first_row - f * h + 1}-${last - f * h}`;
+}
+
 // Rows traced (bands in flight included), never less than the rows of finished bands.
 function showProgress(p, rowsDone, eta) {
   p.rowsDone = Math.max(rowsDone, p.rowsOk);
-  const share = p.rowsDone / p.ev.height;
+  const share = p.rowsDone / p.rowsTotal;
   p.fill.style.width = (100 * share).toFixed(1) + "%";
   p.status.textContent = `${(100 * share).toFixed(0)}%` +
+      (p.ev.frames ? ` · ${p.framesDone} of ${p.ev.frames} frames written` : "") +
       (eta >= 0 ? ` · about ${fmt(eta)} left` : share >= 1 ? " · writing the image" : "");
+}
+
+// A frame is written: the newest one fills the image, and it joins the strip in its place.
+function showFrame(p, ev) {
+  p.framesDone += 1;
+  const url = `/frame/${ev.panel}/${ev.index}`;
+  if (ev.index >= p.newest) { p.newest = ev.index; showImage(p, url, 0); }
+  const img = el("img", { class: "frame", src: url, "data-index": ev.index,
+                          title: `frame ${ev.number}, clock ${ev.clock.toFixed(4)}${ev.reused ? " (from an earlier run)" : ""}` });
+  const after = [...p.strip.children].find(c => Number(c.dataset.index) > ev.index);
+  p.strip.insertBefore(img, after || null);
+  showProgress(p, p.rowsDone, -1);
 }
 
 function showImage(p, url, y, then) {
@@ -112,6 +142,7 @@ function endPanel(p, ev) {
     const tr = el("tr", {}, t); el("td", { text: name }, tr); el("td", { class: "v", text: v.toFixed(3) + " s" }, tr);
   }
   drawTimeline(p);
+  if (p.ev.frames) p.status.textContent += ` · ${p.framesDone} frames`;
   showImage(p, `/image/${ev.panel}?t=${Date.now()}`, 0, () => {
     el("a", { class: "save", id: "save-" + ev.panel, download: `panel-${ev.panel}.png`,
               href: p.canvas.toDataURL("image/png"), text: "save this image" }, p.box);
@@ -142,7 +173,10 @@ source.onmessage = (m) => {
       if (ev.state === "ok") { p.rowsOk += ev.rows; showProgress(p, p.rowsDone, -1); }
       drawTimeline(p);
       break;
-    case "band": if (p) showImage(p, `/band/${ev.panel}/${ev.first_row}`, ev.first_row); break;
+    case "band":  // an animation shows whole frames as they are written, not bands
+      if (p && !p.ev.frames) showImage(p, `/band/${ev.panel}/${ev.first_row}`, ev.first_row);
+      break;
+    case "frame": if (p && p.strip) showFrame(p, ev); break;
     case "progress":
       if (!p) break;
       p.elapsed = ev.elapsed_s; p.at = performance.now(); p.clock.textContent = fmt(ev.elapsed_s);
