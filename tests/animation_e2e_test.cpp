@@ -238,6 +238,30 @@ TEST(AnimationE2ETest, KilledMasterThenResumeRendersOnlyWhatIsMissing) {
   EXPECT_FALSE(fs::exists(dir / "out.png.taskdist"));
 }
 
+// A run of frames writes each frame as POV-Ray finishes it, not when the run ends.
+TEST(AnimationE2ETest, ARunOfFramesWritesEachFrameAsItIsRendered) {
+  const fs::path dir = fresh_dir("animation-stream");
+  const RunResult r = run({taskdist_binary().string(), "render", clock_scene().string(), "+W64",
+                           "+H48", "+KFI1", "+KFF6", "-o", (dir / "out.png").string(), "-j", "1",
+                           "--quiet", "--report", (dir / "report.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = read_json(dir / "report.json");
+  std::map<int, double> written;  // frame index -> when its file was in place
+  for (const auto& f : report["frames"]) written[f["index"].get<int>()] = f["done_s"].get<double>();
+  int runs = 0;
+  for (const auto& t : report["tasks"]) {
+    const FrameSpan span = frame_span({t["first_row"].get<int>(),
+                                       t["first_row"].get<int>() + t["rows"].get<int>()}, 48);
+    if (!span.whole_frames || span.count < 2) continue;
+    ++runs;
+    for (int k = span.first; k + 1 < span.first + span.count; ++k) {
+      EXPECT_LT(written.at(k), t["end_s"].get<double>())
+          << "frame index " << k << " was written only when its run ended";
+    }
+  }
+  EXPECT_GT(runs, 0) << "one slot renders runs of several frames: " << report["tasks"].dump();
+}
+
 TEST(AnimationE2ETest, VideoHoldsEveryFrame) {
   const fs::path dir = fresh_dir("animation-video");
   const RunResult r = run({taskdist_binary().string(), "render", clock_scene().string(), "+W41",
@@ -259,15 +283,18 @@ TEST(AnimationE2ETest, AFailedEncodeKeepsEveryFrame) {
   const std::string path = bin.string() + ":" + std::getenv("PATH");
   const RunResult r = run({taskdist_binary().string(), "render", clock_scene().string(), "+W40",
                            "+H30", "+KFI1", "+KFF4", "-o", (dir / "out.png").string(), "-j", "2",
-                           "--quiet", "--video", (dir / "clock.mp4").string()},
+                           "--quiet", "--video", (dir / "clock.mp4").string(), "--report",
+                           (dir / "run.json").string()},
                           {{"PATH", path}});
   EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(read_json(dir / "run.json")["frames"].size(), 4u) << "the report is written too";
   EXPECT_NE(r.err.find("ffmpeg failed (exit code 1): Unknown encoder libx264; the frames are all "
                        "written"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(frame_files(dir).size(), 4u);
   EXPECT_FALSE(fs::exists(dir / "clock.mp4"));
+  EXPECT_FALSE(fs::exists(dir / "out.png.taskdist")) << "every frame is written: no journal";
   for (const auto& e : fs::directory_iterator(dir)) {
     EXPECT_EQ(e.path().filename().string().find(".part-"), std::string::npos) << e.path();
   }

@@ -69,6 +69,19 @@ TEST(AnimationTest, IniFractionsOfTheAnimationAsPovRayReadsThem) {
   }
 }
 
+TEST(AnimationTest, CyclicFractionsCountTheFramePovRayAdds) {
+  // Measured with povray 3.7: Cyclic_Animation=on, frames 0-9, subset 0.3-0.99 renders 3-10.
+  const Animation a = resolved(given({{"INITIAL_FRAME", "0"}, {"FINAL_FRAME", "9"},
+                                      {"CYCLIC_ANIMATION", "on"}, {"SUBSET_START_FRAME", "0.3"},
+                                      {"SUBSET_END_FRAME", "0.99"}},
+                                     /*from_ini=*/true));
+  EXPECT_EQ(a.frames, (std::vector<int>{3, 4, 5, 6, 7, 8, 9, 10}));
+  const Animation b = resolved(given({{"FINAL_FRAME", "9"}, {"CYCLIC_ANIMATION", "on"},
+                                      {"SUBSET_END_FRAME", "0.5"}},
+                                     /*from_ini=*/true));
+  EXPECT_EQ(b.frames.back(), 5);
+}
+
 TEST(AnimationTest, FileNamesAndClockAsPovRayGivesThem) {
   const Animation a = resolved(given({{"KFI", "1"}, {"KFF", "51"}}));
   EXPECT_EQ(a.frame_file("/x/out.png", 1), "/x/out01.png");
@@ -187,6 +200,10 @@ TEST(AnimationTest, DynamicTasksAreRunsOfFramesThenBandsOfTheLastFrames) {
       if (slots == 1) {
         for (const Task& t : tasks) EXPECT_TRUE(frame_span(t.rows, 60).whole_frames);
       }
+      for (const Task& t : tasks) {
+        EXPECT_LE(frame_span(t.rows, 60).count, DynamicSizing{}.max_frames_per_task)
+            << "a run of frames is written when it ends: at most 8 frames wait";
+      }
     }
   }
 }
@@ -204,6 +221,35 @@ TEST(AnimationTest, StaticGivesEachSlotAnEqualRunOfFrames) {
   // Fewer frames than slots: bands, none across a frame boundary.
   c.rows = 2 * 50;
   expect_frame_tasks(hand_out_all(c), 2, 50, 1);
+}
+
+TEST(AnimationTest, CappedSlotsGetRunsOfFramesThenBandsToo) {
+  SchedulerConfig c = frames_config(40, 32, 3, 1);
+  c.block = 8;
+  c.slot_speed = {0.25, 0.25, 0.5};  // below a core: a still would get one wave
+  const std::vector<Task> tasks = hand_out_all(c);
+  expect_frame_tasks(tasks, 40, 32, 1);
+  EXPECT_GT(tasks.size(), 3u) << "batches, not one wave";
+  EXPECT_GT(frame_span(tasks.front().rows, 32).count, 1) << "runs of frames first";
+  EXPECT_FALSE(frame_span(tasks.back().rows, 32).whole_frames) << "bands at the tail";
+}
+
+TEST(AnimationTest, FramesARunHasSentAreNotRenderedAgain) {
+  SchedulerConfig c = frames_config(8, 10, 1, 1);
+  c.block = 1;
+  Scheduler s(c);
+  const std::vector<Task> first = s.dispatch(0);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(first[0].rows, (RowRange{0, 60})) << "a run of 6 frames (70% of 8)";
+  s.on_rows_done(first[0].id, 30);  // its first three frames are written
+  EXPECT_EQ(s.rows_done(), 30);
+  ASSERT_EQ(s.on_failed(first[0].id, {FailureKind::kCrashed, "killed", ""}, 1),
+            FailureAction::kRetried);
+  const std::vector<Task> retry = s.dispatch(1);
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].rows, (RowRange{30, 60})) << "the retry renders only the frames not sent";
+  s.on_finished(retry[0].id, {1, 1, 0.5}, 2);
+  EXPECT_EQ(s.rows_done(), 60);
 }
 
 TEST(AnimationTest, AResumedAnimationHandsOutOnlyWhatIsMissing) {

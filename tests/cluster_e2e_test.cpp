@@ -220,6 +220,41 @@ CutResult render_and_cut(const fs::path& scene, const fs::path& out_dir, int wid
   return r;
 }
 
+// An animation from one of POV-Ray's shipped INI files, on hosts that cannot see its folder:
+// every frame's name and pixels are those of POV-Ray's own render of the same INI.
+TEST(ClusterTest, RendersAnAnimationFromAnIniOnHostsThatCannotSeeIt) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the emulated cluster needs root";
+  const fs::path scene_dir = fresh_dir("cluster-animation");
+  const fs::path out_dir = fresh_dir("cluster-animation-out");
+  const fs::path ref_dir = fresh_dir("cluster-animation-povray");
+  for (const auto& e : fs::directory_iterator("/usr/share/doc/povray/examples/animations/camera2")) {
+    fs::copy_file(e.path(), scene_dir / e.path().filename());
+  }
+  const std::vector<std::string> options = {"+W80", "+H60", "+SF2", "+EF7"};
+  std::vector<std::string> povray = {"povray", (scene_dir / "camera2.ini").string(),
+                                     "+L" + scene_dir.string(), "-D",
+                                     "+O" + (ref_dir / "cam.png").string()};
+  povray.insert(povray.end(), options.begin(), options.end());
+  ASSERT_EQ(run(povray, {}, 300, ref_dir).exit_code, 0);
+  ClusterGuard guard;
+  RunResult up = run({cluster_tool().string(), "up", "3", "--hide", scene_dir.string()});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  std::vector<std::string> argv = {cluster_tool().string(), "mpirun", taskdist_binary().string(),
+                                   "render", (scene_dir / "camera2.ini").string(), "-o",
+                                   (out_dir / "cam.png").string(), "--slots", "1", "--quiet"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  RunResult r = run(argv, {}, 300);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(ref_dir)) names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  ASSERT_EQ(names.size(), 6u);
+  for (const std::string& name : names) {
+    ASSERT_TRUE(fs::exists(out_dir / name)) << name;
+    EXPECT_EQ(count_differences(decode_png(out_dir / name), decode_png(ref_dir / name)), 0) << name;
+  }
+}
+
 TEST(ClusterTest, AHostCutOffMidRenderEndsTheCommandAndResumeFinishesTheImage) {
   // Given: node2's link is cut once the first band has reached the master's journal.
   // Expect: the command ends within --node-timeout + 10 s of the cut, naming node2; either the

@@ -68,6 +68,21 @@ TEST(ProtocolTest, TasksAndTheirEndsRoundTrip) {
   EXPECT_EQ(g.bands[0].deflated, "deflated");
   EXPECT_EQ(g.bands[1].rows, (RowRange{128, 160}));
   EXPECT_EQ(g.bands[1].deflated, " bytes");
+  // Progress carries the frames a run has finished, their bytes in the payload.
+  TaskProgress progress{7, 0.5, 0.9, {}, 3.25};
+  progress.frames.resize(2);
+  progress.frames[0].rows = {0, 60};
+  progress.frames[0].deflated = "frame one";
+  progress.frames[1].rows = {60, 120};
+  progress.frames[1].deflated = "frame two";
+  const TaskProgress back =
+      progress_from_json(progress_to_json(progress), bands_payload(progress.frames));
+  EXPECT_EQ(back.id, 7);
+  EXPECT_DOUBLE_EQ(back.fraction, 0.5);
+  EXPECT_DOUBLE_EQ(back.cpu_s, 3.25);
+  ASSERT_EQ(back.frames.size(), 2u);
+  EXPECT_EQ(back.frames[1].rows, (RowRange{60, 120}));
+  EXPECT_EQ(back.frames[1].deflated, "frame two");
   // A header that claims more bytes than the message holds is refused, not read past.
   EXPECT_THROW(finished_from_json(finished_to_json(f), "deflated"), std::out_of_range);
   EXPECT_DOUBLE_EQ(g.timing.wall_s, 1.5);

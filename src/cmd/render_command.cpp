@@ -39,11 +39,11 @@ them): +KFI/+KFF (Initial_Frame/Final_Frame), +KI/+KF (Initial_Clock/Final_Clock
 0 < x < 1 of the frames, as POV-Ray reads it) and +STP (Frame_Step). Every frame gets the clock
 and frame_number it gets in POV-Ray's own render, and POV-Ray's file name: the output's name
 without .png, the frame number padded to the final frame's digits (-o out.png, frames 1-20:
-out01.png ... out20.png). A task is a run of whole frames in one povray (its start-up paid
-once) or rows of one frame: many frames per task while many are left, then single frames, then
+out01.png ... out20.png). A task is a run of up to 8 whole frames in one povray (its start-up
+paid once) or rows of one frame: runs while many frames are left, then single frames, then
 bands of the last frames so that no slot idles (--policy static: equal runs of frames, one per
 slot, as a Slurm job array splits them). Each frame is written (temporary name, then renamed)
-as soon as its last band is in, and journaled: --resume leaves every complete frame file alone
+as soon as POV-Ray has rendered it (its last band is in), and journaled: --resume leaves every complete frame file alone
 and renders only what is missing, a missing or changed frame file included. Refused with the
 reason: an empty or reversed range, a one-frame animation (+KFI5 +KFF5: POV-Ray's clock is
 nan), a subset outside the frames, a step below 1. --video OUT.mp4 encodes the frames with
@@ -145,7 +145,8 @@ void RenderCommand::add_recovery_options() {
                    "signal, timeout, bad output), on another worker if there is one (default 3)")
       ->check(CLI::Range(0, 1000000));
   app_->add_option("--task-timeout", request_.task_timeout_s,
-                   "seconds a band may run before it is stopped and retried (default: none)")
+                   "seconds a band may run before it is stopped and retried; for a run of "
+                   "frames, seconds from its last frame (default: none)")
       ->check(CLI::Range(0.0, 1e9));
   app_->add_option("--exclude-after", request_.exclude_after,
                    "a slot (locally) or node (under MPI) that fails this many bands in a row "

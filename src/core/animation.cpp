@@ -41,14 +41,15 @@ Checked frame_number(const std::optional<std::string>& value, const std::string&
 }
 
 // A subset bound: a frame number, or in an INI file a fraction of the animation (0 < x < 1),
-// which POV-Ray turns into int(x * frames), kept within the animation's frames.
+// which POV-Ray 3.7 turns into int(x * frames), kept within the animation's frames (with +KC,
+// counting the frame it adds, as its animation processing does).
 Checked subset_bound(const std::optional<std::string>& value, bool from_ini,
                      const std::string& where, const Animation& a, int* out) {
   if (!value) return {};
   if (from_ini) {
     if (const auto x = real_number(*value); x && *x > 0 && *x < 1) {
-      const int frames = a.final_frame - a.initial_frame + 1;
-      *out = std::clamp(static_cast<int>(*x * frames), a.initial_frame, a.final_frame);
+      const int last = a.final_frame + (a.cyclic ? 1 : 0);
+      *out = std::clamp(static_cast<int>(*x * (last - a.initial_frame + 1)), a.initial_frame, last);
       return {};
     }
   }
@@ -103,50 +104,44 @@ bool AnimationOptions::take(const std::string& key, const std::string& value, bo
   return false;
 }
 
-std::expected<std::optional<Animation>, Error> resolve_animation(const AnimationOptions& given) {
-  Animation a;
+namespace {
+
+// The frame range and the clocks, as given (POV-Ray's defaults otherwise).
+Checked read_range(const AnimationOptions& given, Animation& a) {
   if (auto done = frame_number(given.initial_frame, given.where_initial_frame, &a.initial_frame);
       !done) {
-    return std::unexpected(done.error());
+    return done;
   }
-  if (auto done = frame_number(given.final_frame, given.where_final_frame, &a.final_frame);
-      !done) {
-    return std::unexpected(done.error());
+  if (auto done = frame_number(given.final_frame, given.where_final_frame, &a.final_frame); !done) {
+    return done;
   }
   if (auto done = clock_value(given.initial_clock, given.where_initial_clock, &a.initial_clock);
       !done) {
-    return std::unexpected(done.error());
+    return done;
   }
-  if (auto done = clock_value(given.final_clock, given.where_final_clock, &a.final_clock); !done) {
-    return std::unexpected(done.error());
-  }
-  const bool still = (a.initial_frame == 0 && a.final_frame == 0) ||
-                     (a.initial_frame == 1 && a.final_frame == 1);
-  if (still) {
-    if (given.subset_start || given.subset_end || given.frame_step) {
-      const std::string& where =
-          given.subset_start ? given.where_subset_start
-                             : (given.subset_end ? given.where_subset_end : given.where_frame_step);
-      return fail(where, "this option needs an animation, and none is set",
-                  "give its frames with +KFI/+KFF or Initial_Frame/Final_Frame");
-    }
-    return std::optional<Animation>();
-  }
-  const std::string range_where =
-      given.final_frame ? given.where_final_frame : given.where_initial_frame;
+  return clock_value(given.final_clock, given.where_final_clock, &a.final_clock);
+}
+
+// A range POV-Ray would render wrongly: reversed (it renders the first frame alone) or one
+// frame (its clock is nan).
+Checked check_range(const AnimationOptions& given, const Animation& a) {
+  const std::string& where = given.final_frame ? given.where_final_frame : given.where_initial_frame;
   if (a.final_frame < a.initial_frame) {
-    return fail(range_where,
+    return fail(where,
                 fmt::format("the animation's frames {}-{} are reversed", a.initial_frame,
                             a.final_frame),
                 "POV-Ray would render frame " + std::to_string(a.initial_frame) +
                     " alone; the final frame must be after the initial one");
   }
   if (a.final_frame == a.initial_frame) {
-    return fail(range_where,
-                fmt::format("an animation of the one frame {} is refused", a.initial_frame),
+    return fail(where, fmt::format("an animation of the one frame {} is refused", a.initial_frame),
                 "POV-Ray gives it the clock 'nan'; render a still with +K<clock> instead");
   }
-  a.cyclic = given.cyclic.value_or(false);
+  return {};
+}
+
+// The step, and the subset's frames every step-th from its start, into a.frames.
+Checked choose_frames(const AnimationOptions& given, Animation& a) {
   if (given.frame_step) {
     const auto v = whole_number(*given.frame_step);
     if (!v || *v < 1 || *v > 100'000'000) {
@@ -161,12 +156,12 @@ std::expected<std::optional<Animation>, Error> resolve_animation(const Animation
   if (auto done = subset_bound(given.subset_start, given.subset_start_from_ini,
                                given.where_subset_start, a, &first);
       !done) {
-    return std::unexpected(done.error());
+    return done;
   }
   if (auto done = subset_bound(given.subset_end, given.subset_end_from_ini,
                                given.where_subset_end, a, &last);
       !done) {
-    return std::unexpected(done.error());
+    return done;
   }
   if (last < first) {
     return fail(given.subset_end ? given.where_subset_end : given.where_subset_start,
@@ -174,6 +169,29 @@ std::expected<std::optional<Animation>, Error> resolve_animation(const Animation
                 "the subset's end must not be before its start");
   }
   for (int f = first; f <= last; f += a.step) a.frames.push_back(f);
+  return {};
+}
+
+}  // namespace
+
+std::expected<std::optional<Animation>, Error> resolve_animation(const AnimationOptions& given) {
+  Animation a;
+  if (auto done = read_range(given, a); !done) return std::unexpected(done.error());
+  const bool still = (a.initial_frame == 0 && a.final_frame == 0) ||
+                     (a.initial_frame == 1 && a.final_frame == 1);
+  if (still) {  // as for POV-Ray: no animation, and nothing that needs one
+    if (given.subset_start || given.subset_end || given.frame_step) {
+      const std::string& where =
+          given.subset_start ? given.where_subset_start
+                             : (given.subset_end ? given.where_subset_end : given.where_frame_step);
+      return fail(where, "this option needs an animation, and none is set",
+                  "give its frames with +KFI/+KFF or Initial_Frame/Final_Frame");
+    }
+    return std::optional<Animation>();
+  }
+  if (auto done = check_range(given, a); !done) return std::unexpected(done.error());
+  a.cyclic = given.cyclic.value_or(false);
+  if (auto done = choose_frames(given, a); !done) return std::unexpected(done.error());
   return std::optional<Animation>(std::move(a));
 }
 

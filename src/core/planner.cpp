@@ -177,9 +177,11 @@ std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& st,
   if (st.unit > 0 && st.slots <= 1) rows = std::max(rows, st.unit);
   if (st.unit > 0 && rows >= st.unit) {
     // Whole frames: one povray renders them all, its start-up paid once.
-    rows = std::max(1, static_cast<int>(std::lround(static_cast<double>(rows) / st.unit))) * st.unit;
+    const long frames = std::clamp(std::lround(static_cast<double>(rows) / st.unit), 1L,
+                                   static_cast<long>(std::max(1, sizing.max_frames_per_task)));
+    rows = static_cast<int>(frames) * st.unit;
   } else if (st.unit > 0) {
-    // Part of a frame: an equal share of it, on the grain.
+    // Part of a frame: an equal share of it, on the grain (the batch cuts at frame ends).
     rows = std::min(st.unit, round_up(ceil_div(st.unit, ceil_div(st.unit, rows)), st.grain));
   }
   if (st.row_costs != nullptr && (st.unit == 0 || rows < st.unit) &&
@@ -193,6 +195,8 @@ std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& st,
   for (int i = 0; i < st.slots && begin < end_all; ++i) {
     int end = std::min(begin + rows, end_all);
     if (end_all - end < st.block) end = end_all;  // no sliver left behind
+    // Part of a frame never crosses into the next: the rest of the frame is a band of its own.
+    if (st.unit > 0 && rows < st.unit) end = std::min(end, (begin / st.unit + 1) * st.unit);
     batch.push_back({begin, end});
     begin = end;
   }

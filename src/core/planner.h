@@ -66,6 +66,10 @@ struct DynamicSizing {
   /// Where rows are cheap, a band's tracing should take at least this many band overheads
   /// (1: no band spends more time on overhead than on tracing).
   double min_work_per_overhead = 1.0;
+  /// An animation: a task renders at most this many frames, which bounds what a retry or a
+  /// straggler's copy renders again and keeps the tail balanced; POV-Ray's fixed start-up
+  /// (~0.7 s, mostly sleeping) is still paid only once per 8 frames.
+  int max_frames_per_task = 8;
 };
 
 /// What the dynamic policy knows when a slot asks for work.
@@ -76,7 +80,7 @@ struct DynamicState {
   int block = 32;             ///< the smallest band (POV-Ray's render block size)
   int grain = 32;             ///< band boundaries fall on multiples of it (Job::row_grain())
   /// An animation's frame height (0: a still): a band of a frame or more is whole frames, and a
-  /// smaller one an equal share of a frame, so that bands rarely cross a frame boundary.
+  /// smaller one an equal share of a frame that ends at the frame's end at the latest.
   int unit = 0;
   CostModel model;            ///< row_cost_s == 0 while nothing has been traced
   /// Predicted cost of each row (any unit; a CostProfile's), indexed like first_row; null or

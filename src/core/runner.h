@@ -19,10 +19,16 @@ struct TaskProgress {
   /// CPU the renderer got while tracing, per thread (1.0: a whole core each); < 0 if unknown.
   /// Well below 1 means the node's CPU is contended or capped.
   double cpu_share = -1;
+  /// A run of whole frames of an animation: frames it has finished since its last report, in
+  /// order, one band each (its TaskFinished then holds only the frames not sent yet), so that
+  /// each frame is written as soon as POV-Ray has rendered it.
+  std::vector<EncodedBand> frames;
+  double cpu_s = -1;  ///< with `frames`: the renderer's CPU seconds so far
 };
 
 /// A task finished; its band is ready for the assembler. A task of several whole frames of an
-/// animation gives one band per frame, in order; any other task one band.
+/// animation gives one band per frame not sent with its progress (TaskProgress::frames), in
+/// order; any other task one band.
 struct TaskFinished {
   TaskId id = 0;
   std::vector<EncodedBand> bands;

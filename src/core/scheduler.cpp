@@ -28,14 +28,15 @@ std::vector<double> stacked_costs(const SchedulerConfig& c, const std::vector<Ro
 std::vector<RowRange> one_wave_plan(const SchedulerConfig& c, const std::vector<double>& costs,
                                     int rows) {
   if (rows == 0) return {};
-  if (c.policy == Policy::kStatic) {
-    // An animation of at least a frame per slot: equal runs of whole frames (a Slurm array's
-    // split); fewer frames than slots: bands, cut at frame boundaries.
-    const bool whole_frames = c.frame_rows > 0 && rows / c.frame_rows >= c.slots;
-    return static_plan(rows, c.slots, whole_frames ? c.frame_rows : c.grain);
-  }
+  // An animation of at least a frame per slot: static gives equal runs of whole frames (as a
+  // Slurm array splits them); fewer frames than slots: bands, cut at frame boundaries.
+  const bool whole_frames = c.frame_rows > 0 && rows / c.frame_rows >= c.slots;
+  if (c.policy == Policy::kStatic) return static_plan(rows, c.slots, whole_frames ? c.frame_rows : c.grain);
+  // The dynamic policy's one wave on capped slots saves start-ups and full-size outputs; a run of
+  // frames pays those per frame anyway, so an animation gets batches (runs, then bands at the
+  // tail) there too.
   if (c.policy == Policy::kDynamic && static_cast<int>(c.slot_speed.size()) == c.slots &&
-      any_capped(c)) {
+      any_capped(c) && !whole_frames) {
     std::vector<double> speeds;
     for (double s : c.slot_speed) speeds.push_back(std::max(s, 0.01));
     if (!costs.empty()) return balanced_plan(costs, speeds, c.grain, c.width);
@@ -217,7 +218,8 @@ std::vector<Task> Scheduler::straggler_copies(double now) {
     copy.id = next_id_++;
     copy.slot = slot;
     copy.duplicate_of = original.task.id;
-    Running state{copy, now, 0, -1, -1, original.failed_on, {original.task.id}};
+    Running state{copy, now, 0, -1, -1, original.failed_on, {original.task.id},
+                  copy.rows.count()};
     running_.at(original.task.id).copies.push_back(copy.id);
     running_[copy.id] = std::move(state);
     slot_tasks_[static_cast<size_t>(slot)].push_back(copy.id);
@@ -268,7 +270,7 @@ CostModel Scheduler::model_with_running(double now) const {
   for (const auto& [id, r] : running_) {
     if (r.first_progress < 0 || r.fraction <= 0) continue;
     seconds += now - r.first_progress;
-    rows += r.fraction * r.task.rows.count();
+    rows += r.fraction * r.rows_started;
   }
   if (rows > 0) m.row_cost_s = std::max(seconds, 1e-3) / rows;
   return m;
@@ -289,7 +291,8 @@ std::vector<Task> Scheduler::dispatch(double now) {
       Task& task = next.task;
       task.id = next_id_++;
       task.slot = slot;
-      running_[task.id] = Running{task, now, 0, -1, -1, std::move(next.failed_on), {}};
+      running_[task.id] =
+          Running{task, now, 0, -1, -1, std::move(next.failed_on), {}, task.rows.count()};
       slot_tasks_[static_cast<size_t>(slot)].push_back(task.id);
       started.push_back(task);
     }
@@ -306,6 +309,20 @@ void Scheduler::on_progress(TaskId id, double fraction, double now, double cpu_s
   it->second.fraction = std::clamp(fraction, 0.0, 1.0);
 }
 
+void Scheduler::on_rows_done(TaskId id, int until) {
+  auto it = running_.find(id);
+  if (it == running_.end() || until <= it->second.task.rows.begin) return;
+  RowRange& rows = it->second.task.rows;
+  until = std::min(until, rows.end);
+  rows_done_ += until - rows.begin;
+  rows.begin = until;
+  for (TaskId c : it->second.copies) {
+    if (auto copy = running_.find(c); copy != running_.end()) {
+      copy->second.task.rows.begin = std::max(copy->second.task.rows.begin, until);
+    }
+  }
+}
+
 void Scheduler::finish_running(TaskId id) {
   auto it = running_.find(id);
   CHECK(it != running_.end());  // the loop reports each task it started once
@@ -316,6 +333,7 @@ void Scheduler::finish_running(TaskId id) {
 
 std::vector<TaskId> Scheduler::on_finished(TaskId id, const TaskTiming& timing, double /*now*/) {
   const RowRange rows = running_.at(id).task.rows;
+  const int rows_traced = running_.at(id).rows_started;
   node_failures_[node_of(running_.at(id).task.slot)] = 0;
   std::vector<TaskId> losers;
   for (TaskId copy : running_.at(id).copies) {
@@ -324,9 +342,9 @@ std::vector<TaskId> Scheduler::on_finished(TaskId id, const TaskTiming& timing, 
   finish_running(id);
   for (TaskId copy : losers) finish_running(copy);
   rows_done_ += rows.count();
-  if (timing.trace_s >= 0 && rows.count() > 0) {
+  if (timing.trace_s >= 0 && rows_traced > 0) {
     traced_seconds_ += timing.trace_s;
-    traced_rows_ += rows.count();
+    traced_rows_ += rows_traced;
     const double overhead = std::max(0.0, timing.wall_s - timing.trace_s);
     model_.overhead_s = model_.overhead_s > 0 ? 0.5 * (model_.overhead_s + overhead) : overhead;
   }

@@ -73,6 +73,10 @@ class Scheduler {
   std::vector<Task> dispatch(double now);
   /// `cpu_share`: CPU per thread the band got while tracing (< 0: unknown); see in_tail().
   void on_progress(TaskId id, double fraction, double now, double cpu_share = -1);
+  /// A running run of whole frames has written its frames up to row `until`: they count as
+  /// done, and the run (and its copies) now holds only the rest, which is all a retry, a copy
+  /// or a lost node's requeue renders again.
+  void on_rows_done(TaskId id, int until);
   /// Returns the copies of the band still running, which the caller must stop (no event follows
   /// for them in the scheduler).
   std::vector<TaskId> on_finished(TaskId id, const TaskTiming& timing, double now);
@@ -106,6 +110,7 @@ class Scheduler {
     double cpu_share = -1;
     std::set<int> failed_on;     // nodes where earlier attempts at this band failed
     std::vector<TaskId> copies;  // other running copies of the same band
+    int rows_started = 0;        // rows it began with (a run of frames sends some before it ends)
   };
 
   struct Retry {

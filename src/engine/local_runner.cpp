@@ -77,8 +77,12 @@ std::optional<RunnerEvent> LocalRunner::wait(double timeout_s) {
       auto it = renders_.find(owners[i]);
       if (it == renders_.end()) continue;
       BandRender& render = *it->second.render;
-      if (auto p = render.on_readable(fds[i].fd)) {
-        ready_.push_back(TaskProgress{render.task().id, *p, render.cpu_share()});
+      const auto p = render.on_readable(fds[i].fd);
+      std::vector<EncodedBand> frames = render.take_frames();
+      if (p || !frames.empty()) {
+        const double cpu = frames.empty() ? -1 : render.cpu_seconds();
+        ready_.push_back(TaskProgress{render.task().id, render.fraction(), render.cpu_share(),
+                                      std::move(frames), cpu});
       }
       if (render.streams_closed()) {
         ready_.push_back(render.finish());

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <csignal>
 #include <set>
 
 #include "engine/cost_learning.h"
@@ -137,31 +138,17 @@ class JobRun {
     for (int k = 0; k < job_.frame_count(); ++k) {
       report.output_bytes += std::filesystem::file_size(job_.frame_output(k), ec);
     }
-    std::optional<Error> video_failed;
-    if (job_.video) {
-      say(events_, MessageKind::kInfo,
-          fmt::format("taskdist: encoding {} frames into {} with ffmpeg ({:g} frames a second)\n",
-                      job_.frame_count(), job_.video->string(), job_.fps));
-      std::vector<std::filesystem::path> frames;
-      for (int k = 0; k < job_.frame_count(); ++k) frames.push_back(job_.frame_output(k));
-      if (auto done = encode_video(frames, *job_.video, job_.fps); !done) video_failed = done.error();
-    }
+    const int code = encode_video();
     report.end_s = clock_.now_s();
     report.master_peak_rss_bytes = peak_rss_bytes();
-    remember_costs(job_, costs, report);
+    if (code == kExitOk) remember_costs(job_, costs, report);
     if (job_.keep_job_dir) {
       say(events_, MessageKind::kInfo,
           fmt::format("taskdist: the job folder {} is kept (--keep-job-dir)\n",
                       journal_.dir().string()));
     }
-    if (video_failed) {
-      say(events_, MessageKind::kStopped, fmt::format("taskdist: {}\n", *video_failed));
-      events_.on_end(report, kExitRenderFailed, video_failed->message());
-      if (!job_.keep_job_dir) journal_.remove();
-      return kExitRenderFailed;
-    }
-    events_.on_end(report, kExitOk, {});
-    if (!job_.keep_job_dir) journal_.remove();
+    events_.on_end(report, code, code == kExitOk ? "" : "the video was not written");
+    if (!job_.keep_job_dir) journal_.remove();  // every frame is written, whatever the video
     if (job_.report) {
       Job shown = job_;  // the engine's slots, not the local default
       shown.slots = layout_.slots;
@@ -170,7 +157,25 @@ class JobRun {
         return kExitRenderFailed;
       }
     }
-    return kExitOk;
+    return code;
+  }
+
+  // --video: the frames, all written, encoded by ffmpeg. The exit code: 0, 1 if it failed, or
+  // that of Ctrl-C.
+  int encode_video() {
+    if (!job_.video) return kExitOk;
+    say(events_, MessageKind::kInfo,
+        fmt::format("taskdist: encoding {} frames into {} with ffmpeg ({:g} frames a second)\n",
+                    job_.frame_count(), job_.video->string(), job_.fps));
+    std::vector<std::filesystem::path> frames;
+    for (int k = 0; k < job_.frame_count(); ++k) frames.push_back(job_.frame_output(k));
+    auto done = taskdist::encode_video(frames, *job_.video, job_.fps);
+    if (done) return kExitOk;
+    say(events_, MessageKind::kStopped, fmt::format("taskdist: {}\n", done.error()));
+    if (const int signal = InterruptSignal::received(); signal != 0) {
+      return signal == SIGINT ? kExitInterrupted : 128 + signal;
+    }
+    return kExitRenderFailed;
   }
 
   const Job& job_;

@@ -95,7 +95,7 @@ void RenderLoop::start_task(const Task& task) {
   rec.attempt = task.attempt;
   rec.duplicate_of = task.duplicate_of;
   rec.start_s = now();
-  in_flight_[task.id] = InFlight{rec, 0};
+  in_flight_[task.id] = InFlight{rec, 0, 0, 0, rec.start_s};
   events_.on_task(rec, "running");
   runner_.start(task);
 }
@@ -108,11 +108,12 @@ TaskRecord RenderLoop::close_record(TaskId id, std::string outcome) {
   return rec;
 }
 
-// A band running longer than --task-timeout is stopped and counts as failed.
+// A band running longer than --task-timeout is stopped and counts as failed (a run of frames:
+// one frame taking longer).
 std::optional<RunnerEvent> RenderLoop::overdue_task() {
   if (task_timeout_s_ <= 0) return std::nullopt;
   for (const auto& [id, t] : in_flight_) {
-    if (now() - t.record.start_s <= task_timeout_s_) continue;
+    if (now() - t.timed_from <= task_timeout_s_) continue;
     runner_.cancel(id);
     return TaskFailed{
         id,
@@ -140,8 +141,62 @@ std::string RenderLoop::all_excluded_text() const {
 
 int RenderLoop::handle(TaskProgress& e) {
   scheduler_.on_progress(e.id, e.fraction, now(), e.cpu_share);
-  if (auto it = in_flight_.find(e.id); it != in_flight_.end()) it->second.traced = e.fraction;
+  auto it = in_flight_.find(e.id);
+  if (it == in_flight_.end()) return -1;
+  InFlight& task = it->second;
+  task.traced = e.fraction;
+  if (e.frames.empty()) return -1;
+  // Frames a run has finished: written now, not when the run ends.
+  if (const std::string damage = check_bands(e.frames, task.record.rows.begin + task.streamed_rows,
+                                             task.record.rows.end, /*to_the_end=*/false);
+      !damage.empty()) {
+    runner_.cancel(e.id);
+    TaskFailed failed{e.id, {FailureKind::kRenderError, "a frame arrived damaged: " + damage, {}}};
+    return handle(failed);
+  }
+  const double cpu_each =
+      e.cpu_s >= task.cpu_attributed ? (e.cpu_s - task.cpu_attributed) / e.frames.size() : 0;
+  task.cpu_attributed = std::max(task.cpu_attributed, e.cpu_s);
+  task.timed_from = now();
+  for (EncodedBand& band : e.frames) {
+    task.streamed_rows += band.rows.count();
+    task.record.bytes += band.deflated.size();
+    const int until = band.rows.end;
+    if (auto added = take_band(std::move(band), task.record.where, cpu_each); !added) {
+      return stop_on(added.error());
+    }
+    scheduler_.on_rows_done(e.id, until);  // a retry or copy of the run renders only the rest
+  }
   return -1;
+}
+
+// Empty if `bands` are whole, in order and contiguous from row `from`, within row `to` (and up
+// to it if `to_the_end`); else what is wrong.
+std::string RenderLoop::check_bands(const std::vector<EncodedBand>& bands, int from, int to,
+                                    bool to_the_end) const {
+  int at = from;
+  for (const EncodedBand& band : bands) {
+    if (band.rows.begin != at || band.rows.count() <= 0 || band.rows.end > to) {
+      return "its bands do not match its rows";
+    }
+    at = band.rows.end;
+    if (auto whole = check_band(band, width_, channels_); !whole) return whole.error().message();
+  }
+  if (to_the_end && at != to) return "its bands do not match its rows";
+  return {};
+}
+
+// An I/O error while taking a band: every task is stopped, and the job with it.
+int RenderLoop::stop_on(const Error& error) {
+  runner_.abort();
+  say(events_, MessageKind::kStopped, fmt::format("taskdist: {}\n", error));
+  return kExitRenderFailed;
+}
+
+// What a job that stops has written: no image, or an animation's frames finished so far.
+std::string RenderLoop::written_text() const {
+  if (!job_.animation) return "wrote no image";
+  return fmt::format("{} of {} frames are written", assembler_.frames_done(), assembler_.frames());
 }
 
 std::string RenderLoop::rows_text(RowRange stacked) const {
@@ -158,19 +213,13 @@ std::string RenderLoop::rows_text(RowRange stacked) const {
 
 int RenderLoop::handle(TaskFinished& e) {
   if (!in_flight_.contains(e.id)) return -1;  // a losing copy that ended as it was stopped
-  // Its bands must be exactly its rows: one band, or one whole frame each.
-  const RowRange task_rows = in_flight_.at(e.id).record.rows;
-  int at = task_rows.begin;
-  std::string damage;
-  for (const EncodedBand& band : e.bands) {
-    if (band.rows.begin != at) damage = "its bands do not match its rows";
-    at = band.rows.end;
-    if (auto whole = check_band(band, width_, channels_); !whole && damage.empty()) {
-      damage = whole.error().message();
-    }
-  }
-  if (at != task_rows.end && damage.empty()) damage = "its bands do not match its rows";
-  if (!damage.empty()) {
+  // Its bands must be exactly its rows: one band, or one whole frame each (less the frames it
+  // sent with its progress).
+  const InFlight task = in_flight_.at(e.id);
+  const RowRange task_rows = task.record.rows;
+  if (const std::string damage = check_bands(e.bands, task_rows.begin + task.streamed_rows,
+                                             task_rows.end, /*to_the_end=*/true);
+      !damage.empty()) {
     TaskFailed failed{e.id, {FailureKind::kRenderError, "the band arrived damaged: " + damage, {}}};
     return handle(failed);
   }
@@ -185,31 +234,33 @@ int RenderLoop::handle(TaskFinished& e) {
                                             " finished first"),
                     "stopped");
   }
-  const int frames = static_cast<int>(e.bands.size());
+  // The task's CPU not yet given to frames it sent before: shared by its bands, by rows.
+  const double cpu_left = std::max(0.0, e.timing.cpu_s - task.cpu_attributed);
+  const int rows_left = task_rows.count() - task.streamed_rows;
   for (EncodedBand& band : e.bands) {
-    if (auto added = take_band(std::move(band), rec, frames); !added) {
-      runner_.abort();
-      say(events_, MessageKind::kStopped, fmt::format("taskdist: {}\n", added.error()));
-      return kExitRenderFailed;
+    const double cpu = cpu_left * band.rows.count() / std::max(1, rows_left);
+    if (auto added = take_band(std::move(band), rec.where, cpu); !added) {
+      return stop_on(added.error());
     }
   }
   return -1;
 }
 
-// One band of a finished task (of `frames` bands): journaled, then assembled; a frame it
-// completes is recorded.
-std::expected<void, Error> RenderLoop::take_band(EncodedBand band, const TaskRecord& rec,
-                                                 int frames) {
-  // In the journal before it is used: a run that dies keeps it, and --resume re-uses it.
+// One band (rendered on `where`, costing `cpu_s` of POV-Ray CPU): journaled, then assembled; a
+// frame it completes is recorded. A whole frame that is written already (sent by a copy of the
+// same run) is dropped.
+std::expected<void, Error> RenderLoop::take_band(EncodedBand band, const std::string& where,
+                                                 double cpu_s) {
   const RowRange rows = band.rows;
+  const int k = rows.begin / job_.height;
+  if (assembler_.done(k)) return {};
+  // In the journal before it is used: a run that dies keeps it, and --resume re-uses it.
   auto file = journal_.record(band);
   if (!file) return std::unexpected(file.error());
   events_.on_band(rows, *file);
-  const int k = rows.begin / job_.height;
   FrameCost& cost = frame_costs_[k];
-  cost.where.insert(rec.where);
-  cost.cpu_s += rec.timing.cpu_s * (frames > 1 ? 1.0 / frames
-                                               : static_cast<double>(rows.count()) / job_.height);
+  cost.where.insert(where);
+  cost.cpu_s += cpu_s;
   auto written = assembler_.add(std::move(band), *file);
   if (!written) return std::unexpected(written.error());
   if (*written) return frame_written(**written);
@@ -292,8 +343,8 @@ int RenderLoop::stop_after_failure(const TaskRecord& rec, const TaskFailure& fai
 int RenderLoop::handle(Interrupted& e) {
   runner_.abort();
   say(events_, MessageKind::kInterrupted,
-      fmt::format("taskdist: interrupted by signal {}; stopped all bands, wrote no image\n",
-                  e.signal));
+      fmt::format("taskdist: interrupted by signal {}; stopped all bands, {}\n", e.signal,
+                  written_text()));
   return e.signal == SIGINT ? kExitInterrupted : 128 + e.signal;
 }
 
@@ -319,8 +370,8 @@ int RenderLoop::handle(WorkerLost& e) {
   }
   runner_.abort();
   say(events_, MessageKind::kStopped,
-      fmt::format("taskdist: stopped with {} of {} rows done; wrote no image\n",
-                  scheduler_.rows_done(), scheduler_.rows_total()));
+      fmt::format("taskdist: stopped with {} of {} rows done; {}\n", scheduler_.rows_done(),
+                  scheduler_.rows_total(), written_text()));
   return kExitNodeLost;
 }
 

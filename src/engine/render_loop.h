@@ -54,9 +54,13 @@ class RenderLoop {
   int handle(Interrupted& e);
   int handle(WorkerLost& e);
   void show_progress();
-  std::expected<void, Error> take_band(EncodedBand band, const TaskRecord& rec, int frames);
+  std::expected<void, Error> take_band(EncodedBand band, const std::string& where, double cpu_s);
+  std::string check_bands(const std::vector<EncodedBand>& bands, int from, int to,
+                          bool to_the_end) const;
+  int stop_on(const Error& error);
   std::expected<void, Error> frame_written(int k);
   std::string rows_text(RowRange stacked) const;
+  std::string written_text() const;
 
   struct FailureTally {
     int count = 0;
@@ -64,7 +68,10 @@ class RenderLoop {
   };
   struct InFlight {
     TaskRecord record;
-    double traced = 0;  // share of the band's rows traced so far
+    double traced = 0;         // share of the band's rows traced so far
+    int streamed_rows = 0;     // a run of frames: rows of the frames it sent with its progress
+    double cpu_attributed = 0; // its CPU seconds given to those frames
+    double timed_from = 0;     // --task-timeout counts from here: its start, or its last frame
   };
 
   struct FrameCost {  // what the bands of a frame in progress cost, and where they ran

@@ -53,9 +53,7 @@ void MpiRunner::receive_all() {
     switch (m->tag) {
       case Tag::kProgress:
         if (task_rank_.contains(m->header.at("id").get<int>())) {
-          ready_.push_back(TaskProgress{m->header.at("id").get<int>(),
-                                        m->header.at("fraction").get<double>(),
-                                        m->header.value("cpu_share", -1.0)});
+          ready_.push_back(progress_from_json(m->header, m->payload));
         }
         break;
       case Tag::kFinished: {

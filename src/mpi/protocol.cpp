@@ -75,13 +75,59 @@ Task task_from_json(const json& j) {
   return t;
 }
 
-json finished_to_json(const TaskFinished& f) {
-  json bands = json::array();
-  for (const EncodedBand& b : f.bands) {
-    bands.push_back({{"begin", b.rows.begin}, {"end", b.rows.end}, {"adler", b.adler},
-                     {"raw_bytes", b.raw_bytes}, {"bytes", b.deflated.size()}});
+namespace {
+
+// Bands as a header: what each is, and how many of the payload's bytes are its own.
+json bands_to_json(const std::vector<EncodedBand>& bands) {
+  json out = json::array();
+  for (const EncodedBand& b : bands) {
+    out.push_back({{"begin", b.rows.begin}, {"end", b.rows.end}, {"adler", b.adler},
+                   {"raw_bytes", b.raw_bytes}, {"bytes", b.deflated.size()}});
   }
-  return {{"id", f.id}, {"bands", bands},
+  return out;
+}
+
+std::vector<EncodedBand> bands_from_json(const json& j, const std::string& payload) {
+  std::vector<EncodedBand> bands;
+  size_t at = 0;
+  for (const json& b : j) {
+    EncodedBand band;
+    band.rows = {b.at("begin").get<int>(), b.at("end").get<int>()};
+    band.adler = b.at("adler").get<uint32_t>();
+    band.raw_bytes = b.at("raw_bytes").get<uint64_t>();
+    const auto bytes = b.at("bytes").get<size_t>();
+    if (bytes > payload.size() - at) throw std::out_of_range("band bytes beyond the message");
+    band.deflated = payload.substr(at, bytes);
+    at += bytes;
+    bands.push_back(std::move(band));
+  }
+  return bands;
+}
+
+}  // namespace
+
+std::string bands_payload(const std::vector<EncodedBand>& bands) {
+  std::string payload;  // every band's bytes, one after another
+  for (const EncodedBand& band : bands) payload += band.deflated;
+  return payload;
+}
+
+json progress_to_json(const TaskProgress& p) {
+  return {{"id", p.id}, {"fraction", p.fraction}, {"cpu_share", p.cpu_share},
+          {"cpu_s", p.cpu_s}, {"frames", bands_to_json(p.frames)}};
+}
+
+TaskProgress progress_from_json(const json& j, const std::string& payload) {
+  TaskProgress p{j.at("id").get<int>(), j.at("fraction").get<double>(),
+                 j.value("cpu_share", -1.0), {}, j.value("cpu_s", -1.0)};
+  if (const auto frames = j.find("frames"); frames != j.end()) {
+    p.frames = bands_from_json(*frames, payload);
+  }
+  return p;
+}
+
+json finished_to_json(const TaskFinished& f) {
+  return {{"id", f.id}, {"bands", bands_to_json(f.bands)},
           {"wall_s", f.timing.wall_s}, {"cpu_s", f.timing.cpu_s}, {"trace_s", f.timing.trace_s},
           {"trace_cpu_s", f.timing.trace_cpu_s}, {"startup_cpu_s", f.timing.startup_cpu_s},
           {"peak_rss_bytes", f.timing.peak_rss_bytes}};
@@ -90,18 +136,7 @@ json finished_to_json(const TaskFinished& f) {
 TaskFinished finished_from_json(const json& j, const std::string& deflated) {
   TaskFinished f;
   f.id = j.at("id").get<int>();
-  size_t at = 0;
-  for (const json& b : j.at("bands")) {
-    EncodedBand band;
-    band.rows = {b.at("begin").get<int>(), b.at("end").get<int>()};
-    band.adler = b.at("adler").get<uint32_t>();
-    band.raw_bytes = b.at("raw_bytes").get<uint64_t>();
-    const auto bytes = b.at("bytes").get<size_t>();
-    if (bytes > deflated.size() - at) throw std::out_of_range("band bytes beyond the message");
-    band.deflated = deflated.substr(at, bytes);
-    at += bytes;
-    f.bands.push_back(std::move(band));
-  }
+  f.bands = bands_from_json(j.at("bands"), deflated);
   f.timing.wall_s = j.at("wall_s").get<double>();
   f.timing.cpu_s = j.at("cpu_s").get<double>();
   f.timing.trace_s = j.at("trace_s").get<double>();

@@ -26,6 +26,11 @@ nlohmann::json to_json(const Task& task);
 Task task_from_json(const nlohmann::json& j);
 
 /// A finished band's header; the deflated rows travel as the payload.
+/// Progress, with the frames a run has finished (their bytes go in the payload).
+nlohmann::json progress_to_json(const TaskProgress& p);
+TaskProgress progress_from_json(const nlohmann::json& j, const std::string& payload);
+/// The bytes of `bands`, one after another: the payload of a progress or finished message.
+std::string bands_payload(const std::vector<EncodedBand>& bands);
 nlohmann::json finished_to_json(const TaskFinished& f);
 TaskFinished finished_from_json(const nlohmann::json& j, const std::string& deflated);
 

@@ -168,15 +168,16 @@ class WorkerLoop {
 
   void forward(TaskProgress& e) {
     auto& last = progress_sent_[e.id];
-    if (e.fraction < 1.0 && seconds_since(last) < kProgressEverySeconds) return;
+    // Finished frames always go at once; bare progress at most every kProgressEverySeconds.
+    if (e.frames.empty() && e.fraction < 1.0 && seconds_since(last) < kProgressEverySeconds) {
+      return;
+    }
     last = Clock::now();
-    send(Tag::kProgress, {{"id", e.id}, {"fraction", e.fraction}, {"cpu_share", e.cpu_share}});
+    send(Tag::kProgress, progress_to_json(e), bands_payload(e.frames));
   }
   void forward(TaskFinished& e) {
     progress_sent_.erase(e.id);
-    std::string deflated;  // every band's bytes, one after another
-    for (EncodedBand& band : e.bands) deflated += band.deflated;
-    send(Tag::kFinished, finished_to_json(e), std::move(deflated));
+    send(Tag::kFinished, finished_to_json(e), bands_payload(e.bands));
   }
   void forward(TaskFailed& e) {
     progress_sent_.erase(e.id);

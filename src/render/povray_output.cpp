@@ -41,8 +41,8 @@ void PovrayStderr::on_line(std::string_view line) {
   if (line.starts_with("Rendering frame ") &&
       std::sscanf(std::string(line).c_str(), "Rendering frame %d of %d", &frame, &frames) == 2) {
     if (frames >= 1 && frame >= 1 && frame <= frames) {
-      frame_ = frame - 1;
-      frames_ = frames;
+      frame_ = (frame - 1) / step_;
+      frames_ = (frames + step_ - 1) / step_;
     }
     return;
   }

@@ -132,7 +132,9 @@ BandRender::BandRender(const RenderSettings& settings, const Task& task, Subproc
       threads_(std::max(1, settings.threads)),
       settings_(settings),
       work_dir_(std::move(work_dir)),
-      frame_files_(renders_frame_files(settings, task.rows)) {}
+      frame_files_(renders_frame_files(settings, task.rows)) {
+  if (settings.animation) stderr_.set_frame_step(settings.animation->step);
+}
 
 std::expected<std::unique_ptr<BandRender>, Error> BandRender::start(
     const RenderSettings& settings, const Task& task, const std::filesystem::path& work_dir) {
@@ -187,6 +189,7 @@ std::optional<double> BandRender::on_readable(int fd) {
     }
     last_progress_ = now;
     if (stderr_.reported_all_pixels() && cpu_at_all_pixels_ < 0) cpu_at_all_pixels_ = cpu;
+    fraction_ = *p;
     return p;
   }
   return std::nullopt;
@@ -246,49 +249,83 @@ RunnerEvent BandRender::finish() {
   return RunnerEvent{TaskFinished{task_.id, {encoder_.finish(task_.rows)}, timing}};
 }
 
-// The frames POV-Ray wrote to files, each encoded as a band of its own (whole frame).
-RunnerEvent BandRender::read_frame_files(const TaskTiming& timing) {
-  const FrameSpan span = frame_span(task_.rows, settings_.height);
+std::vector<std::filesystem::path> BandRender::frame_files() const {
   std::vector<std::filesystem::path> files;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(work_dir_, ec)) {
     const std::string name = e.path().filename().string();
     if (name.starts_with("frame") && name.ends_with(".tga")) files.push_back(e.path());
   }
-  std::ranges::sort(files);  // POV-Ray pads every number to the same digits
+  std::ranges::sort(files);
+  return files;
+}
+
+std::expected<EncodedBand, Error> BandRender::encode_frame(const std::filesystem::path& file,
+                                                           RowRange rows) const {
+  BandEncoder encoder(settings_.width, expected_channels_, settings_.compression_level);
+  ImageRowStream image({0, settings_.height}, [&](int y, std::span<const uint8_t> row) {
+    encoder.add_row(rows.begin + y, row);
+  });
+  std::ifstream in(file, std::ios::binary);
+  std::vector<char> buffer(size_t{256} * 1024);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto n = static_cast<size_t>(in.gcount());
+    if (n == 0) break;
+    if (auto fed = image.feed({reinterpret_cast<const uint8_t*>(buffer.data()), n}); !fed) {
+      return fail("bad povray output in " + file.filename().string() + ": " +
+                  fed.error().message());
+    }
+  }
+  if (!image.complete() || image.width() != settings_.width ||
+      image.channels() != expected_channels_ || encoder.rows_added() != settings_.height) {
+    return fail("povray's frame file " + file.filename().string() + " was incomplete");
+  }
+  std::error_code ec;
+  std::filesystem::remove(file, ec);
+  return encoder.finish(rows);
+}
+
+std::vector<EncodedBand> BandRender::take_frames() {
+  std::vector<EncodedBand> frames;
+  if (!frame_files_ || output_error_) return frames;
+  const int first = frame_span(task_.rows, settings_.height).first;
+  // POV-Ray has begun frame stderr_.frame(): every one before it is in its file.
+  const std::vector<std::filesystem::path> files = frame_files();
+  for (const auto& file : files) {
+    if (frames_taken_ >= stderr_.frame()) break;
+    auto band = encode_frame(file, frame_rows(first + frames_taken_, settings_.height));
+    if (!band) {
+      output_error_ = band.error();
+      break;
+    }
+    frames.push_back(std::move(*band));
+    ++frames_taken_;
+  }
+  return frames;
+}
+
+double BandRender::cpu_seconds() const { return process_cpu_seconds(process_.pid()); }
+
+// The frames POV-Ray wrote to files that take_frames() has not handed over, each encoded as a
+// band of its own (a whole frame).
+RunnerEvent BandRender::read_frame_files(const TaskTiming& timing) {
+  const FrameSpan span = frame_span(task_.rows, settings_.height);
+  const std::vector<std::filesystem::path> files = frame_files();
   auto fail = [&](std::string message) {
     return RunnerEvent{TaskFailed{
         task_.id, TaskFailure{FailureKind::kRenderError, std::move(message), stderr_.error_excerpt()}}};
   };
-  if (static_cast<int>(files.size()) != span.count) {
-    return fail("povray wrote " + std::to_string(files.size()) + " of " +
-                std::to_string(span.count) + " frames");
+  if (static_cast<int>(files.size()) != span.count - frames_taken_) {
+    return fail("povray wrote " + std::to_string(static_cast<int>(files.size()) + frames_taken_) +
+                " of " + std::to_string(span.count) + " frames");
   }
   TaskFinished finished{task_.id, {}, timing};
-  for (int i = 0; i < span.count; ++i) {
-    const RowRange rows = frame_rows(span.first + i, settings_.height);
-    BandEncoder encoder(settings_.width, expected_channels_, settings_.compression_level);
-    ImageRowStream image({0, settings_.height}, [&](int y, std::span<const uint8_t> row) {
-      encoder.add_row(rows.begin + y, row);
-    });
-    std::ifstream in(files[static_cast<size_t>(i)], std::ios::binary);
-    std::vector<char> buffer(size_t{256} * 1024);
-    while (in) {
-      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-      const auto n = static_cast<size_t>(in.gcount());
-      if (n == 0) break;
-      if (auto fed = image.feed({reinterpret_cast<const uint8_t*>(buffer.data()), n}); !fed) {
-        return fail("bad povray output in " + files[static_cast<size_t>(i)].filename().string() +
-                    ": " + fed.error().message());
-      }
-    }
-    if (!image.complete() || image.width() != settings_.width ||
-        image.channels() != expected_channels_ || encoder.rows_added() != settings_.height) {
-      return fail("povray's frame file " + files[static_cast<size_t>(i)].filename().string() +
-                  " was incomplete");
-    }
-    finished.bands.push_back(encoder.finish(rows));
-    std::filesystem::remove(files[static_cast<size_t>(i)], ec);
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto band = encode_frame(files[i], frame_rows(span.first + frames_taken_ + static_cast<int>(i),
+                                                  settings_.height));
+    if (!band) return fail(band.error().message());
+    finished.bands.push_back(std::move(*band));
   }
   return RunnerEvent{std::move(finished)};
 }

@@ -50,7 +50,8 @@ RenderSettings render_settings_for(const Job& job);
 int choose_max_image_buffer_mb(int width, int height, int slots);
 
 /// True when a task renders several whole frames in one povray: it writes them to files (TGA,
-/// frame.tga numbered by POV-Ray) in the task's folder, read once it exits.
+/// frame.tga numbered by POV-Ray) in the task's folder, each read as soon as POV-Ray begins the
+/// next (BandRender::take_frames), the last once it exits.
 bool renders_frame_files(const RenderSettings& settings, RowRange rows);
 
 /// True when a band is read from a bottom-up image (BMP): POV-Ray writes its full-size output
@@ -81,6 +82,13 @@ class BandRender {
   std::vector<int> open_fds() const;
   /// Reads what is available on `fd`. Returns a progress fraction if POV-Ray reported one.
   std::optional<double> on_readable(int fd);
+  /// A run of whole frames: the frames POV-Ray has finished since the last call, each encoded
+  /// as a band of its own (their files removed); finish() gives only the rest.
+  std::vector<EncodedBand> take_frames();
+  /// The latest progress fraction reported (0 before any).
+  double fraction() const { return fraction_; }
+  /// CPU seconds of the povray process so far; < 0 if unknown.
+  double cpu_seconds() const;
   /// CPU per thread that povray got since it began tracing (see TaskProgress), or -1.
   double cpu_share() const { return cpu_share_; }
   /// True once both pipes are closed: the process is exiting (or was stopped, the band read).
@@ -97,6 +105,11 @@ class BandRender {
              std::filesystem::path work_dir);
   void finish_early_if_band_read();
   RunnerEvent read_frame_files(const TaskTiming& timing);
+  /// The frame files in the task's folder, in order (POV-Ray pads every number alike).
+  std::vector<std::filesystem::path> frame_files() const;
+  /// Frame file `file` as the band of stacked rows `rows`; the error says what is wrong.
+  std::expected<EncodedBand, Error> encode_frame(const std::filesystem::path& file,
+                                                 RowRange rows) const;
 
   const Task task_;
   Subprocess process_;
@@ -115,6 +128,8 @@ class BandRender {
   const RenderSettings& settings_;
   const std::filesystem::path work_dir_;
   const bool frame_files_;  // several whole frames, written to files (renders_frame_files)
+  int frames_taken_ = 0;    // of them, encoded and handed over by take_frames()
+  double fraction_ = 0;
 };
 
 }  // namespace taskdist

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fmt/format.h>
@@ -42,14 +43,26 @@ std::string hash_file(const fs::path& path, uint64_t& content_budget) {
   return fmt::format("size {} time {}", size, time);
 }
 
+// True if `name` is one of the animation's frame files (OUT01.png: the output's stem, the
+// frame number's digits, .png), or one being written (".part-PID" after it).
+bool is_frame_file(const Job& job, const std::string& name) {
+  if (!job.animation) return false;
+  const std::string stem = job.output.stem().string();
+  const auto digits = static_cast<size_t>(job.animation->digits());
+  if (!name.starts_with(stem) || name.size() < stem.size() + digits + 4) return false;
+  for (size_t i = stem.size(); i < stem.size() + digits; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
+  }
+  const std::string rest = name.substr(stem.size() + digits);
+  return rest == ".png" || rest.starts_with(".png.part-");
+}
+
 // Every regular file under the scene's folder, but not the job's own output and journal.
 json scene_file_hashes(const Job& job) {
   json files = json::object();
   uint64_t budget = kHashContentLimit;
   std::error_code ec;
   const std::string output_name = job.output.filename().string();
-  // An animation's frames (OUT01.png, ...) and its video are the job's output too.
-  const std::string frame_prefix = job.animation ? job.output.stem().string() : output_name;
   for (auto it = fs::recursive_directory_iterator(
            job.scene_dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -59,10 +72,11 @@ json scene_file_hashes(const Job& job) {
       continue;
     }
     if (!it->is_regular_file(ec)) continue;
+    // The output and its temporary files; an animation's frames and its video are output too.
     if (p.parent_path() == job.output.parent_path() &&
         (p.filename().string().starts_with(output_name) ||
-         (job.animation && p.filename().string().starts_with(frame_prefix)))) {
-      continue;  // the output and its temporary files
+         is_frame_file(job, p.filename().string()))) {
+      continue;
     }
     if (job.video && p.string().starts_with(job.video->string())) continue;
     files[p.lexically_relative(job.scene_dir).string()] = hash_file(p, budget);
@@ -166,14 +180,21 @@ std::expected<Journal, Error> Journal::open(const Job& job) {
                                dir.string(), diff));
     }
     if (!job.resume) {
-      int bands = 0;
+      int bands = 0, frames = 0;
       for (const auto& e : fs::directory_iterator(dir / "bands", ec)) {
         bands += e.path().extension() == ".tdb";
       }
-      return fail(fmt::format("'{}' holds an earlier run of this job ({} finished band{}); add "
-                               "--resume to re-use them and render the rest, or remove the "
-                               "folder to start over",
-                               dir.string(), bands, bands == 1 ? "" : "s"));
+      for (const auto& e : fs::directory_iterator(dir / "frames", ec)) {
+        frames += e.path().extension() == ".json";
+      }
+      const std::string what =
+          frames > 0 ? fmt::format("{} finished frame{} and {} band{}", frames,
+                                   frames == 1 ? "" : "s", bands, bands == 1 ? "" : "s")
+                     : fmt::format("{} finished band{}", bands, bands == 1 ? "" : "s");
+      return fail(fmt::format("'{}' holds an earlier run of this job ({}); add --resume to "
+                               "re-use them and render the rest, or remove the folder to start "
+                               "over",
+                               dir.string(), what));
     }
     journal.scan_frames(job);
     journal.scan_bands(job);
@@ -241,7 +262,7 @@ Journal::Journal(Journal&& other) noexcept
     : dir_(std::move(other.dir_)), lock_fd_(other.lock_fd_), reused_(std::move(other.reused_)),
       notes_(std::move(other.notes_)), recorded_(other.recorded_),
       frame_height_(other.frame_height_), done_frames_(std::move(other.done_frames_)),
-      frames_recorded_(other.frames_recorded_), files_by_frame_(std::move(other.files_by_frame_)),
+      frames_recorded_(other.frames_recorded_), removed_(other.removed_), files_by_frame_(std::move(other.files_by_frame_)),
       scene_files_(std::move(other.scene_files_)) {
   other.lock_fd_ = -1;
 }
@@ -286,7 +307,7 @@ std::expected<void, Error> Journal::record_frame(int k, const fs::path& file) {
   ++frames_recorded_;
   // The frame's file is the record now: its bands are not needed for --resume.
   std::error_code ec;
-  for (const fs::path& band : files_by_frame_[k]) fs::remove(band, ec);
+  for (const fs::path& band : files_by_frame_[k]) removed_ += fs::remove(band, ec) ? 1 : 0;
   files_by_frame_.erase(k);
   return {};
 }

@@ -57,8 +57,8 @@ class Journal {
   /// Records that frame index `k` of an animation is complete in `file` (its size and hash,
   /// synced), then removes the frame's band files.
   std::expected<void, Error> record_frame(int k, const std::filesystem::path& file);
-  /// Bands in the journal: reused and recorded.
-  int bands() const { return static_cast<int>(reused_.size()) + recorded_; }
+  /// Bands in the journal: reused and recorded, less those of frames recorded since.
+  int bands() const { return static_cast<int>(reused_.size()) + recorded_ - removed_; }
   /// Finished frames in the journal: done before and recorded now.
   int frames() const { return static_cast<int>(done_frames_.size()) + frames_recorded_; }
   /// Removes the whole directory (after success).
@@ -81,6 +81,7 @@ class Journal {
   int frame_height_ = 1;
   std::vector<int> done_frames_;
   int frames_recorded_ = 0;
+  int removed_ = 0;  // band files of recorded frames, removed
   std::map<int, std::vector<std::filesystem::path>> files_by_frame_;  // band files by frame
   nlohmann::json scene_files_;
 };

@@ -52,6 +52,7 @@ class LiveView::Panel : public RenderObserver {
                    {"width", job.width},
                    {"height", job.height},
                    {"frames", job.animation ? job.frame_count() : 0},
+                   {"frame_numbers", job.animation ? job.animation->frames : std::vector<int>{}},
                    {"policy", job.policy == Policy::kStatic ? "static" : "dynamic"},
                    {"slots", slot_names}});
   }

@@ -94,11 +94,11 @@ function drawTimeline(p) {
 function taskRows(p, t) {
   const h = p.ev.height, last = t.first_row + t.rows;
   if (!p.ev.frames) return `rows ${t.first_row + 1}-${last}`;
-  const f = Math.floor(t.first_row / h);
+  const f = Math.floor(t.first_row / h), n = p.ev.frame_numbers;
   if (t.first_row % h === 0 && t.rows % h === 0) {
-    return t.rows === h ? `frame #${f + 1}` : `frames #${f + 1}-${last / h}`;
+    return t.rows === h ? `frame ${n[f]}` : `frames ${n[f]}-${n[last / h - 1]}`;
   }
-  return `frame #${f + 1} rows ${t.first_row - f * h + 1}-${last - f * h}`;
+  return `frame ${n[f]} rows ${t.first_row - f * h + 1}-${last - f * h}`;
 }
 
 // Rows traced (bands in flight included), never less than the rows of finished bands.
