@@ -7,14 +7,15 @@
 # 1 host, 8 hosts, one frame per job; the order rotates each round), medians of REPEATS. Every
 # frame of every run is compared with the first one-frame-per-job run (pixels, by ImageMagick).
 # Usage: bench/frames.sh [REPEATS]   (default 3; needs `make build` first)
-# Environment: FRAMES (default 48), SIZE (default "+W320 +H240"), EXAMPLE (default fractalzoom,
-# one of POV-Ray's animations/*: 2.6 CPU-s a frame at 320x240, the costliest shipped).
+# Environment: FRAMES (default 48), SIZE (default "+W320 +H240"), EXAMPLE (one of POV-Ray's
+# animations/*; default vect2: 0.32 CPU-s a frame at 320x240, frames alike, like all shipped
+# examples but one; fractalzoom is that one: 2.6 CPU-s a frame on average, from 0.4 to 7.5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEATS=${1:-3}
 FRAMES=${FRAMES:-48}
 read -r -a SIZE <<< "${SIZE:-+W320 +H240}"
-EXAMPLE=${EXAMPLE:-fractalzoom}
+EXAMPLE=${EXAMPLE:-vect2}
 TASKDIST=$PWD/build/taskdist
 [ -x "$TASKDIST" ] || { echo "bench/frames.sh: build first (make build)" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "bench/frames.sh: needs root (tools/cluster)" >&2; exit 1; }

@@ -240,16 +240,35 @@ TEST(AnimationTest, FramesARunHasSentAreNotRenderedAgain) {
   Scheduler s(c);
   const std::vector<Task> first = s.dispatch(0);
   ASSERT_EQ(first.size(), 1u);
-  ASSERT_EQ(first[0].rows, (RowRange{0, 60})) << "a run of 6 frames (70% of 8)";
+  ASSERT_EQ(first[0].rows, (RowRange{0, 80})) << "one slot: a run of every frame (at most 8)";
   s.on_rows_done(first[0].id, 30);  // its first three frames are written
   EXPECT_EQ(s.rows_done(), 30);
   ASSERT_EQ(s.on_failed(first[0].id, {FailureKind::kCrashed, "killed", ""}, 1),
             FailureAction::kRetried);
   const std::vector<Task> retry = s.dispatch(1);
   ASSERT_EQ(retry.size(), 1u);
-  EXPECT_EQ(retry[0].rows, (RowRange{30, 60})) << "the retry renders only the frames not sent";
+  EXPECT_EQ(retry[0].rows, (RowRange{30, 80})) << "the retry renders only the frames not sent";
   s.on_finished(retry[0].id, {1, 1, 0.5}, 2);
+  EXPECT_EQ(s.rows_done(), 80);
+}
+
+TEST(AnimationTest, AnIdleSlotTakesTheBackHalfOfARunNotACopy) {
+  Scheduler s(frames_config(8, 10, 2, 1));  // two runs of four frames: nothing left
+  const std::vector<Task> first = s.dispatch(0);
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_EQ(first[0].rows, (RowRange{0, 40}));
+  s.on_finished(first[1].id, {1, 1, 0.5}, 1);
+  const std::vector<Task> split = s.dispatch(1);
+  ASSERT_EQ(split.size(), 1u);
+  EXPECT_EQ(split[0].rows, (RowRange{20, 40})) << "the frames the run has not begun, back half";
+  EXPECT_EQ(split[0].duplicate_of, 0) << "not a copy: every frame is still rendered once";
+  EXPECT_FALSE(s.on_rows_done(first[0].id, 10)) << "the run still holds frame 2";
+  const auto ended = s.on_rows_done(first[0].id, 20);
+  ASSERT_TRUE(ended) << "the run has sent all it holds now";
+  EXPECT_TRUE(ended->empty());
   EXPECT_EQ(s.rows_done(), 60);
+  s.on_finished(split[0].id, {1, 1, 0.5}, 2);
+  EXPECT_TRUE(s.done());
 }
 
 TEST(AnimationTest, AResumedAnimationHandsOutOnlyWhatIsMissing) {

@@ -150,9 +150,8 @@ std::vector<RowRange> next_dynamic_batch(int first_row, const DynamicState& st,
   int smallest_band = st.block;  // what the next batch could not go below
   if (st.model.row_cost_s <= 0) {
     // The first batch, before anything is known: a share of the image, split evenly.
-    rows = round_up(
-        static_cast<int>(std::lround(sizing.first_wave_share * st.total_rows / st.slots)),
-        st.grain);
+    const double share = st.unit > 0 ? sizing.first_wave_share_frames : sizing.first_wave_share;
+    rows = round_up(static_cast<int>(std::lround(share * st.total_rows / st.slots)), st.grain);
   } else {
     // Factoring: half of an even share of what is left. The cost of rows not traced yet is
     // unknown (an empty sky says nothing about the object below it), so this does not depend

@@ -63,6 +63,11 @@ struct CostModel {
 struct DynamicSizing {
   /// Share of the image that the first wave (one band per slot) covers before anything is known.
   double first_wave_share = 0.7;
+  /// The same for an animation: all of it (runs of frames/slots frames, at most
+  /// max_frames_per_task). Frames of a scene cost alike more often than its rows do, a run pays
+  /// POV-Ray's start-up once, and at the tail an idle slot takes the frames a run has not begun
+  /// (Scheduler: split_runs), so the tail is balanced frame by frame without a copy.
+  double first_wave_share_frames = 1.0;
   /// Where rows are cheap, a band's tracing should take at least this many band overheads
   /// (1: no band spends more time on overhead than on tracing).
   double min_work_per_overhead = 1.0;

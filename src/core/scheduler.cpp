@@ -297,6 +297,7 @@ std::vector<Task> Scheduler::dispatch(double now) {
       started.push_back(task);
     }
   }
+  for (const Task& part : split_runs(now)) started.push_back(part);
   for (const Task& copy : straggler_copies(now)) started.push_back(copy);
   return started;
 }
@@ -309,18 +310,60 @@ void Scheduler::on_progress(TaskId id, double fraction, double now, double cpu_s
   it->second.fraction = std::clamp(fraction, 0.0, 1.0);
 }
 
-void Scheduler::on_rows_done(TaskId id, int until) {
+std::optional<std::vector<TaskId>> Scheduler::on_rows_done(TaskId id, int until) {
   auto it = running_.find(id);
-  if (it == running_.end() || until <= it->second.task.rows.begin) return;
+  if (it == running_.end() || until <= it->second.task.rows.begin) return std::nullopt;
   RowRange& rows = it->second.task.rows;
   until = std::min(until, rows.end);
   rows_done_ += until - rows.begin;
   rows.begin = until;
+  std::vector<TaskId> copies;
   for (TaskId c : it->second.copies) {
     if (auto copy = running_.find(c); copy != running_.end()) {
       copy->second.task.rows.begin = std::max(copy->second.task.rows.begin, until);
+      copies.push_back(c);
     }
   }
+  if (rows.count() > 0) return std::nullopt;
+  node_failures_[node_of(it->second.task.slot)] = 0;  // a run that ended well
+  finish_running(id);
+  for (TaskId c : copies) finish_running(c);
+  return copies;
+}
+
+std::vector<Task> Scheduler::split_runs(double now) {
+  std::vector<Task> taken;
+  const int h = config_.frame_rows;
+  if (h <= 0 || config_.policy != Policy::kDynamic || !nothing_left_to_hand_out()) return taken;
+  for (int slot = 0; slot < config_.slots; ++slot) {
+    const int node = node_of(slot);
+    if (!slot_tasks_[static_cast<size_t>(slot)].empty() || excluded_nodes_.contains(node)) {
+      continue;
+    }
+    // The run (not copied) with the most frames after the one it renders now.
+    Running* run = nullptr;
+    int left = 0;
+    for (auto& [id, r] : running_) {
+      const RowRange rows = r.task.rows;
+      if (!r.copies.empty() || r.failed_on.contains(node) || rows.begin % h != 0 ||
+          rows.count() % h != 0 || rows.count() / h - 1 <= left) {
+        continue;
+      }
+      run = &r;
+      left = rows.count() / h - 1;
+    }
+    if (run == nullptr) break;
+    // The back half of those frames is this slot's; the run ends when it has sent the rest.
+    Task task;
+    task.id = next_id_++;
+    task.slot = slot;
+    task.rows = {run->task.rows.end - (left + 1) / 2 * h, run->task.rows.end};
+    run->task.rows.end = task.rows.begin;
+    running_[task.id] = Running{task, now, 0, -1, -1, run->failed_on, {}, task.rows.count()};
+    slot_tasks_[static_cast<size_t>(slot)].push_back(task.id);
+    taken.push_back(task);
+  }
+  return taken;
 }
 
 void Scheduler::finish_running(TaskId id) {

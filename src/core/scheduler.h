@@ -75,8 +75,10 @@ class Scheduler {
   void on_progress(TaskId id, double fraction, double now, double cpu_share = -1);
   /// A running run of whole frames has written its frames up to row `until`: they count as
   /// done, and the run (and its copies) now holds only the rest, which is all a retry, a copy
-  /// or a lost node's requeue renders again.
-  void on_rows_done(TaskId id, int until);
+  /// or a lost node's requeue renders again. nullopt while the run holds rows still (or is not
+  /// running); once it holds none (its last frames went to another slot: split_runs), it is
+  /// finished here and the result lists its copies, which the caller must stop with it.
+  std::optional<std::vector<TaskId>> on_rows_done(TaskId id, int until);
   /// Returns the copies of the band still running, which the caller must stop (no event follows
   /// for them in the scheduler).
   std::vector<TaskId> on_finished(TaskId id, const TaskTiming& timing, double now);
@@ -126,6 +128,7 @@ class Scheduler {
   std::optional<RowRange> take_virtual_rows(int slot, double now);
   bool nothing_left_to_hand_out() const;
   std::vector<Task> straggler_copies(double now);
+  std::vector<Task> split_runs(double now);
   CostModel model_with_running(double now) const;
   void finish_running(TaskId id);
 

@@ -158,6 +158,7 @@ int RenderLoop::handle(TaskProgress& e) {
       e.cpu_s >= task.cpu_attributed ? (e.cpu_s - task.cpu_attributed) / e.frames.size() : 0;
   task.cpu_attributed = std::max(task.cpu_attributed, e.cpu_s);
   task.timed_from = now();
+  std::optional<std::vector<TaskId>> ended;  // the run holds no frames any more
   for (EncodedBand& band : e.frames) {
     task.streamed_rows += band.rows.count();
     task.record.bytes += band.deflated.size();
@@ -165,7 +166,19 @@ int RenderLoop::handle(TaskProgress& e) {
     if (auto added = take_band(std::move(band), task.record.where, cpu_each); !added) {
       return stop_on(added.error());
     }
-    scheduler_.on_rows_done(e.id, until);  // a retry or copy of the run renders only the rest
+    // A retry or copy of the run renders only the rest; once its last frames have gone to
+    // another slot (split), it has sent all it holds and is stopped.
+    if (!ended) ended = scheduler_.on_rows_done(e.id, until);
+  }
+  if (ended) {
+    const std::string where = task.record.where;
+    runner_.cancel(e.id);
+    events_.on_task(close_record(e.id, "ok"), "ok");
+    for (TaskId copy : *ended) {
+      runner_.cancel(copy);
+      events_.on_task(close_record(copy, "stopped: the run on " + where + " sent these frames"),
+                      "stopped");
+    }
   }
   return -1;
 }
