@@ -10,6 +10,7 @@
 # Environment: FRAMES (default 48), SIZE (default "+W320 +H240"), EXAMPLE (one of POV-Ray's
 # animations/*; default vect2: 0.32 CPU-s a frame at 320x240, frames alike, like all shipped
 # examples but one; fractalzoom is that one: 2.6 CPU-s a frame on average, from 0.4 to 7.5).
+# KEEP=1 keeps the work folder (every run's frames and taskdist's reports) for a closer look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEATS=${1:-3}
@@ -24,7 +25,7 @@ INI=$(ls "$SOURCE"/*.ini | head -1)
 [ -f "$INI" ] || { echo "bench/frames.sh: no INI in $SOURCE (apt-get install povray-examples)" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/taskdist-bench-frames.XXXXXX)
 chmod 755 "$WORK"
-trap 'tools/cluster down >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+trap 'tools/cluster down >/dev/null 2>&1 || true; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 cp -r "$SOURCE" "$WORK/scene"
 INI=$WORK/scene/$(basename "$INI")
 FRAME_OPTS=(+SF1 "+EF$FRAMES")
