@@ -137,6 +137,21 @@ std::string difference(const json& then, const json& now) {
 }
 
 
+// What a job folder holds: "3 finished bands", "2 finished frames and 1 band".
+std::string finished_work(const fs::path& dir) {
+  std::error_code ec;
+  int bands = 0, frames = 0;
+  for (const auto& e : fs::directory_iterator(dir / "bands", ec)) {
+    bands += e.path().extension() == ".tdb";
+  }
+  for (const auto& e : fs::directory_iterator(dir / "frames", ec)) {
+    frames += e.path().extension() == ".json";
+  }
+  if (frames == 0) return fmt::format("{} finished band{}", bands, bands == 1 ? "" : "s");
+  return fmt::format("{} finished frame{} and {} band{}", frames, frames == 1 ? "" : "s", bands,
+                     bands == 1 ? "" : "s");
+}
+
 }  // namespace
 
 std::expected<Journal, Error> Journal::open(const Job& job) {
@@ -180,21 +195,10 @@ std::expected<Journal, Error> Journal::open(const Job& job) {
                                dir.string(), diff));
     }
     if (!job.resume) {
-      int bands = 0, frames = 0;
-      for (const auto& e : fs::directory_iterator(dir / "bands", ec)) {
-        bands += e.path().extension() == ".tdb";
-      }
-      for (const auto& e : fs::directory_iterator(dir / "frames", ec)) {
-        frames += e.path().extension() == ".json";
-      }
-      const std::string what =
-          frames > 0 ? fmt::format("{} finished frame{} and {} band{}", frames,
-                                   frames == 1 ? "" : "s", bands, bands == 1 ? "" : "s")
-                     : fmt::format("{} finished band{}", bands, bands == 1 ? "" : "s");
       return fail(fmt::format("'{}' holds an earlier run of this job ({}); add --resume to "
                                "re-use them and render the rest, or remove the folder to start "
                                "over",
-                               dir.string(), what));
+                               dir.string(), finished_work(dir)));
     }
     journal.scan_frames(job);
     journal.scan_bands(job);
