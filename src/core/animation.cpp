@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 namespace taskdist {
 namespace {
 
@@ -46,14 +48,13 @@ Checked frame_number(const std::optional<std::string>& value, const std::string&
 Checked subset_bound(const std::optional<std::string>& value, bool from_ini,
                      const std::string& where, const Animation& a, int* out) {
   if (!value) return {};
-  if (from_ini) {
-    if (const auto x = real_number(*value); x && *x > 0 && *x < 1) {
-      const int last = a.final_frame + (a.cyclic ? 1 : 0);
-      *out = std::clamp(static_cast<int>(*x * (last - a.initial_frame + 1)), a.initial_frame, last);
-      return {};
-    }
+  const auto x = from_ini ? real_number(*value) : std::nullopt;
+  if (x && *x > 0 && *x < 1) {
+    const int last = a.final_frame + (a.cyclic ? 1 : 0);
+    *out = std::clamp(static_cast<int>(*x * (last - a.initial_frame + 1)), a.initial_frame, last);
+    return {};
   }
-  if (const auto x = real_number(*value); x && from_ini && *x >= 1 && *x == std::floor(*x)) {
+  if (x && *x >= 1 && *x == std::floor(*x)) {
     *out = static_cast<int>(*x);  // "5.0" in an INI file
   } else if (auto done = frame_number(value, where, out); !done) {
     return fail(where, fmt::format("a subset frame must be a frame number{}, got '{}'",
@@ -222,6 +223,24 @@ std::vector<std::string> Animation::povray_options(int first, int last) const {
           "+SF" + std::to_string(first),
           "+EF" + std::to_string(last),
           "+STP" + std::to_string(step)};
+}
+
+nlohmann::json animation_to_json(const Animation& a) {
+  return {{"initial_frame", a.initial_frame}, {"final_frame", a.final_frame},
+          {"initial_clock", a.initial_clock}, {"final_clock", a.final_clock},
+          {"cyclic", a.cyclic}, {"step", a.step}, {"frames", a.frames}};
+}
+
+Animation animation_from_json(const nlohmann::json& j) {
+  Animation a;
+  a.initial_frame = j.at("initial_frame").get<int>();
+  a.final_frame = j.at("final_frame").get<int>();
+  a.initial_clock = j.at("initial_clock").get<std::string>();
+  a.final_clock = j.at("final_clock").get<std::string>();
+  a.cyclic = j.at("cyclic").get<bool>();
+  a.step = j.at("step").get<int>();
+  a.frames = j.at("frames").get<std::vector<int>>();
+  return a;
 }
 
 FrameSpan frame_span(RowRange stacked, int height) {

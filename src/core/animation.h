@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "core/error.h"
 #include "core/task.h"
 
@@ -59,6 +61,11 @@ struct Animation {
   /// the subset, the step.
   std::vector<std::string> povray_options(int first, int last) const;
 };
+
+/// The animation as JSON (what the master sends its workers, and part of a journal's job) and
+/// back; animation_from_json throws nlohmann's exceptions for JSON that is not one.
+nlohmann::json animation_to_json(const Animation& animation);
+Animation animation_from_json(const nlohmann::json& j);
 
 /// Checks `given`: nullopt if it describes no animation (no option, or the frames (0,0) or
 /// (1,1), which POV-Ray renders as a still); an error naming the option and what POV-Ray

@@ -251,10 +251,12 @@ Done apply_video_options(const JobRequest& request, Job& job) {
     return fail("--video needs an animation; give its frames with +KFI/+KFF or an INI file's "
                 "Initial_Frame/Final_Frame");
   }
-  if (!find_executable("ffmpeg")) {
+  const auto ffmpeg = find_executable("ffmpeg");
+  if (!ffmpeg) {
     return fail("--video needs ffmpeg, which is not on PATH; install Debian's ffmpeg "
                 "(apt-get install ffmpeg), or leave out --video");
   }
+  job.ffmpeg = *ffmpeg;
   job.video = fs::absolute(request.video).lexically_normal();
   std::error_code ec;
   if (!fs::is_directory(job.video->parent_path(), ec)) {

@@ -81,6 +81,7 @@ struct Job {
   /// POV-Ray's animation options: the frames to render. nullopt: a still.
   std::optional<Animation> animation;
   std::optional<std::filesystem::path> video;  ///< encode the frames into this MP4 at the end
+  std::filesystem::path ffmpeg;                ///< with `video`: the resolved executable
   double fps = 24;
 
   /// Frames rendered: 1 for a still.
@@ -93,6 +94,12 @@ struct Job {
   std::filesystem::path frame_output(int k) const {
     return animation ? animation->frame_file(output, animation->frames[static_cast<size_t>(k)])
                      : output;
+  }
+  /// Every frame's file, by index.
+  std::vector<std::filesystem::path> frame_outputs() const {
+    std::vector<std::filesystem::path> files;
+    for (int k = 0; k < frame_count(); ++k) files.push_back(frame_output(k));
+    return files;
   }
   /// How messages name frame index `k`: "frame 12" ("" for a still).
   std::string frame_name(int k) const {

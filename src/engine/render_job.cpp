@@ -29,12 +29,13 @@ void remove_stale_parts(const std::vector<std::filesystem::path>& outputs) {
   if (outputs.empty()) return;
   std::set<std::string> names;
   for (const auto& o : outputs) names.insert(o.filename().string());
+  constexpr std::string_view kPart = ".part-";
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(outputs.front().parent_path(), ec)) {
     const std::string name = e.path().filename().string();
-    const size_t part = name.rfind(".part-");
+    const size_t part = name.rfind(kPart);
     if (part == std::string::npos || !names.contains(name.substr(0, part))) continue;
-    const std::string pid = name.substr(part + 6);
+    const std::string pid = name.substr(part + kPart.size());
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
     if (std::filesystem::exists("/proc/" + pid, ec)) continue;
     std::filesystem::remove(e.path(), ec);
@@ -101,15 +102,9 @@ class JobRun {
 
   // A frame complete from an earlier run: in the report, as not rendered now.
   void frame_reused(int k) {
-    const int number = job_.animation->frames[static_cast<size_t>(k)];
-    events_.on_frame({.index = k,
-                      .number = number,
-                      .file = job_.frame_output(k).string(),
-                      .done_s = clock_.now_s(),
-                      .clock = job_.animation->clock(number),
-                      .where = {},
-                      .cpu_s = 0,
-                      .reused = true});
+    FrameRecord frame = frame_record(job_, k, clock_.now_s());
+    frame.reused = true;
+    events_.on_frame(frame);
   }
 
   // The job failed: no image; the finished bands stay in the journal for --resume.
@@ -135,8 +130,8 @@ class JobRun {
   int finish(LearntCosts& costs) {
     RunReport& report = recorder_.report();
     std::error_code ec;
-    for (int k = 0; k < job_.frame_count(); ++k) {
-      report.output_bytes += std::filesystem::file_size(job_.frame_output(k), ec);
+    for (const auto& frame : job_.frame_outputs()) {
+      report.output_bytes += std::filesystem::file_size(frame, ec);
     }
     const int code = encode_video();
     report.end_s = clock_.now_s();
@@ -167,9 +162,7 @@ class JobRun {
     say(events_, MessageKind::kInfo,
         fmt::format("taskdist: encoding {} frames into {} with ffmpeg ({:g} frames a second)\n",
                     job_.frame_count(), job_.video->string(), job_.fps));
-    std::vector<std::filesystem::path> frames;
-    for (int k = 0; k < job_.frame_count(); ++k) frames.push_back(job_.frame_output(k));
-    auto done = taskdist::encode_video(frames, *job_.video, job_.fps);
+    auto done = taskdist::encode_video(job_.frame_outputs(), *job_.video, job_.fps, job_.ffmpeg);
     if (done) return kExitOk;
     say(events_, MessageKind::kStopped, fmt::format("taskdist: {}\n", done.error()));
     if (const int signal = InterruptSignal::received(); signal != 0) {
@@ -224,10 +217,9 @@ int run_job(const Job& job, Runner& runner, const EngineLayout& layout, RenderCl
   FrameAssembler::Options frames{.width = job.width,
                                  .height = job.height,
                                  .alpha = job.alpha,
-                                 .outputs = {},
+                                 .outputs = job.frame_outputs(),
                                  .spill_dir = journal->spill_dir(),
                                  .done = std::vector<bool>(static_cast<size_t>(job.frame_count()))};
-  for (int k = 0; k < job.frame_count(); ++k) frames.outputs.push_back(job.frame_output(k));
   for (int k : journal->done_frames()) frames.done[static_cast<size_t>(k)] = true;
   remove_stale_parts(frames.outputs);
   auto assembler = FrameAssembler::create(std::move(frames));

@@ -45,6 +45,18 @@ std::string indent(const std::string& text) {
 
 }  // namespace
 
+FrameRecord frame_record(const Job& job, int k, double at_s) {
+  const int number = job.animation->frames[static_cast<size_t>(k)];
+  return {.index = k,
+          .number = number,
+          .file = job.frame_output(k).string(),
+          .done_s = at_s,
+          .clock = job.animation->clock(number),
+          .where = {},
+          .cpu_s = 0,
+          .reused = false};
+}
+
 RenderLoop::RenderLoop(const Job& job, const EngineLayout& layout,
                        const std::vector<double>& row_costs, Runner& runner, RenderClock& clock,
                        Journal& journal, FrameAssembler& assembler, RenderObserver& events)
@@ -285,15 +297,10 @@ std::expected<void, Error> RenderLoop::frame_written(int k) {
   frame_costs_.erase(k);
   if (!job_.animation) return {};
   if (auto recorded = journal_.record_frame(k, job_.frame_output(k)); !recorded) return recorded;
-  const int number = job_.animation->frames[static_cast<size_t>(k)];
-  events_.on_frame({.index = k,
-                    .number = number,
-                    .file = job_.frame_output(k).string(),
-                    .done_s = now(),
-                    .clock = job_.animation->clock(number),
-                    .where = {cost.where.begin(), cost.where.end()},
-                    .cpu_s = cost.cpu_s,
-                    .reused = false});
+  FrameRecord frame = frame_record(job_, k, now());
+  frame.where = {cost.where.begin(), cost.where.end()};
+  frame.cpu_s = cost.cpu_s;
+  events_.on_frame(frame);
   return {};
 }
 

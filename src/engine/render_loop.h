@@ -22,6 +22,10 @@
 
 namespace taskdist {
 
+/// Frame index `k` of `job`'s animation, written at `at_s`: its number, file and clock (where it
+/// was rendered and what it cost are the caller's to fill in).
+FrameRecord frame_record(const Job& job, int k, double at_s);
+
 class RenderLoop {
  public:
   /// `row_costs`: predicted trace CPU seconds per row (a cost profile's); empty: unknown. The

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <csignal>
 
-#include "core/job.h"
 #include "exec/interrupt.h"
 #include "exec/subprocess.h"
 #include "exec/temp_dir.h"
@@ -42,12 +41,8 @@ std::string last_line(std::string text) {
 }  // namespace
 
 std::expected<void, Error> encode_video(const std::vector<std::filesystem::path>& frames,
-                                        const std::filesystem::path& video, double fps) {
-  const auto ffmpeg_path = find_executable("ffmpeg");
-  if (!ffmpeg_path) {
-    return fail("--video: ffmpeg not found on PATH; install Debian's ffmpeg (apt-get install "
-                "ffmpeg) and encode the frames, which are all written");
-  }
+                                        const std::filesystem::path& video, double fps,
+                                        const std::filesystem::path& ffmpeg_path) {
   // ffmpeg reads a numbered sequence: links 000001.png ... to the frames, in order.
   auto links = TempDir::create_scratch("taskdist-video-");
   if (!links) return std::unexpected(links.error().within("--video"));
@@ -59,7 +54,7 @@ std::expected<void, Error> encode_video(const std::vector<std::filesystem::path>
   }
   const std::string temp = video.string() + ".part-" + std::to_string(::getpid());
   auto ffmpeg = Subprocess::spawn(
-      {ffmpeg_path->string(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+      {ffmpeg_path.string(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
        "-framerate", fmt::format("{:g}", fps), "-i", (links->path() / "%06d.png").string(),
        "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
        "-movflags", "+faststart", "-f", "mp4", temp},

@@ -4,27 +4,6 @@ namespace taskdist {
 
 using nlohmann::json;
 
-namespace {
-
-json animation_to_json(const Animation& a) {
-  return {{"initial_frame", a.initial_frame}, {"final_frame", a.final_frame},
-          {"initial_clock", a.initial_clock}, {"final_clock", a.final_clock},
-          {"cyclic", a.cyclic}, {"step", a.step}, {"frames", a.frames}};
-}
-
-Animation animation_from_json(const json& j) {
-  Animation a;
-  a.initial_frame = j.at("initial_frame").get<int>();
-  a.final_frame = j.at("final_frame").get<int>();
-  a.initial_clock = j.at("initial_clock").get<std::string>();
-  a.final_clock = j.at("final_clock").get<std::string>();
-  a.cyclic = j.at("cyclic").get<bool>();
-  a.step = j.at("step").get<int>();
-  a.frames = j.at("frames").get<std::vector<int>>();
-  return a;
-}
-
-}  // namespace
 
 json to_json(const WorkerJob& job) {
   const RenderSettings& s = job.settings;

@@ -79,21 +79,29 @@ bool renders_frame_files(const RenderSettings& s, RowRange rows) {
   return s.animation && frame_span(rows, s.height).count > 1;
 }
 
+namespace {
+
+// A task's rows within its image: an animation's task holds rows of the stacked frames.
+RowRange rows_in_image(const RenderSettings& s, RowRange rows) {
+  return s.animation ? frame_span(rows, s.height).rows : rows;
+}
+
+}  // namespace
+
 bool reads_bottom_up(const RenderSettings& s, RowRange rows) {
-  if (s.animation) rows = frame_span(rows, s.height).rows;
+  rows = rows_in_image(s, rows);
   return s.height - rows.begin < rows.end;
 }
 
 std::vector<std::string> povray_argv(const RenderSettings& s, RowRange stacked,
                                      const std::filesystem::path& work_dir) {
-  RowRange rows = stacked;
+  const RowRange rows = rows_in_image(s, stacked);
   std::vector<std::string> animation;
   if (s.animation) {
     const FrameSpan span = frame_span(stacked, s.height);
     const auto& frames = s.animation->frames;
     animation = s.animation->povray_options(frames.at(static_cast<size_t>(span.first)),
                                             frames.at(static_cast<size_t>(span.first + span.count - 1)));
-    rows = span.rows;
   }
   const bool to_files = renders_frame_files(s, stacked);
   std::vector<std::string> argv{s.povray.string(), pov_path_option("+L", s.scene_dir.string())};
@@ -121,12 +129,10 @@ BandRender::BandRender(const RenderSettings& settings, const Task& task, Subproc
     : task_(task),
       process_(std::move(process)),
       encoder_(settings.width, settings.alpha ? 4 : 3, settings.compression_level),
-      image_(settings.animation ? frame_span(task.rows, settings.height).rows : task.rows,
-             [this, offset = task.rows.begin - (settings.animation
-                                                    ? frame_span(task.rows, settings.height).rows.begin
-                                                    : 0)](int y, std::span<const uint8_t> row) {
-               encoder_.add_row(offset + y, row);
-             }),
+      // Rows of its image in, rows of the task (stacked frames) out.
+      image_(rows_in_image(settings, task.rows),
+             [this, offset = task.rows.begin - rows_in_image(settings, task.rows).begin](
+                 int y, std::span<const uint8_t> row) { encoder_.add_row(offset + y, row); }),
       started_(Clock::now()),
       expected_channels_(settings.alpha ? 4 : 3),
       threads_(std::max(1, settings.threads)),
@@ -288,11 +294,11 @@ std::expected<EncodedBand, Error> BandRender::encode_frame(const std::filesystem
 
 std::vector<EncodedBand> BandRender::take_frames() {
   std::vector<EncodedBand> frames;
-  if (!frame_files_ || output_error_) return frames;
+  // POV-Ray has begun frame stderr_.frame(): every one before it is in its file. (Called after
+  // every read: the folder is listed only when a frame is new.)
+  if (!frame_files_ || output_error_ || frames_taken_ >= stderr_.frame()) return frames;
   const int first = frame_span(task_.rows, settings_.height).first;
-  // POV-Ray has begun frame stderr_.frame(): every one before it is in its file.
-  const std::vector<std::filesystem::path> files = frame_files();
-  for (const auto& file : files) {
+  for (const auto& file : frame_files()) {
     if (frames_taken_ >= stderr_.frame()) break;
     auto band = encode_frame(file, frame_rows(first + frames_taken_, settings_.height));
     if (!band) {

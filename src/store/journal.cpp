@@ -84,14 +84,6 @@ json scene_file_hashes(const Job& job) {
   return files;
 }
 
-json animation_identity(const Job& job) {
-  if (!job.animation) return nullptr;
-  const Animation& a = *job.animation;
-  return {{"initial_frame", a.initial_frame}, {"final_frame", a.final_frame},
-          {"initial_clock", a.initial_clock}, {"final_clock", a.final_clock},
-          {"cyclic", a.cyclic}, {"step", a.step}, {"frames", a.frames}};
-}
-
 // Through text and back: bytes that are not UTF-8 (a path) become U+FFFD, the same each time,
 // so what the journal wrote compares equal with what it would write now.
 json identity(const Job& job) {
@@ -101,7 +93,7 @@ json identity(const Job& job) {
           {"height", job.height},
           {"alpha", job.alpha},
           {"pov_options", job.pov_options},
-          {"animation", animation_identity(job)},
+          {"animation", job.animation ? animation_to_json(*job.animation) : json()},
           {"scene_files", scene_file_hashes(job)}}));
 }
 

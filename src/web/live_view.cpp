@@ -42,7 +42,6 @@ class LiveView::Panel : public RenderObserver {
 
   void on_start(const Job& job, const std::vector<std::string>& slot_names) override {
     width_ = job.width;
-    height_ = job.height;
     alpha_ = job.alpha;
     output_ = job.output;
     view_.publish({{"type", "start"},
@@ -78,13 +77,9 @@ class LiveView::Panel : public RenderObserver {
       std::lock_guard lock(view_.mutex_);
       view_.bands_[{index_, rows.begin}] = BandRef{file, width_, alpha_};
     }
-    // An animation's bands are rows of its stacked frames; the page shows whole frames.
-    view_.publish({{"type", "band"},
-                   {"panel", index_},
-                   {"first_row", rows.begin},
-                   {"rows", rows.count()},
-                   {"frame", rows.begin / height_},
-                   {"y", rows.begin % height_}});
+    // (An animation's page shows its frames as they are written, not its bands.)
+    view_.publish(
+        {{"type", "band"}, {"panel", index_}, {"first_row", rows.begin}, {"rows", rows.count()}});
   }
 
   void on_frame(const FrameRecord& f) override {
@@ -140,7 +135,6 @@ class LiveView::Panel : public RenderObserver {
   const int index_;
   const std::string title_;
   int width_ = 0;
-  int height_ = 1;
   bool alpha_ = false;
   std::string last_frame_;
   int last_index_ = -1;
