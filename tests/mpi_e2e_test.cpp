@@ -71,6 +71,30 @@ TEST(MpiTest, BandsFailingOnOneNodeAreRenderedOnAnother) {
   EXPECT_EQ(r.err.find("(rank 1) slot 1 (povray exited"), std::string::npos) << r.err;
 }
 
+TEST(MpiTest, ANodeWherePovrayDoesNotLoadTheQuickStartSaysSoAndRendersWithoutIt) {
+  // Given: rank 2's povray never sees LD_PRELOAD (as a static binary or a site's policy would).
+  // Expect: one line names rank 2 and why; both nodes render; the image is exact.
+  const fs::path dir = fresh_dir("mpi-quick-start");
+  const fs::path wrapper = write_script(
+      dir, "povray-unloading-on-rank-2",
+      "if [ \"$OMPI_COMM_WORLD_RANK\" = 2 ]; then unset LD_PRELOAD; fi\nexec povray \"$@\"\n");
+  const fs::path out = dir / "out.png";
+  const RunResult r = mpirun(3, {"render", blob_scene().string(), "+W320", "+H240", "-o",
+                                 out.string(), "--slots", "1", "--povray", wrapper.string(),
+                                 "--report", (dir / "report.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_differences(decode_png(out), decode_png(reference_render(blob_scene(), 320, 240, {}))),
+            0);
+  const auto line = r.err.find("quick start is off on ");
+  ASSERT_NE(line, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("quick start is off", line + 1), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(rank 2): povray did not load it", line), std::string::npos) << r.err;
+  const auto report = read_json(dir / "report.json");
+  std::set<int> slots;
+  for (const auto& t : report.at("tasks")) slots.insert(t.at("slot").get<int>());
+  EXPECT_EQ(slots.size(), 2u) << "both nodes render";
+}
+
 TEST(MpiTest, LostRankIsNamedAndReceivedBandsAreOnDisk) {
   // Given: worker rank 2 is killed (SIGKILL) while it renders its first band, once rank 1 has
   // delivered one.
@@ -110,10 +134,14 @@ TEST(MpiTest, LostRankIsNamedAndReceivedBandsAreOnDisk) {
 }
 
 // Processes that are direct or indirect children of `pid` and run povray.
+// The povray processes under `pid` that render bands (not the quick start's check render).
 std::vector<pid_t> povray_under(pid_t pid) {
   std::vector<pid_t> found;
   for (pid_t p : descendants(pid)) {
-    if (read_file(fmt::format("/proc/{}/comm", p)).starts_with("povray")) found.push_back(p);
+    if (read_file(fmt::format("/proc/{}/comm", p)).starts_with("povray") &&
+        read_file(fmt::format("/proc/{}/cmdline", p)).find("+SR") != std::string::npos) {
+      found.push_back(p);
+    }
   }
   return found;
 }

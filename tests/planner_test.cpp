@@ -93,6 +93,23 @@ TEST(PlannerTest, CheapRowsMakeBiggerBandsUpToAnEvenShare) {
   EXPECT_EQ(batch[0].count(), 500);
 }
 
+TEST(PlannerTest, TheQuickStartsSmallerStartUpMakesSmallerBandsWhereRowsAreCheap) {
+  // Given: 1600x1200, 2 slots, 1200 rows left of 2400, rows at 1 ms; the overhead assumed before
+  // any band has finished: POV-Ray's own start-up (0.65 s) or the quick start's (0.06 s).
+  // Expect: POV-Ray's own makes the floor (0.65 s + the output: 746 rows) an even share;
+  // the quick start's (156 rows) leaves factoring's bands of 300 rows: twice the bands.
+  const auto batch_with = [](double startup) {
+    return next_dynamic_batch(
+        0, state(2400, 1200, 2, 1, {prior_band_overhead_s(1600, 1200, startup), 0.001}));
+  };
+  const auto slow = batch_with(kPovrayStartupWallS);
+  const auto quick = batch_with(kQuickStartupWallS);
+  ASSERT_EQ(slow.size(), 2u);
+  EXPECT_EQ(slow[0].count(), 600);
+  ASSERT_EQ(quick.size(), 2u);
+  EXPECT_EQ(quick[0].count(), 300);
+}
+
 TEST(PlannerTest, TheLastBatchSharesEverythingEvenly) {
   // 608 rows left, floor 263 rows: two bands of 288 would leave 32 rows, less than a band.
   DynamicSizing sizing;

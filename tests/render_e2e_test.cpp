@@ -32,15 +32,19 @@ void PrintTo(const Case& c, std::ostream* os) {
   *os << c.scene << ' ' << c.width << 'x' << c.height << (c.antialias ? " +A0.3 +AM1" : "");
 }
 
-std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  return std::string(info.param.scene) + "_" + std::to_string(info.param.width) + "x" +
-         std::to_string(info.param.height) + (info.param.antialias ? "_aa" : "_noaa");
+// Each case runs with the quick start (the default) and with --no-quick-start.
+using QuickStartCase = std::tuple<Case, bool>;
+
+std::string case_name(const ::testing::TestParamInfo<QuickStartCase>& info) {
+  const auto& [c, quick_start] = info.param;
+  return std::string(c.scene) + "_" + std::to_string(c.width) + "x" + std::to_string(c.height) +
+         (c.antialias ? "_aa" : "_noaa") + (quick_start ? "" : "_no_quick_start");
 }
 
-class RenderMatchesFullRender : public ::testing::TestWithParam<Case> {};
+class RenderMatchesFullRender : public ::testing::TestWithParam<QuickStartCase> {};
 
 TEST_P(RenderMatchesFullRender, ForEverySlotCountAndPolicy) {
-  const Case c = GetParam();
+  const auto& [c, quick_start] = GetParam();
   const fs::path scene = std::string(c.scene) == "blob" ? blob_scene() : skewed_scene();
   const std::vector<std::string> opts =
       c.antialias ? std::vector<std::string>{"+A0.3", "+AM1"} : std::vector<std::string>{};
@@ -58,6 +62,7 @@ TEST_P(RenderMatchesFullRender, ForEverySlotCountAndPolicy) {
       argv.insert(argv.end(), opts.begin(), opts.end());
       argv.insert(argv.end(), {"-o", out.string(), "-j", std::to_string(slots), "--policy", policy,
                                "--quiet", "--report", out.string() + ".json"});
+      if (!quick_start) argv.push_back("--no-quick-start");
       const RunResult r = run(argv);
       ASSERT_EQ(r.exit_code, 0) << r.err;
       EXPECT_EQ(count_differences(decode_png(out), reference), 0);
@@ -80,14 +85,15 @@ TEST_P(RenderMatchesFullRender, ForEverySlotCountAndPolicy) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenes, RenderMatchesFullRender,
-                         ::testing::Values(Case{"blob", 640, 480, false},
-                                           Case{"blob", 640, 480, true},
-                                           Case{"blob", 1024, 768, false},
-                                           Case{"blob", 1024, 768, true},
-                                           Case{"skewed", 640, 480, false},
-                                           Case{"skewed", 640, 480, true},
-                                           Case{"skewed", 1024, 768, false},
-                                           Case{"skewed", 1024, 768, true}),
+                         ::testing::Combine(::testing::Values(Case{"blob", 640, 480, false},
+                                                              Case{"blob", 640, 480, true},
+                                                              Case{"blob", 1024, 768, false},
+                                                              Case{"blob", 1024, 768, true},
+                                                              Case{"skewed", 640, 480, false},
+                                                              Case{"skewed", 640, 480, true},
+                                                              Case{"skewed", 1024, 768, false},
+                                                              Case{"skewed", 1024, 768, true}),
+                                            ::testing::Bool()),
                          case_name);
 
 TEST(RenderTest, AlphaChannelMatchesAFullRender) {

@@ -39,6 +39,7 @@ class RenderCommand : public Command {
   std::string policy_ = "dynamic";
   bool no_duplicates_ = false;
   bool no_profile_ = false;
+  bool no_quick_start_ = false;
   ClusterOptions cluster_;
   WorkerOptions worker_;
   std::string scene_dir_;

@@ -296,6 +296,7 @@ Done apply_run_options(const JobRequest& request, const fs::path& cwd, Job& job,
   job.exclude_after = request.exclude_after;
   job.duplicates = request.duplicates;
   job.cost_profile = request.cost_profile;
+  job.quick_start = request.quick_start;
   if (!request.profile_dir.empty()) {
     job.profile_dir = fs::absolute(request.profile_dir).lexically_normal();
   }

@@ -38,6 +38,7 @@ struct JobRequest {
   std::string serve;                  ///< --serve [ADDR:]PORT; empty: no live view
   double linger_s = 0;                ///< --linger
   bool cost_profile = true;           ///< false: --no-profile
+  bool quick_start = true;            ///< false: --no-quick-start
   std::string profile_dir;            ///< --profile-dir; empty: the default (store/profile_store.h)
   std::string video;                  ///< --video FILE.mp4; empty: none
   double fps = 24;                    ///< --fps
@@ -78,6 +79,9 @@ struct Job {
   /// one (see core/cost_profile.h); the profiles live in profile_dir.
   bool cost_profile = true;
   std::filesystem::path profile_dir;
+  /// Run povray with the quick-start preload where a node's check shows it works
+  /// (render/quick_start.h): POV-Ray's polling timers no longer delay every band.
+  bool quick_start = true;
   /// POV-Ray's animation options: the frames to render. nullopt: a still.
   std::optional<Animation> animation;
   std::optional<std::filesystem::path> video;  ///< encode the frames into this MP4 at the end

@@ -12,8 +12,8 @@ int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-double prior_band_overhead_s(int width, int height) {
-  return 0.65 + 0.5e-7 * static_cast<double>(width) * height;
+double prior_band_overhead_s(int width, int height, double startup_wall_s) {
+  return startup_wall_s + 0.5e-7 * static_cast<double>(width) * height;
 }
 
 double BandOverhead::output_cpu_s(RowRange band, int width, int height) const {

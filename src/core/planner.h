@@ -16,13 +16,19 @@ std::vector<RowRange> static_plan(int rows, int slots, int grain);
 /// the speed of the slot that will render it.
 std::vector<RowRange> weighted_plan(int rows, const std::vector<double>& weights, int grain);
 
+/// POV-Ray 3.7's wall time around a band's work, nearly all of it its front end's polling timers
+/// (a 16x16 render of blob.pov: 0.68-0.77 s of wall, 0.02 s of CPU; ../shared/POVRAY_FACTS.md),
+/// and the same with the quick start (render/quick_start.h, bench/quick_start.sh: 0.06-0.07 s).
+constexpr double kPovrayStartupWallS = 0.65;
+constexpr double kQuickStartupWallS = 0.06;
+
 /// What a band costs beyond tracing its rows, by where it lies (../shared/POVRAY_FACTS.md and
 /// measurements of blob.pov at 3200x2400 with +WT1): POV-Ray's start-up, mostly sleeping; its
 /// full-size image buffer; and writing its full-size output, up to the band's rows, read from the
 /// nearer end (POV-Ray writes TGA top-down and BMP bottom-up; taskdist stops it once the band's
 /// rows are in).
 struct BandOverhead {
-  double startup_wall_s = 0.45;
+  double startup_wall_s = kPovrayStartupWallS;
   double buffer_cpu_per_pixel = 13e-9;   ///< per pixel of the whole image
   double output_cpu_per_pixel = 120e-9;  ///< per pixel written before the band is in
   /// CPU seconds of `band` of a width x height image beyond its tracing: start-up + output.
@@ -47,10 +53,11 @@ std::vector<RowRange> balanced_plan(const std::vector<double>& row_costs,
                                     const BandOverhead& overhead = {});
 
 /// A first guess of a band's overhead before any band has finished: POV-Ray's fixed start-up
-/// (~0.65 s, mostly sleeping) plus writing its full-size output up to the band's last row, read
-/// from the nearer end: at most half the image, at ~100 ns a pixel (measured on blob.pov at
-/// 3200x2400 with the buffer in memory; ../shared/POVRAY_FACTS.md).
-double prior_band_overhead_s(int width, int height);
+/// (`startup_wall_s`: kPovrayStartupWallS, or kQuickStartupWallS with the quick start) plus
+/// writing its full-size output up to the band's last row, read from the nearer end: at most
+/// half the image, at ~100 ns a pixel (measured on blob.pov at 3200x2400 with the buffer in
+/// memory; ../shared/POVRAY_FACTS.md).
+double prior_band_overhead_s(int width, int height, double startup_wall_s = kPovrayStartupWallS);
 
 /// What the dynamic policy has learnt about the job so far.
 struct CostModel {

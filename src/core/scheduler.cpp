@@ -39,7 +39,10 @@ std::vector<RowRange> one_wave_plan(const SchedulerConfig& c, const std::vector<
       any_capped(c) && !whole_frames) {
     std::vector<double> speeds;
     for (double s : c.slot_speed) speeds.push_back(std::max(s, 0.01));
-    if (!costs.empty()) return balanced_plan(costs, speeds, c.grain, c.width);
+    if (!costs.empty()) {
+      return balanced_plan(costs, speeds, c.grain, c.width,
+                           BandOverhead{.startup_wall_s = c.band_startup_s});
+    }
     return weighted_plan(rows, speeds, c.grain);
   }
   return {};
@@ -264,7 +267,8 @@ CostModel Scheduler::model_with_running(double now) const {
   CostModel m = model_;
   if (m.overhead_s <= 0) {
     m.overhead_s = prior_band_overhead_s(
-        config_.width, config_.frame_rows > 0 ? config_.frame_rows : config_.rows);
+        config_.width, config_.frame_rows > 0 ? config_.frame_rows : config_.rows,
+        config_.band_startup_s);
   }
   double seconds = traced_seconds_, rows = traced_rows_;
   for (const auto& [id, r] : running_) {

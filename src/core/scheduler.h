@@ -41,6 +41,10 @@ struct SchedulerConfig {
   /// hidden there and every extra band costs a whole start-up and output: the dynamic policy
   /// then cuts one wave covering the image, each slot's band proportional to its speed.
   std::vector<double> slot_speed;
+  /// POV-Ray's fixed wall time per band on these slots (kPovrayStartupWallS, or
+  /// kQuickStartupWallS where every node runs the quick start): the overhead the dynamic policy
+  /// assumes until bands have measured it, and the start-up of balanced_plan.
+  double band_startup_s = kPovrayStartupWallS;
   /// Predicted trace CPU seconds of each row (a CostProfile's), size `rows`; empty: unknown.
   /// With it, the dynamic policy cuts bands by cost, not by rows: its one wave on capped slots
   /// (balanced_plan) and its batches elsewhere (next_dynamic_batch).

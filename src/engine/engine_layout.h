@@ -11,6 +11,9 @@ struct EngineLayout {
   int slots = 1;
   std::vector<int> slot_nodes;
   std::vector<double> slot_speed;  ///< cores each slot can count on; empty: one each
+  /// Every slot's povray runs with the quick start (render/quick_start.h): a band's fixed cost
+  /// is a tenth of POV-Ray's own.
+  bool quick_start = false;
 };
 
 }  // namespace taskdist

@@ -190,9 +190,15 @@ int run_render(const Job& job, std::chrono::steady_clock::time_point program_sta
     fmt::print(stderr, "taskdist: {}\n", scratch.error());
     return kExitRenderFailed;
   }
-  LocalRunner runner(render_settings_for(job), scratch->path());
+  RenderSettings settings = render_settings_for(job);
+  if (const std::string off = enable_quick_start(settings, scratch->path()); !off.empty()) {
+    fmt::print(stderr, "taskdist: {}\n", quick_start_off_line("on this machine", off));
+  }
+  const bool quick_start = !settings.preload.empty();
+  LocalRunner runner(std::move(settings), scratch->path());
   // Each local slot is its own failure domain: a slot that keeps failing is taken out alone.
-  EngineLayout layout{.slots = job.slots, .slot_nodes = {}, .slot_speed = {}};
+  EngineLayout layout{
+      .slots = job.slots, .slot_nodes = {}, .slot_speed = {}, .quick_start = quick_start};
   for (int slot = 0; slot < job.slots; ++slot) layout.slot_nodes.push_back(slot);
   return run_render_with(job, program_start, runner, layout, observer);
 }

@@ -28,6 +28,7 @@ SchedulerConfig scheduler_config(const Job& job, const EngineLayout& layout, con
   c.slots = layout.slots;
   c.slot_nodes = layout.slot_nodes;
   c.slot_speed = layout.slot_speed;
+  c.band_startup_s = layout.quick_start ? kQuickStartupWallS : kPovrayStartupWallS;
   c.block = job.block_size;
   c.grain = job.row_grain();
   c.policy = job.policy;

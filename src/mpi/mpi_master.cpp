@@ -227,7 +227,8 @@ int send_job(const Job& job, const std::vector<WorkerNode>& nodes, Channel& chan
 }
 
 // Waits until every node has set the job up. Returns the exit code: 0 when all can render.
-int await_readiness(const std::vector<WorkerNode>& nodes, Channel& channel) {
+// `quick_start`: whether every node runs povray with the quick start.
+int await_readiness(const std::vector<WorkerNode>& nodes, Channel& channel, bool& quick_start) {
   auto ready = gather(ranks_of(nodes), channel, Tag::kReady, "readiness report");
   if (!ready) {
     const bool lost = std::ranges::any_of(nodes, [&](const WorkerNode& n) {
@@ -239,6 +240,10 @@ int await_readiness(const std::vector<WorkerNode>& nodes, Channel& channel) {
   for (const auto& n : nodes) {
     const auto& h = ready->at(n.rank).header;
     if (h.contains("error")) errors += fmt::format("\n  {}: {}", n.name(), h.at("error").get<std::string>());
+    if (const std::string off = h.value("quick_start_off", std::string()); !off.empty()) {
+      fmt::print(stderr, "taskdist: {}\n", quick_start_off_line("on " + n.name(), off));
+    }
+    quick_start = quick_start && h.value("quick_start", false);
   }
   if (!errors.empty()) return stop_with(kExitRenderFailed, "worker nodes cannot render:" + errors);
   return kExitOk;
@@ -291,9 +296,10 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
                 RenderObserver* observer) {
   InterruptSignal::install();
   if (const int code = send_job(job, nodes, channel, options); code != kExitOk) return code;
-  if (const int code = await_readiness(nodes, channel); code != kExitOk) return code;
+  bool quick_start = true;
+  if (const int code = await_readiness(nodes, channel, quick_start); code != kExitOk) return code;
   const bool one_per_node = job.policy == Policy::kStatic;
-  const SlotPlan plan = plan_slots(nodes, options.master_slots, one_per_node);
+  SlotPlan plan = plan_slots(nodes, options.master_slots, one_per_node);
   // The master's own slots render in a scratch folder of their own.
   std::unique_ptr<LocalRunner> local;
   std::optional<TempDir> scratch;
@@ -303,8 +309,14 @@ int run_mpi_job(const Job& job, std::chrono::steady_clock::time_point start,
     scratch.emplace(std::move(*dir));
     Job local_job = job;
     local_job.slots = options.master_slots;
-    local = std::make_unique<LocalRunner>(render_settings_for(local_job), scratch->path());
+    RenderSettings settings = render_settings_for(local_job);
+    if (const std::string off = enable_quick_start(settings, scratch->path()); !off.empty()) {
+      fmt::print(stderr, "taskdist: {}\n", quick_start_off_line("on the master", off));
+    }
+    quick_start = quick_start && !settings.preload.empty();
+    local = std::make_unique<LocalRunner>(std::move(settings), scratch->path());
   }
+  plan.layout.quick_start = quick_start;
   if (!job.quiet) print_slots(nodes, options.master_slots, one_per_node);
   MpiRunner runner(channel, nodes, plan.places, std::move(local), master_host);
   return run_render_with(job, start, runner, plan.layout, observer);

@@ -13,7 +13,7 @@ json to_json(const WorkerJob& job) {
           {"width", s.width}, {"height", s.height}, {"threads", s.threads},
           {"alpha", s.alpha}, {"options", s.options}, {"antialias_off", s.antialias_off},
           {"user_max_image_buffer", job.user_max_image_buffer},
-          {"compression_level", s.compression_level},
+          {"compression_level", s.compression_level}, {"quick_start", s.quick_start},
           {"animation", s.animation ? animation_to_json(*s.animation) : json()}};
 }
 
@@ -34,6 +34,7 @@ WorkerJob worker_job_from_json(const json& j) {
   s.antialias_off = j.value("antialias_off", false);
   job.user_max_image_buffer = j.at("user_max_image_buffer").get<bool>();
   s.compression_level = j.at("compression_level").get<int>();
+  s.quick_start = j.value("quick_start", true);
   if (const auto a = j.find("animation"); a != j.end() && !a->is_null()) {
     s.animation = animation_from_json(*a);
   }

@@ -208,7 +208,11 @@ JobEnd serve_job(const Message& job_msg, Channel& channel, int slots) {
     channel.send(kMaster, Tag::kReady, {{"error", settings.error().message()}});
     return {};
   }
-  channel.send(kMaster, Tag::kReady, {{"povray", settings->povray.string()}});
+  // The quick start is checked here, once per povray in this process (render/quick_start.h).
+  const std::string quick_start_off = enable_quick_start(*settings, scratch->path());
+  channel.send(kMaster, Tag::kReady, {{"povray", settings->povray.string()},
+                                      {"quick_start", !settings->preload.empty()},
+                                      {"quick_start_off", quick_start_off}});
   const auto tasks_dir = scratch->path() / "tasks";
   std::filesystem::create_directories(tasks_dir);
   LocalRunner runner(*settings, tasks_dir);

@@ -57,10 +57,19 @@ RenderSettings render_settings_for(const Job& job) {
   s.options = job.pov_options;
   s.antialias_off = !job.antialias;
   s.animation = job.animation;
+  s.quick_start = job.quick_start;
   if (!job.user_max_image_buffer) {
     s.max_image_buffer_mb = choose_max_image_buffer_mb(job.width, job.height, job.slots);
   }
   return s;
+}
+
+std::string enable_quick_start(RenderSettings& settings, const std::filesystem::path& dir) {
+  settings.preload.clear();
+  if (!settings.quick_start) return {};
+  QuickStart quick = prepare_quick_start(settings.povray, dir);
+  settings.preload = quick.library;
+  return quick.why_off;
 }
 
 int choose_max_image_buffer_mb(int width, int height, int slots) {
@@ -147,9 +156,11 @@ std::expected<std::unique_ptr<BandRender>, Error> BandRender::start(
   // POV_TEMP_DIR: where POV-Ray pages a large image buffer (/tmp/pov<PID>), left behind when the
   // process is killed; the task's own directory is removed after the task.
   // TASKDIST_SLOT (1-based, the node's own slot under MPI) lets a wrapper script tell slots apart.
-  auto process = Subprocess::spawn(povray_argv(settings, task.rows, work_dir), work_dir,
-                                   {"POV_TEMP_DIR=" + work_dir.string() + "/",
-                                    "TASKDIST_SLOT=" + std::to_string(task.slot + 1)});
+  // LD_PRELOAD: the quick start, where this node checked that it works (render/quick_start.h).
+  std::vector<std::string> env{"POV_TEMP_DIR=" + work_dir.string() + "/",
+                               "TASKDIST_SLOT=" + std::to_string(task.slot + 1)};
+  if (!settings.preload.empty()) env.push_back(preload_environment(settings.preload));
+  auto process = Subprocess::spawn(povray_argv(settings, task.rows, work_dir), work_dir, env);
   if (!process) return std::unexpected(process.error());
   return std::unique_ptr<BandRender>(new BandRender(settings, task, std::move(*process), work_dir));
 }

@@ -19,6 +19,7 @@
 #include "image/band_encoder.h"
 #include "render/povray_output.h"
 #include "render/image_stream.h"
+#include "render/quick_start.h"
 
 #include "core/error.h"
 
@@ -41,9 +42,18 @@ struct RenderSettings {
   int compression_level = 6;
   /// An animation: a task's rows are rows of the stacked frames (core/animation.h).
   std::optional<Animation> animation;
+  /// The quick start is wanted (not --no-quick-start); each node decides whether it can.
+  bool quick_start = true;
+  /// This node's quick-start preload (render/quick_start.h), or empty: never sent to a node.
+  std::filesystem::path preload;
 };
 
 RenderSettings render_settings_for(const Job& job);
+
+/// Sets settings.preload where the quick start is wanted and works with this node's povray, its
+/// preload written into `dir` (render/quick_start.h). Returns why it is off when it was wanted
+/// and cannot be used here, or empty.
+std::string enable_quick_start(RenderSettings& settings, const std::filesystem::path& dir);
 
 /// The +MI (MB) that keeps POV-Ray's full-size image buffer in memory on this machine when
 /// `slots` bands run at once, or 0 for POV-Ray's default (small images, or not enough memory).
