@@ -130,13 +130,14 @@ BenchSample run_paper_locally(const BenchRun& run) {
 BenchSample run_taskdist_locally(const BenchRun& run) {
   BenchSample s = sample_for(run);
   const auto report = run.dir / "run.json";
-  auto r = run_chains({{{fs::read_symlink("/proc/self/exe").string(), "render",
-                         run.scene.string(), fmt::format("+W{}", run.width),
-                         fmt::format("+H{}", run.height), "-o", (run.dir / "taskdist.png").string(),
-                         "-j", std::to_string(run.nodes), "--policy", run.policy, "--quiet",
-                         "--report", report.string(), "--povray", run.povray,
-                         "--profile-dir", run.profile_dir.string()}}},
-                      run.dir);
+  std::vector<std::string> render{
+      fs::read_symlink("/proc/self/exe").string(), "render", run.scene.string(),
+      fmt::format("+W{}", run.width), fmt::format("+H{}", run.height), "-o",
+      (run.dir / "taskdist.png").string(), "-j", std::to_string(run.nodes), "--policy",
+      run.policy, "--quiet", "--report", report.string(), "--povray", run.povray,
+      "--profile-dir", run.profile_dir.string()};
+  if (!run.quick_start) render.push_back("--no-quick-start");
+  auto r = run_chains({{render}}, run.dir);
   if (!r.error.empty()) {
     s.error = r.error;
     return s;
@@ -324,6 +325,7 @@ int run_bench(const BenchRequest& request, BenchEngine& engine) {
   common.povray = req.povray;
   common.povray_given = request.povray != "povray";  // as given, not as resolved
   common.convert = req.convert;
+  common.quick_start = req.quick_start;
   common.profile_dir = req.out / "profiles";
   const auto samples = run_rounds(combinations(req, common), req.repeat, work->path(), engine);
   if (!samples) {

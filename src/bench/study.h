@@ -26,6 +26,7 @@ struct BenchRequest {
   std::filesystem::path out;
   std::string povray = "povray";
   std::string convert = "/usr/bin/convert";  ///< ImageMagick, for the paper's method
+  bool quick_start = true;            ///< taskdist's runs with the quick start (--no-quick-start)
   std::string command_line;           ///< for the report
 };
 
@@ -44,6 +45,7 @@ struct BenchRun {
   /// The study's own cost profiles (--out/profiles): what earlier runs of the study measured,
   /// not what renders outside it did.
   std::filesystem::path profile_dir;
+  bool quick_start = true;  ///< taskdist's runs: the quick start where it works
 };
 
 /// Where the study's runs happen: local slots, or worker ranks under MPI.

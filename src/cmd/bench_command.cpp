@@ -51,12 +51,16 @@ BenchCommand::BenchCommand(CLI::App& parent) : Command(parent, "bench", kBenchHe
   app_->add_option("--povray", request_.povray, "POV-Ray executable (default: povray)");
   app_->add_option("--convert", request_.convert,
                    "ImageMagick convert, for the paper's method (default /usr/bin/convert)");
+  app_->add_flag("--no-quick-start", no_quick_start_,
+                 "taskdist's runs without the quick-start preload (see taskdist render --help); "
+                 "the paper's method never has it");
   add_node_timeout_option();
 }
 
 std::optional<BenchRequest> BenchCommand::bench_request(const Invocation& invocation,
                                                         const std::string& launcher) const {
   BenchRequest request = request_;
+  request.quick_start = !no_quick_start_;
   for (const auto& size : sizes_) {
     const auto wh = parse_size(size);
     if (!wh) {

@@ -31,6 +31,7 @@ class BenchCommand : public Command {
   std::vector<std::string> sizes_ = {"200x150", "400x300", "800x600", "1600x1200", "3200x2400"};
   std::vector<int> nodes_ = {1, 2, 4, 8};
   std::string out_ = "bench-results";
+  bool no_quick_start_ = false;
 };
 
 }  // namespace taskdist

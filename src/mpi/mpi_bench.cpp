@@ -81,6 +81,7 @@ BenchSample MpiBenchEngine::run_taskdist(const BenchRun& run,
   request.quiet = true;
   request.povray = run.povray;
   request.profile_dir = run.profile_dir.string();
+  request.quick_start = run.quick_start;
   auto job = build_job(request);
   if (!job) {
     s.error = job.error().message();
