@@ -49,7 +49,7 @@ RunnerEvent FakeRunner::event_of(const Running& r) const {
   if (r.script.outcome == TaskScript::Outcome::kFail) {
     return TaskFailed{r.task.id, {r.script.kind, r.script.message, r.script.detail}};
   }
-  TaskFinished finished{r.task.id, {fake_band(r.task.rows, width_, channels_)}, {}};
+  TaskFinished finished{r.task.id, {fake_band(r.task.rows, width_, channels_)}, {}, {}};
   finished.timing.wall_s = r.script.seconds;
   if (r.script.outcome == TaskScript::Outcome::kFinishDamaged) {
     finished.bands[0].deflated.resize(finished.bands[0].deflated.size() / 2);

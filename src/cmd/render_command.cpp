@@ -90,10 +90,12 @@ one band per slot, all predicted to finish together. --no-profile neither reads 
 
 Quick start: POV-Ray 3.7 spends about 0.7 s of every run waiting on its own polling timers
 (50 ms condition waits, 10-100 ms sleeps), with almost no CPU. taskdist carries a small preload
-library that cuts those waits, and only those, to 1 ms polls in povray (never in other programs);
-POV-Ray itself is unchanged. Each node writes it to its scratch folder and checks once that its
-povray loads it and renders a known image right with it; where not (a static binary, LD_PRELOAD
-ignored, a noexec /tmp) it says so in one line and renders without it. --no-quick-start: never.
+library that cuts those waits, and only those, to 1 ms polls in povray (never in other programs;
+a long wait backs off to POV-Ray's own); POV-Ray itself is unchanged. Each node writes it to its
+scratch folder; its first bands are the check: the library leaves a proof in the band's folder
+once it has cut a wait. Where povray does not load it (a static binary, LD_PRELOAD ignored, a
+noexec /tmp) taskdist says so in one line and the node's next bands run without it.
+--no-quick-start: never.
 
 Exit codes: 0 success; 1 the render failed (scene error, POV-Ray failure, output I/O error);
 2 bad command line, option, scene or output path, or a job folder that belongs to another run;
@@ -180,9 +182,9 @@ void RenderCommand::add_scheduling_options() {
                  "slots are cut by the cost of rows measured in earlier runs of the scene, and "
                  "this run's costs are kept)");
   app_->add_flag("--no-quick-start", no_quick_start_,
-                 "run povray without the quick-start preload (default: each node checks once "
-                 "that povray loads it and renders right with it, and then POV-Ray's polling "
-                 "timers, about 0.7 s a band, are cut to 1 ms polls)");
+                 "run povray without the quick-start preload (default: with it, POV-Ray's "
+                 "polling timers, about 0.7 s a band, are cut to 1 ms polls; a node whose "
+                 "povray does not load it says so and renders without it)");
   app_->add_option("--profile-dir", request_.profile_dir,
                    "where cost profiles are kept, one small JSON file per scene (default: "
                    "$TASKDIST_CACHE_DIR/profiles, else ~/.cache/taskdist/profiles)");

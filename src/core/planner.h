@@ -75,9 +75,13 @@ struct DynamicSizing {
   /// POV-Ray's start-up once, and at the tail an idle slot takes the frames a run has not begun
   /// (Scheduler: split_runs), so the tail is balanced frame by frame without a copy.
   double first_wave_share_frames = 1.0;
-  /// Where rows are cheap, a band's tracing should take at least this many band overheads
-  /// (1: no band spends more time on overhead than on tracing).
-  double min_work_per_overhead = 1.0;
+  /// Where rows are cheap, a band's tracing should take at least this many band overheads.
+  /// With the quick start a band's overhead is mostly its full-size output: CPU that competes
+  /// with the tracing of the other slots, not sleep as POV-Ray's start-up was. At 1 the quick
+  /// start made blob.pov 3200x2400 -j2 cut 6 bands instead of 4 and take 6.4 s instead of 5.4 s
+  /// (bench/quick_start.sh part 3); at 2 it cuts 4 there and still cuts small bands where the
+  /// output is cheap.
+  double min_work_per_overhead = 2.0;
   /// An animation: a task renders at most this many frames, which bounds what a retry or a
   /// straggler's copy renders again and keeps the tail balanced; POV-Ray's fixed start-up
   /// (~0.7 s, mostly sleeping) is still paid only once per 8 frames.

@@ -33,6 +33,9 @@ struct TaskFinished {
   TaskId id = 0;
   std::vector<EncodedBand> bands;
   TaskTiming timing;
+  /// Non-empty: this band, one of the first on its node, showed that the node's povray does not
+  /// load the quick start, and why (render/quick_start.h); the node's next bands run without it.
+  std::string quick_start_off;
 };
 
 struct TaskFailed {

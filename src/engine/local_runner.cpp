@@ -39,6 +39,19 @@ void LocalRunner::start(const Task& task) {
   renders_[task.id] = Running{std::move(*render), dir};
 }
 
+void LocalRunner::judge_quick_start(RunnerEvent& end, const std::filesystem::path& work_dir) {
+  if (settings_.preload.empty() || settings_.preload_proven) return;
+  if (auto* finished = std::get_if<TaskFinished>(&end)) {
+    finished->quick_start_off = taskdist::judge_quick_start(settings_.povray, work_dir);
+    settings_.preload_proven = finished->quick_start_off.empty();
+    if (!settings_.preload_proven) settings_.preload.clear();
+  } else if (std::holds_alternative<TaskFailed>(end)) {
+    // A band that failed with it says nothing sure (the scene may be at fault): this job's next
+    // bands run without it, and the failure is reported as any other.
+    settings_.preload.clear();
+  }
+}
+
 void LocalRunner::remove_work_dir(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
@@ -85,7 +98,9 @@ std::optional<RunnerEvent> LocalRunner::wait(double timeout_s) {
                                       std::move(frames), cpu});
       }
       if (render.streams_closed()) {
-        ready_.push_back(render.finish());
+        RunnerEvent end = render.finish();
+        judge_quick_start(end, it->second.work_dir);
+        ready_.push_back(std::move(end));
         remove_work_dir(it->second.work_dir);
         renders_.erase(it);
       }

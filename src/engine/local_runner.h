@@ -31,8 +31,11 @@ class LocalRunner : public Runner {
   };
   void remove_work_dir(const std::filesystem::path& dir);
 
-  // Constant after construction.
-  const RenderSettings settings_;
+  /// The quick start's check: the end of a band that ran with an unproven preload decides
+  /// whether the next bands have it (render/quick_start.h).
+  void judge_quick_start(RunnerEvent& end, const std::filesystem::path& work_dir);
+
+  RenderSettings settings_;  // constant after construction but for the quick start's verdict
   const std::filesystem::path scratch_;
 
   std::map<TaskId, Running> renders_;

@@ -7,6 +7,7 @@
 
 #include "engine/exit_codes.h"
 #include "image/band_encoder.h"
+#include "render/quick_start.h"
 #include "report/progress_count.h"
 
 namespace taskdist {
@@ -251,6 +252,14 @@ int RenderLoop::handle(TaskFinished& e) {
   }
   const std::vector<TaskId> losers = scheduler_.on_finished(e.id, e.timing, now());
   TaskRecord rec = close_record(e.id, "ok");
+  if (!e.quick_start_off.empty()) {
+    const std::string node = runner_.node_name(rec.slot);
+    const bool local = node == runner_.slot_name(rec.slot);
+    say(events_, MessageKind::kNote,
+        fmt::format("taskdist: {}\n", quick_start_off_line(
+                                          local ? "on this machine" : "on " + node,
+                                          e.quick_start_off)));
+  }
   rec.timing = e.timing;
   for (const EncodedBand& band : e.bands) rec.bytes += band.deflated.size();
   events_.on_task(rec, "ok");

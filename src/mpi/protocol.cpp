@@ -110,7 +110,7 @@ json finished_to_json(const TaskFinished& f) {
   return {{"id", f.id}, {"bands", bands_to_json(f.bands)},
           {"wall_s", f.timing.wall_s}, {"cpu_s", f.timing.cpu_s}, {"trace_s", f.timing.trace_s},
           {"trace_cpu_s", f.timing.trace_cpu_s}, {"startup_cpu_s", f.timing.startup_cpu_s},
-          {"peak_rss_bytes", f.timing.peak_rss_bytes}};
+          {"peak_rss_bytes", f.timing.peak_rss_bytes}, {"quick_start_off", f.quick_start_off}};
 }
 
 TaskFinished finished_from_json(const json& j, const std::string& deflated) {
@@ -123,6 +123,7 @@ TaskFinished finished_from_json(const json& j, const std::string& deflated) {
   f.timing.trace_cpu_s = j.value("trace_cpu_s", -1.0);
   f.timing.startup_cpu_s = j.value("startup_cpu_s", -1.0);
   f.timing.peak_rss_bytes = j.value("peak_rss_bytes", uint64_t{0});
+  f.quick_start_off = j.value("quick_start_off", std::string());
   return f;
 }
 

@@ -66,9 +66,11 @@ RenderSettings render_settings_for(const Job& job) {
 
 std::string enable_quick_start(RenderSettings& settings, const std::filesystem::path& dir) {
   settings.preload.clear();
+  settings.preload_proven = false;
   if (!settings.quick_start) return {};
   QuickStart quick = prepare_quick_start(settings.povray, dir);
   settings.preload = quick.library;
+  settings.preload_proven = quick.proven;
   return quick.why_off;
 }
 
@@ -160,6 +162,9 @@ std::expected<std::unique_ptr<BandRender>, Error> BandRender::start(
   std::vector<std::string> env{"POV_TEMP_DIR=" + work_dir.string() + "/",
                                "TASKDIST_SLOT=" + std::to_string(task.slot + 1)};
   if (!settings.preload.empty()) env.push_back(preload_environment(settings.preload));
+  if (!settings.preload.empty() && !settings.preload_proven) {
+    env.push_back("TASKDIST_QUICK_START_PROOF=" + (work_dir / kQuickStartProof).string());
+  }
   auto process = Subprocess::spawn(povray_argv(settings, task.rows, work_dir), work_dir, env);
   if (!process) return std::unexpected(process.error());
   return std::unique_ptr<BandRender>(new BandRender(settings, task, std::move(*process), work_dir));
@@ -263,7 +268,7 @@ RunnerEvent BandRender::finish() {
                     " bytes, " + std::to_string(encoder_.rows_added()) + " of " +
                     std::to_string(task_.rows.count()) + " rows)");
   }
-  return RunnerEvent{TaskFinished{task_.id, {encoder_.finish(task_.rows)}, timing}};
+  return RunnerEvent{TaskFinished{task_.id, {encoder_.finish(task_.rows)}, timing, {}}};
 }
 
 std::vector<std::filesystem::path> BandRender::frame_files() const {
@@ -337,7 +342,7 @@ RunnerEvent BandRender::read_frame_files(const TaskTiming& timing) {
     return fail("povray wrote " + std::to_string(static_cast<int>(files.size()) + frames_taken_) +
                 " of " + std::to_string(span.count) + " frames");
   }
-  TaskFinished finished{task_.id, {}, timing};
+  TaskFinished finished{task_.id, {}, timing, {}};
   for (size_t i = 0; i < files.size(); ++i) {
     auto band = encode_frame(files[i], frame_rows(span.first + frames_taken_ + static_cast<int>(i),
                                                   settings_.height));

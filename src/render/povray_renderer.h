@@ -46,13 +46,15 @@ struct RenderSettings {
   bool quick_start = true;
   /// This node's quick-start preload (render/quick_start.h), or empty: never sent to a node.
   std::filesystem::path preload;
+  /// The preload is known to load here; until then each band checks it (QuickStart::proven).
+  bool preload_proven = false;
 };
 
 RenderSettings render_settings_for(const Job& job);
 
-/// Sets settings.preload where the quick start is wanted and works with this node's povray, its
-/// preload written into `dir` (render/quick_start.h). Returns why it is off when it was wanted
-/// and cannot be used here, or empty.
+/// Sets settings.preload where the quick start is wanted and may work with this node's povray,
+/// its preload written into `dir` (render/quick_start.h). Returns why it is off when it was
+/// wanted and cannot be used here, or empty.
 std::string enable_quick_start(RenderSettings& settings, const std::filesystem::path& dir);
 
 /// The +MI (MB) that keeps POV-Ray's full-size image buffer in memory on this machine when

@@ -11,13 +11,14 @@
  * What it changes, and nothing else: in a process whose executable is named povray*, a wait
  * whose time left is between kShortestCut and kLongestCut (2 ms - 110 ms) in one of
  * pthread_cond_timedwait, pthread_cond_clockwait, nanosleep, clock_nanosleep (relative) and usleep
- * returns after kPoll (1 ms) instead: a timed condition wait as a timeout (the caller checks its
- * state again and waits again), a sleep as a full sleep. So each poll runs every 1 ms, never a
- * busy spin. Longer and shorter waits, waits without a timer, and every other process (a wrapper
+ * returns after a short poll instead: a timed condition wait as a timeout (the caller checks its
+ * state again and waits again), a sleep as a full sleep. Polls are 1 ms, backing off in a long
+ * wait for nothing (kFastPolls), never a busy spin. Longer and shorter waits, waits without a timer, and every other process (a wrapper
  * script, a shell POV-Ray starts, `sleep`) are untouched: the library only forwards to glibc.
  *
  * TASKDIST_QUICK_START_PROOF, when set, names a file the library creates the first time it cuts a
- * wait: taskdist's check that the library loaded in this povray and found its waits. */
+ * wait: taskdist's check, on a node's first bands, that its povray loads the library and has the
+ * waits it cuts. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -32,6 +33,13 @@
 static const long long kShortestCut = 2000000LL; /* 2 ms */
 static const long long kLongestCut = 110000000LL; /* 110 ms */
 static const long long kPoll = 1000000LL;         /* 1 ms */
+/* A thread polls every kPoll for kFastPolls polls in a row that end on their timer; then each
+ * poll is twice the last, up to the wait POV-Ray asked for. A wait that ends on a signal, or a
+ * thread that worked for more than kBusy since its last poll, starts over at kPoll. So start-up,
+ * the step from parse to trace and shutdown poll every 1 ms, and a long trace goes back to
+ * POV-Ray's own 50 ms polls instead of waking 1000 times a second for nothing. */
+static const int kFastPolls = 50;
+static const long long kBusy = 5000000LL;         /* 5 ms */
 
 typedef int (*timedwait_fn)(pthread_cond_t*, pthread_mutex_t*, const struct timespec*);
 typedef int (*clockwait_fn)(pthread_cond_t*, pthread_mutex_t*, clockid_t,
@@ -45,6 +53,9 @@ static clockwait_fn real_clockwait;
 static nanosleep_fn real_nanosleep;
 static clock_nanosleep_fn real_clock_nanosleep;
 static usleep_fn real_usleep;
+static __thread long long next_poll;     /* this thread's next poll, 0: none yet */
+static __thread int polls_in_a_row;      /* that ended on their timer */
+static __thread long long last_poll_end; /* CLOCK_MONOTONIC */
 static int active;           /* this process is POV-Ray */
 static const char* proof;    /* TASKDIST_QUICK_START_PROOF */
 static int proof_written;
@@ -87,6 +98,32 @@ static void note_cut(void) {
   if (fd >= 0) close(fd);
 }
 
+static long long monotonic_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return to_ns(&now);
+}
+
+/* How long to wait instead of `left`: this thread's next poll, never more than `left`. */
+static long long poll_for(long long left) {
+  note_cut();
+  if (polls_in_a_row == 0 || monotonic_ns() - last_poll_end > kBusy) {
+    next_poll = kPoll;
+    polls_in_a_row = 0;
+  }
+  return next_poll < left ? next_poll : left;
+}
+
+/* After a poll: `on_timer` when it ran to its end (nothing woke it). */
+static void after_poll(int on_timer) {
+  last_poll_end = monotonic_ns();
+  if (!on_timer) {
+    polls_in_a_row = 0;
+    return;
+  }
+  if (++polls_in_a_row > kFastPolls && next_poll < kLongestCut) next_poll *= 2;
+}
+
 /* The time left until `deadline` on `clock`, or -1. */
 static long long left_on(clockid_t clock, const struct timespec* deadline, long long* now_ns) {
   struct timespec now;
@@ -98,10 +135,12 @@ static long long left_on(clockid_t clock, const struct timespec* deadline, long 
 int pthread_cond_clockwait(pthread_cond_t* cond, pthread_mutex_t* mutex, clockid_t clock,
                            const struct timespec* deadline) {
   long long now = 0;
-  if (cuts(left_on(clock, deadline, &now))) {
-    note_cut();
-    const struct timespec soon = from_ns(now + kPoll);
-    return real_clockwait(cond, mutex, clock, &soon);
+  const long long left = left_on(clock, deadline, &now);
+  if (cuts(left)) {
+    const struct timespec soon = from_ns(now + poll_for(left));
+    const int result = real_clockwait(cond, mutex, clock, &soon);
+    after_poll(result == ETIMEDOUT);
+    return result;
   }
   return real_clockwait(cond, mutex, clock, deadline);
 }
@@ -110,13 +149,14 @@ int pthread_cond_clockwait(pthread_cond_t* cond, pthread_mutex_t* mutex, clockid
  * is one (realtime deadlines are decades away from it), otherwise it may be a realtime one. */
 int pthread_cond_timedwait(pthread_cond_t* cond, pthread_mutex_t* mutex,
                            const struct timespec* deadline) {
-  long long now = 0;
+  long long now = 0, left = 0;
   if (active) {
-    if (cuts(left_on(CLOCK_MONOTONIC, deadline, &now)) ||
-        cuts(left_on(CLOCK_REALTIME, deadline, &now))) {
-      note_cut();
-      const struct timespec soon = from_ns(now + kPoll);
-      return real_timedwait(cond, mutex, &soon);
+    if (cuts(left = left_on(CLOCK_MONOTONIC, deadline, &now)) ||
+        cuts(left = left_on(CLOCK_REALTIME, deadline, &now))) {
+      const struct timespec soon = from_ns(now + poll_for(left));
+      const int result = real_timedwait(cond, mutex, &soon);
+      after_poll(result == ETIMEDOUT);
+      return result;
     }
   }
   return real_timedwait(cond, mutex, deadline);
@@ -124,9 +164,10 @@ int pthread_cond_timedwait(pthread_cond_t* cond, pthread_mutex_t* mutex,
 
 int nanosleep(const struct timespec* duration, struct timespec* left) {
   if (duration != NULL && cuts(to_ns(duration))) {
-    note_cut();
-    const struct timespec poll = from_ns(kPoll);
-    return real_nanosleep(&poll, NULL);
+    const struct timespec poll = from_ns(poll_for(to_ns(duration)));
+    const int result = real_nanosleep(&poll, NULL);
+    after_poll(1);
+    return result;
   }
   return real_nanosleep(duration, left);
 }
@@ -134,17 +175,19 @@ int nanosleep(const struct timespec* duration, struct timespec* left) {
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec* duration,
                     struct timespec* left) {
   if (flags == 0 && duration != NULL && cuts(to_ns(duration))) {
-    note_cut();
-    const struct timespec poll = from_ns(kPoll);
-    return real_clock_nanosleep(clock, 0, &poll, NULL);
+    const struct timespec poll = from_ns(poll_for(to_ns(duration)));
+    const int result = real_clock_nanosleep(clock, 0, &poll, NULL);
+    after_poll(1);
+    return result;
   }
   return real_clock_nanosleep(clock, flags, duration, left);
 }
 
 int usleep(useconds_t us) {
   if (cuts((long long)us * 1000)) {
-    note_cut();
-    return real_usleep((useconds_t)(kPoll / 1000));
+    const int result = real_usleep((useconds_t)(poll_for((long long)us * 1000) / 1000));
+    after_poll(1);
+    return result;
   }
   return real_usleep(us);
 }
