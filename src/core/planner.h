@@ -29,15 +29,19 @@ constexpr double kQuickStartupWallS = 0.06;
 /// rows are in).
 struct BandOverhead {
   double startup_wall_s = kPovrayStartupWallS;
+  /// A povray process's own CPU, whatever the band: loading its libraries, reading its options
+  /// and the scene, its threads (a one-row band of blob.pov at 200x150: 0.07-0.08 CPU-s in all,
+  /// bench/quick_start.sh part 1).
+  double process_cpu_s = 0.06;
   double buffer_cpu_per_pixel = 13e-9;   ///< per pixel of the whole image
   double output_cpu_per_pixel = 120e-9;  ///< per pixel written before the band is in
   /// CPU seconds of `band` of a width x height image beyond its tracing: start-up + output.
   double cpu_s(RowRange band, int width, int height) const {
     return startup_cpu_s(width, height) + output_cpu_s(band, width, height);
   }
-  /// The part of cpu_s() before tracing: the image buffer.
+  /// The part of cpu_s() before tracing: the process and its image buffer.
   double startup_cpu_s(int width, int height) const {
-    return buffer_cpu_per_pixel * static_cast<double>(width) * height;
+    return process_cpu_s + buffer_cpu_per_pixel * static_cast<double>(width) * height;
   }
   /// The part of cpu_s() spent writing the output.
   double output_cpu_s(RowRange band, int width, int height) const;

@@ -70,20 +70,19 @@ std::vector<CostSample> cost_samples(const RunReport& report, int width, int hei
   const BandOverhead overhead;
   for (const TaskRecord& t : report.tasks) {
     if (t.outcome != "ok" || t.rows.count() <= 0) continue;
-    // The band's whole CPU less its start-up and output: POV-Ray's own trace figure leaves out
-    // work that grows with the band too (its front end takes in every pixel), up to half the
-    // band's CPU on cheap rows of capped nodes. The start-up is the predicted one (the image
-    // buffer), or the CPU before the first progress report where that is more (a long parse).
+    // The band's whole CPU less its predicted start-up (the process, the image buffer) and
+    // output: POV-Ray's own trace figure leaves out work that grows with the band too (its
+    // front end takes in every pixel), up to half the band's CPU on cheap rows of capped nodes.
+    // Not the CPU before POV-Ray's first progress report: POV-Ray reports every few tenths of a
+    // second, so on a short band that figure holds most of its tracing (blob.pov 640x480 +A0.3
+    // in 3 bands: 0.18-0.22 of 0.19-0.25 CPU-s), and cheap rows would be learnt as free. A long
+    // parse is then spread over the band's pixels: the same share for bands of the same size.
     const double before =
-        std::max(overhead.startup_cpu_s(width, height), t.timing.startup_cpu_s) +
-        overhead.output_cpu_s(t.rows, width, height);
+        overhead.startup_cpu_s(width, height) + overhead.output_cpu_s(t.rows, width, height);
     double cpu = t.timing.cpu_s > 0 ? std::max(0.0, t.timing.cpu_s - before)
                                     : t.timing.trace_cpu_s;
-    // Too little to measure: the figures subtracted are counted in 10 ms ticks, and the CPU
-    // before the first progress report holds up to a poll's worth of tracing (50 ms of wall
-    // without the quick start). Such a band's figure is mostly error, and near zero for cheap
-    // rows: a profile that learnt it would hand one slot a stretch of "free" rows (the study's
-    // 800x600 on 8 hosts at 0.25 CPU took 1.33 s with the profile against 0.85 s without).
+    // Too little to measure: a process's own CPU varies by a few 10 ms ticks from one to the
+    // next, so such a band's figure is mostly error, near zero for cheap rows.
     if (cpu < kMinSampleCpuS) continue;
     const double pixels = static_cast<double>(t.rows.count()) * width;
     samples.push_back({static_cast<double>(t.rows.begin) / height,

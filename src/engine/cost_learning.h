@@ -24,11 +24,10 @@ struct LearntCosts {
 /// The scene's profile, if job.cost_profile; an unusable file is reported on stderr and ignored.
 LearntCosts recall_costs(const Job& job, const nlohmann::json& scene_files);
 
-/// The bands of a finished run as profile samples: CPU per pixel of each band that counted,
-/// less its start-up (the predicted one, or the CPU before its first progress report where that
-/// is more: a long parse) and its predicted output (BandOverhead); POV-Ray's own trace figure
-/// where the band's CPU is unknown. A band with less than 0.05 CPU-s of tracing is left out:
-/// its figure would be mostly measurement error.
+/// The bands of a finished run as profile samples: CPU per pixel of each band that counted, less
+/// its predicted start-up and output (BandOverhead); POV-Ray's own trace figure where the band's
+/// CPU is unknown. A band with less than 0.05 CPU-s of tracing is left out: its figure would be
+/// mostly measurement error.
 std::vector<CostSample> cost_samples(const RunReport& report, int width, int height);
 
 /// Adds this run's bands to the profile and writes it; a failure is a warning on stderr.
