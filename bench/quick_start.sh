@@ -22,9 +22,10 @@ blob=/usr/share/doc/povray/examples/objects/blob.pov
 work=$(mktemp -d /tmp/taskdist-quick-start-XXXXXX)
 cg=""
 cleanup() {
-  if [ -n "$cg" ] && [ -d "$cg" ]; then
+  if [ -n "$cg" ] && [ -d "$cg" ]; then  # only this script's own processes are in it
     for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-    rmdir "$cg" 2>/dev/null || true
+    for _ in $(seq 50); do [ -s "$cg/cgroup.procs" ] || break; sleep 0.1; done
+    rmdir "$cg" || echo "bench/quick_start.sh: could not remove the cgroup $cg" >&2
   fi
   rm -rf "$work"
 }
@@ -33,12 +34,21 @@ trap cleanup EXIT
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 # timed VAR COMMAND...: appends "wall cpu" (seconds; cpu: user+sys of every child) to array VAR.
+# A command that fails stops the script with its last words; a run of taskdist that says the
+# quick start is off is flagged (the "with" figures would not be).
 timed() {
   local -n into=$1
   shift
   local t
-  t=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
-  into+=("$(awk '{printf "%.4f %.4f", $1, $2 + $3}' <<<"$t")")
+  if ! t=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>"$work/stderr"; } 2>&1 ); then
+    echo "bench/quick_start.sh: failed: $*" >&2
+    tail -5 "$work/stderr" >&2
+    exit 1
+  fi
+  if grep -q "quick start is off" "$work/stderr"; then
+    echo "WARNING: $(grep -m1 "quick start is off" "$work/stderr")"
+  fi
+  into+=("$(tail -1 <<<"$t" | awk '{printf "%.4f %.4f", $1, $2 + $3}')")
 }
 col() { printf '%s\n' "${@:2}" | awk -v c="$1" '{print $c}' | median; }
 

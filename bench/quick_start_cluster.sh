@@ -15,6 +15,8 @@ TASKDIST=$PWD/build/taskdist
 [ "$(id -u)" -eq 0 ] || { echo "bench/quick_start_cluster.sh: needs root (tools/cluster)" >&2; exit 1; }
 SCENE=/usr/share/doc/povray/examples/objects/blob.pov
 WORK=$(mktemp -d /tmp/taskdist-bench-quick-start.XXXXXX)
+tools/cluster status 2>/dev/null | grep -q '^down' || {
+  echo "bench/quick_start_cluster.sh: an emulated cluster is up already (tools/cluster down first)" >&2; exit 1; }
 trap 'tools/cluster down >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/scene" && cp "$SCENE" "$WORK/scene/"
 
@@ -31,6 +33,10 @@ run() {
     "+W${size%x*}" "+H${size#*x}" -o "$WORK/$label.png" --quiet --report "$report" --no-profile \
     "$@" > "$WORK/$label.log" 2>&1 \
     || { echo "bench/quick_start_cluster.sh: $label failed:" >&2; cat "$WORK/$label.log" >&2; exit 1; }
+  if grep -q "quick start is off" "$WORK/$label.log"; then
+    echo "bench/quick_start_cluster.sh: $label: $(grep -m1 "quick start is off" "$WORK/$label.log")" >&2
+    exit 1
+  fi
   t1=$(date +%s.%N)
   python3 -c "import json,sys; r = json.load(open(sys.argv[1])); print(r['total_s'], $t1 - $t0, r['seq1_s'])" \
     "$report" >> "$WORK/$label"
@@ -39,7 +45,7 @@ run() {
 
 echo "taskdist bench/quick_start_cluster.sh — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "blob.pov, tools/cluster up 8 --cpu 0.25, one slot per host, dynamic policy, --no-profile; medians of $REPEATS, interleaved"
-tools/cluster up 8 --cpu 0.25 --hide "$WORK/scene" 2>/dev/null
+tools/cluster up 8 --cpu 0.25 --hide "$WORK/scene" >/dev/null
 for round in $(seq 1 "$REPEATS"); do
   printf 'round %d ' "$round" >&2
   for size in $SIZES; do

@@ -119,6 +119,30 @@ TEST(CostSamplesTest, ABandCountsItsCpuLessItsStartUpAndOutput) {
   EXPECT_DOUBLE_EQ(samples[1].cpu_per_pixel, 0.5 / 10000);
 }
 
+TEST(CostSamplesTest, BandsTooCheapToMeasureAreJoinedWithTheBandsBelowThem) {
+  // Given: a 100x400 image in four bands of 100 rows (out of order in the report), tracing
+  // 0.03, 0.03, 0.2 and 0.01 CPU-s.
+  // Expect: the first two as one sample (0.06 CPU-s over 200 rows), the third alone, the last
+  // left out (too little, and nothing below it).
+  RunReport r;
+  const double trace[] = {0.03, 0.03, 0.2, 0.01};
+  for (int i : {2, 0, 3, 1}) {
+    TaskRecord t;
+    t.rows = {100 * i, 100 * (i + 1)};
+    t.outcome = "ok";
+    t.timing.cpu_s = BandOverhead{}.cpu_s(t.rows, 100, 400) + trace[i];
+    r.tasks.push_back(t);
+  }
+  const auto samples = cost_samples(r, 100, 400);
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_DOUBLE_EQ(samples[0].begin, 0);
+  EXPECT_DOUBLE_EQ(samples[0].end, 0.5);
+  EXPECT_NEAR(samples[0].cpu_per_pixel, 0.06 / 20000, 1e-12);
+  EXPECT_DOUBLE_EQ(samples[1].begin, 0.5);
+  EXPECT_DOUBLE_EQ(samples[1].end, 0.75);
+  EXPECT_NEAR(samples[1].cpu_per_pixel, 0.2 / 10000, 1e-12);
+}
+
 // blob.pov's shape at any size: trace CPU seconds per pixel over the height (cheap sky above,
 // the costly blob in the middle, a cheaper floor), about 0.8 CPU-s at 800x600.
 double blob_density(double y) {

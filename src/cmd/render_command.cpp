@@ -93,8 +93,9 @@ Quick start: POV-Ray 3.7 spends about 0.7 s of every run waiting on its own poll
 library that cuts those waits, and only those, to 1 ms polls in povray (never in other programs;
 a long wait backs off to POV-Ray's own); POV-Ray itself is unchanged. Each node writes it to its
 scratch folder; its first bands are the check: the library leaves a proof in the band's folder
-once it has cut a wait. Where povray does not load it (a static binary, LD_PRELOAD ignored, a
-noexec /tmp) taskdist says so in one line and the node's next bands run without it.
+once it has cut a wait. Where povray does not load it (a static binary, LD_PRELOAD ignored)
+taskdist says so in one line and the node's next bands run without it; where the scratch
+folder cannot hold it (a noexec /tmp) no band has it.
 --no-quick-start: never.
 
 Exit codes: 0 success; 1 the render failed (scene error, POV-Ray failure, output I/O error);

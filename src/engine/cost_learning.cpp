@@ -66,7 +66,11 @@ constexpr double kMinSampleCpuS = 0.05;  // 5 ticks
 }  // namespace
 
 std::vector<CostSample> cost_samples(const RunReport& report, int width, int height) {
-  std::vector<CostSample> samples;
+  struct Measured {
+    RowRange rows;
+    double cpu = 0;
+  };
+  std::vector<Measured> bands;
   const BandOverhead overhead;
   for (const TaskRecord& t : report.tasks) {
     if (t.outcome != "ok" || t.rows.count() <= 0) continue;
@@ -79,14 +83,32 @@ std::vector<CostSample> cost_samples(const RunReport& report, int width, int hei
     // parse is then spread over the band's pixels: the same share for bands of the same size.
     const double before =
         overhead.startup_cpu_s(width, height) + overhead.output_cpu_s(t.rows, width, height);
-    double cpu = t.timing.cpu_s > 0 ? std::max(0.0, t.timing.cpu_s - before)
-                                    : t.timing.trace_cpu_s;
-    // Too little to measure: a process's own CPU varies by a few 10 ms ticks from one to the
-    // next, so such a band's figure is mostly error, near zero for cheap rows.
-    if (cpu < kMinSampleCpuS) continue;
-    const double pixels = static_cast<double>(t.rows.count()) * width;
-    samples.push_back({static_cast<double>(t.rows.begin) / height,
-                       static_cast<double>(t.rows.end) / height, cpu / pixels});
+    const double cpu = t.timing.cpu_s > 0 ? std::max(0.0, t.timing.cpu_s - before)
+                                          : t.timing.trace_cpu_s;
+    if (cpu >= 0) bands.push_back({t.rows, cpu});
+  }
+  // A band with too little tracing to measure (a process's own CPU varies by a few 10 ms ticks
+  // from one to the next) is joined with the bands right below it until the group has enough;
+  // a group that never does (the image's last rows) is left out. Dropping such bands alone
+  // would leave their rows to be predicted from the costlier ones (CostProfile starts every
+  // cell from the mean of the run).
+  std::ranges::sort(bands, {}, [](const Measured& b) { return b.rows.begin; });
+  std::vector<CostSample> samples;
+  Measured group;
+  bool open = false;  // `group` holds bands not yet given as a sample
+  for (const Measured& b : bands) {
+    if (open && group.rows.end == b.rows.begin) {
+      group.rows.end = b.rows.end;
+      group.cpu += b.cpu;
+    } else {
+      group = b;
+    }
+    open = group.cpu < kMinSampleCpuS;
+    if (!open) {
+      const double pixels = static_cast<double>(group.rows.count()) * width;
+      samples.push_back({static_cast<double>(group.rows.begin) / height,
+                         static_cast<double>(group.rows.end) / height, group.cpu / pixels});
+    }
   }
   return samples;
 }

@@ -26,8 +26,8 @@ LearntCosts recall_costs(const Job& job, const nlohmann::json& scene_files);
 
 /// The bands of a finished run as profile samples: CPU per pixel of each band that counted, less
 /// its predicted start-up and output (BandOverhead); POV-Ray's own trace figure where the band's
-/// CPU is unknown. A band with less than 0.05 CPU-s of tracing is left out: its figure would be
-/// mostly measurement error.
+/// CPU is unknown. A band with less than 0.05 CPU-s of tracing (mostly measurement error alone)
+/// is joined with the bands below it into one sample.
 std::vector<CostSample> cost_samples(const RunReport& report, int width, int height);
 
 /// Adds this run's bands to the profile and writes it; a failure is a warning on stderr.

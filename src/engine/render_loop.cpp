@@ -240,6 +240,16 @@ std::string RenderLoop::rows_text(RowRange stacked) const {
 
 int RenderLoop::handle(TaskFinished& e) {
   if (!in_flight_.contains(e.id)) return -1;  // a losing copy that ended as it was stopped
+  // Said whatever becomes of the band (a damaged one is retried): the node's next bands run
+  // without the quick start.
+  if (!e.quick_start_off.empty()) {
+    const int slot = in_flight_.at(e.id).record.slot;
+    const std::string node = runner_.node_name(slot);
+    const bool local = node == runner_.slot_name(slot);
+    say(events_, MessageKind::kNote,
+        fmt::format("taskdist: {}\n", quick_start_off_line(local ? "on this machine" : "on " + node,
+                                                           e.quick_start_off)));
+  }
   // Its bands must be exactly its rows: one band, or one whole frame each (less the frames it
   // sent with its progress).
   const InFlight task = in_flight_.at(e.id);
@@ -252,14 +262,6 @@ int RenderLoop::handle(TaskFinished& e) {
   }
   const std::vector<TaskId> losers = scheduler_.on_finished(e.id, e.timing, now());
   TaskRecord rec = close_record(e.id, "ok");
-  if (!e.quick_start_off.empty()) {
-    const std::string node = runner_.node_name(rec.slot);
-    const bool local = node == runner_.slot_name(rec.slot);
-    say(events_, MessageKind::kNote,
-        fmt::format("taskdist: {}\n", quick_start_off_line(
-                                          local ? "on this machine" : "on " + node,
-                                          e.quick_start_off)));
-  }
   rec.timing = e.timing;
   for (const EncodedBand& band : e.bands) rec.bytes += band.deflated.size();
   events_.on_task(rec, "ok");

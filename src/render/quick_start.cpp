@@ -50,6 +50,11 @@ QuickStart prepare_quick_start(const std::filesystem::path& povray,
                         "(set TMPDIR to a folder on another)", dir.string())};
   }
   const auto library = dir / "povray-quick-start.so";
+  if (library.string().find_first_of(" :") != std::string::npos) {
+    return {{}, false,
+            fmt::format("the loader splits LD_PRELOAD at spaces and colons, and its path {} has "
+                        "one (set TMPDIR to a folder without)", library.string())};
+  }
   if (const std::string failed = write_library(library); !failed.empty()) {
     return {{}, false, failed};
   }

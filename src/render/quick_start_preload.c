@@ -65,12 +65,34 @@ static void* next_symbol(const char* name, const char* version) {
   return f != NULL ? f : dlsym(RTLD_NEXT, name);
 }
 
+/* glibc's functions, looked up on first use: another library's constructor may wait or sleep
+ * before this one's has run. */
+static timedwait_fn timedwait_real(void) {
+  if (real_timedwait == NULL) {
+    real_timedwait = (timedwait_fn)next_symbol("pthread_cond_timedwait", "GLIBC_2.3.2");
+  }
+  return real_timedwait;
+}
+static clockwait_fn clockwait_real(void) {
+  if (real_clockwait == NULL) real_clockwait = (clockwait_fn)next_symbol("pthread_cond_clockwait", NULL);
+  return real_clockwait;
+}
+static nanosleep_fn nanosleep_real(void) {
+  if (real_nanosleep == NULL) real_nanosleep = (nanosleep_fn)next_symbol("nanosleep", NULL);
+  return real_nanosleep;
+}
+static clock_nanosleep_fn clock_nanosleep_real(void) {
+  if (real_clock_nanosleep == NULL) {
+    real_clock_nanosleep = (clock_nanosleep_fn)next_symbol("clock_nanosleep", NULL);
+  }
+  return real_clock_nanosleep;
+}
+static usleep_fn usleep_real(void) {
+  if (real_usleep == NULL) real_usleep = (usleep_fn)next_symbol("usleep", NULL);
+  return real_usleep;
+}
+
 __attribute__((constructor)) static void quick_start_init(void) {
-  real_timedwait = (timedwait_fn)next_symbol("pthread_cond_timedwait", "GLIBC_2.3.2");
-  real_clockwait = (clockwait_fn)next_symbol("pthread_cond_clockwait", NULL);
-  real_nanosleep = (nanosleep_fn)next_symbol("nanosleep", NULL);
-  real_clock_nanosleep = (clock_nanosleep_fn)next_symbol("clock_nanosleep", NULL);
-  real_usleep = (usleep_fn)next_symbol("usleep", NULL);
   char exe[4096];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) return;
@@ -81,7 +103,12 @@ __attribute__((constructor)) static void quick_start_init(void) {
   proof = getenv("TASKDIST_QUICK_START_PROOF");
 }
 
-static long long to_ns(const struct timespec* t) { return (long long)t->tv_sec * NS_PER_S + t->tv_nsec; }
+/* Saturated: a deadline centuries away is only "far" (and never cut). */
+static long long to_ns(const struct timespec* t) {
+  if (t->tv_sec > 9000000000LL) return 9000000000LL * NS_PER_S;
+  if (t->tv_sec < -9000000000LL) return -9000000000LL * NS_PER_S;
+  return (long long)t->tv_sec * NS_PER_S + t->tv_nsec;
+}
 
 static struct timespec from_ns(long long ns) {
   struct timespec t = {(time_t)(ns / NS_PER_S), (long)(ns % NS_PER_S)};
@@ -138,11 +165,11 @@ int pthread_cond_clockwait(pthread_cond_t* cond, pthread_mutex_t* mutex, clockid
   const long long left = left_on(clock, deadline, &now);
   if (cuts(left)) {
     const struct timespec soon = from_ns(now + poll_for(left));
-    const int result = real_clockwait(cond, mutex, clock, &soon);
+    const int result = clockwait_real()(cond, mutex, clock, &soon);
     after_poll(result == ETIMEDOUT);
     return result;
   }
-  return real_clockwait(cond, mutex, clock, deadline);
+  return clockwait_real()(cond, mutex, clock, deadline);
 }
 
 /* The condition's clock is not visible: a deadline within the cut range on the monotonic clock
@@ -154,40 +181,56 @@ int pthread_cond_timedwait(pthread_cond_t* cond, pthread_mutex_t* mutex,
     if (cuts(left = left_on(CLOCK_MONOTONIC, deadline, &now)) ||
         cuts(left = left_on(CLOCK_REALTIME, deadline, &now))) {
       const struct timespec soon = from_ns(now + poll_for(left));
-      const int result = real_timedwait(cond, mutex, &soon);
+      const int result = timedwait_real()(cond, mutex, &soon);
       after_poll(result == ETIMEDOUT);
       return result;
     }
   }
-  return real_timedwait(cond, mutex, deadline);
+  return timedwait_real()(cond, mutex, deadline);
+}
+
+/* A sleep interrupted by a signal (`interrupted`) leaves in `left` what remains of the sleep
+ * asked for, as the caller's own would: the asked-for time less what was slept. */
+static void sleep_left(const struct timespec* duration, long long poll, const struct timespec* rem,
+                       int interrupted, struct timespec* left) {
+  if (!interrupted || left == NULL) return;
+  long long remaining = to_ns(duration) - (poll - to_ns(rem));
+  *left = from_ns(remaining > 0 ? remaining : 0);
 }
 
 int nanosleep(const struct timespec* duration, struct timespec* left) {
   if (duration != NULL && cuts(to_ns(duration))) {
-    const struct timespec poll = from_ns(poll_for(to_ns(duration)));
-    const int result = real_nanosleep(&poll, NULL);
-    after_poll(1);
+    const long long poll_ns = poll_for(to_ns(duration));
+    const struct timespec poll = from_ns(poll_ns);
+    struct timespec rem = {0, 0};
+    const int result = nanosleep_real()(&poll, &rem);
+    const int interrupted = result != 0 && errno == EINTR;
+    sleep_left(duration, poll_ns, &rem, interrupted, left);
+    after_poll(!interrupted);
     return result;
   }
-  return real_nanosleep(duration, left);
+  return nanosleep_real()(duration, left);
 }
 
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec* duration,
                     struct timespec* left) {
   if (flags == 0 && duration != NULL && cuts(to_ns(duration))) {
-    const struct timespec poll = from_ns(poll_for(to_ns(duration)));
-    const int result = real_clock_nanosleep(clock, 0, &poll, NULL);
-    after_poll(1);
+    const long long poll_ns = poll_for(to_ns(duration));
+    const struct timespec poll = from_ns(poll_ns);
+    struct timespec rem = {0, 0};
+    const int result = clock_nanosleep_real()(clock, 0, &poll, &rem);
+    sleep_left(duration, poll_ns, &rem, result == EINTR, left);
+    after_poll(result != EINTR);
     return result;
   }
-  return real_clock_nanosleep(clock, flags, duration, left);
+  return clock_nanosleep_real()(clock, flags, duration, left);
 }
 
 int usleep(useconds_t us) {
   if (cuts((long long)us * 1000)) {
-    const int result = real_usleep((useconds_t)(poll_for((long long)us * 1000) / 1000));
-    after_poll(1);
+    const int result = usleep_real()((useconds_t)(poll_for((long long)us * 1000) / 1000));
+    after_poll(result == 0);
     return result;
   }
-  return real_usleep(us);
+  return usleep_real()(us);
 }
