@@ -9,12 +9,16 @@
 #      preload's extra CPU per band, which must stay under 2%.
 #   3. Locally: taskdist -j2 (quick start on, and --no-quick-start) against one `povray +WT2`
 #      render of blob.pov at 640x480 and 3200x2400.
-# Usage: bench/quick_start.sh [REPEATS] [PARTS]   (default 5 repeats, parts "1 2 3"; part 2's cap
-#        needs root; needs a built build/: `make build`)
+#   4. The preload's CPU by count, for the bands of part 2: the timer wakeups it added (it counts
+#      them: TASKDIST_QUICK_START_COUNT) times the CPU of one such wakeup on this machine
+#      (bench/wakeup_cost.c), against the band's CPU. CPU medians of single bands vary by 10% and
+#      more on a shared machine; this bound does not.
+# Usage: bench/quick_start.sh [REPEATS] [PARTS]   (default 5 repeats, parts "1 2 3 4"; the 0.25
+#        CPU cap of parts 2 and 4 needs root; needs a built build/: `make build`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats=${1:-5}
-parts=${2:-1 2 3}
+parts=${2:-1 2 3 4}
 preload=$(realpath build/povray-quick-start.so)
 td=build/taskdist
 blob=/usr/share/doc/povray/examples/objects/blob.pov
@@ -72,6 +76,7 @@ ab() {
 }
 
 with_preload() { (export LD_PRELOAD="$preload"; "$@"); }
+counted() { (export LD_PRELOAD="$preload" TASKDIST_QUICK_START_COUNT="$work/count"; "$@"); }
 
 band() {  # band W H FIRST LAST: povray renders rows FIRST..LAST, its TGA read whole
   (cd "$work" && povray "+I$blob" "+W$1" "+H$2" "+SR$3" "+ER$4" +WT1 -D +FT -O- -GA | cat >/dev/null)
@@ -84,7 +89,8 @@ capped_band() {  # capped_band W H FIRST LAST: band, in the 0.25 CPU cgroup
 }
 
 make_cgroup() {  # a cgroup of this script's own, capped at 0.25 CPU (v1 or v2)
-  [ "$(id -u)" -eq 0 ] || { echo "part 2's cap needs root" >&2; return 1; }
+  [ -z "$cg" ] || return 0
+  [ "$(id -u)" -eq 0 ] || { echo "the 0.25 CPU cap needs root" >&2; return 1; }
   if [ -d /sys/fs/cgroup/cpu ] && [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
     cg=/sys/fs/cgroup/cpu/taskdist-quick-start-$$
     mkdir "$cg"
@@ -140,6 +146,28 @@ for part in $parts; do
         mq=$(col 1 "${q[@]}") mn=$(col 1 "${n[@]}") mp=$(col 1 "${p[@]}")
         printf '| %s | %.3f | %.3f | %.3f | %.2f |\n' "$size" "$mq" "$mn" "$mp" \
           "$(awk -v a="$mq" -v b="$mp" 'BEGIN {print a / b}')"
+      done ;;
+    4)
+      make_cgroup
+      gcc -O2 -o "$work/wakeup_cost" bench/wakeup_cost.c -lpthread
+      cost_us=$("$work/wakeup_cost")
+      echo
+      echo "| band of blob.pov (with the preload) | wakeups it added | band CPU (s) | their CPU at $cost_us µs each | share |"
+      echo "|---|---:|---:|---:|---:|"
+      for b in "800 600 75 full core" "3200 2400 300 full core" "800 600 75 0.25 CPU" "3200 2400 300 0.25 CPU"; do
+        read -r w h last where <<<"$b"
+        runner=band
+        [ "$where" = "0.25 CPU" ] && runner=capped_band
+        counts=() runs=()
+        for _ in $(seq "$repeats"); do
+          rm -f "$work/count"
+          timed runs counted "$runner" "$w" "$h" 1 "$last"
+          counts+=("$(cat "$work/count" 2>/dev/null || echo 0)")
+        done
+        n=$(printf '%s\n' "${counts[@]}" | median) cpu=$(col 2 "${runs[@]}")
+        printf '| %sx%s rows 1-%s, %s | %s | %.3f | %.4f | %.2f%% |\n' "$w" "$h" "$last" "$where" "$n" \
+          "$cpu" "$(awk -v n="$n" -v c="$cost_us" 'BEGIN {print n * c / 1e6}')" \
+          "$(awk -v n="$n" -v c="$cost_us" -v t="$cpu" 'BEGIN {print 100 * n * c / 1e6 / t}')"
       done ;;
   esac
 done
