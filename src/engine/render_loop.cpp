@@ -240,19 +240,18 @@ std::string RenderLoop::rows_text(RowRange stacked) const {
 
 int RenderLoop::handle(TaskFinished& e) {
   if (!in_flight_.contains(e.id)) return -1;  // a losing copy that ended as it was stopped
+  const InFlight task = in_flight_.at(e.id);
   // Said whatever becomes of the band (a damaged one is retried): the node's next bands run
   // without the quick start.
   if (!e.quick_start_off.empty()) {
-    const int slot = in_flight_.at(e.id).record.slot;
-    const std::string node = runner_.node_name(slot);
-    const bool local = node == runner_.slot_name(slot);
+    const std::string node = runner_.node_name(task.record.slot);
+    const bool local = node == runner_.slot_name(task.record.slot);
     say(events_, MessageKind::kNote,
         fmt::format("taskdist: {}\n", quick_start_off_line(local ? "on this machine" : "on " + node,
                                                            e.quick_start_off)));
   }
   // Its bands must be exactly its rows: one band, or one whole frame each (less the frames it
   // sent with its progress).
-  const InFlight task = in_flight_.at(e.id);
   const RowRange task_rows = task.record.rows;
   if (const std::string damage = check_bands(e.bands, task_rows.begin + task.streamed_rows,
                                              task_rows.end, /*to_the_end=*/true);

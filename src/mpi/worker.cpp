@@ -208,7 +208,8 @@ JobEnd serve_job(const Message& job_msg, Channel& channel, int slots) {
     channel.send(kMaster, Tag::kReady, {{"error", settings.error().message()}});
     return {};
   }
-  // The quick start is checked here, once per povray in this process (render/quick_start.h).
+  // The quick start: its preload written here; this node's first bands check it
+  // (render/quick_start.h).
   const std::string quick_start_off = enable_quick_start(*settings, scratch->path());
   channel.send(kMaster, Tag::kReady, {{"povray", settings->povray.string()},
                                       {"quick_start", !settings->preload.empty()},

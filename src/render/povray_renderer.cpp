@@ -158,7 +158,8 @@ std::expected<std::unique_ptr<BandRender>, Error> BandRender::start(
   // POV_TEMP_DIR: where POV-Ray pages a large image buffer (/tmp/pov<PID>), left behind when the
   // process is killed; the task's own directory is removed after the task.
   // TASKDIST_SLOT (1-based, the node's own slot under MPI) lets a wrapper script tell slots apart.
-  // LD_PRELOAD: the quick start, where this node checked that it works (render/quick_start.h).
+  // LD_PRELOAD: the quick start, unless this node found that it does not work; until a band has
+  // shown that it loads, each band leaves its proof (render/quick_start.h).
   std::vector<std::string> env{"POV_TEMP_DIR=" + work_dir.string() + "/",
                                "TASKDIST_SLOT=" + std::to_string(task.slot + 1)};
   if (!settings.preload.empty()) env.push_back(preload_environment(settings.preload));

@@ -13,8 +13,9 @@
  * pthread_cond_timedwait, pthread_cond_clockwait, nanosleep, clock_nanosleep (relative) and usleep
  * returns after a short poll instead: a timed condition wait as a timeout (the caller checks its
  * state again and waits again), a sleep as a full sleep. Polls are 1 ms, backing off in a long
- * wait for nothing (kFastPolls), never a busy spin. Longer and shorter waits, waits without a timer, and every other process (a wrapper
- * script, a shell POV-Ray starts, `sleep`) are untouched: the library only forwards to glibc.
+ * wait for nothing (kFastPolls), never a busy spin. Longer and shorter waits, waits without a
+ * timer, and every other process (a wrapper script, a shell POV-Ray starts, `sleep`) are
+ * untouched: the library only forwards to glibc.
  *
  * TASKDIST_QUICK_START_PROOF, when set, names a file the library creates the first time it cuts a
  * wait: taskdist's check, on a node's first bands, that its povray loads the library and has the
@@ -36,16 +37,16 @@
 static const long long kShortestCut = 2000000LL; /* 2 ms */
 static const long long kLongestCut = 110000000LL; /* 110 ms */
 static const long long kPoll = 1000000LL;         /* 1 ms */
-/* A thread polls every kPoll for kFastPolls polls in a row that end on their timer; then each
- * poll is twice the last, up to the wait POV-Ray asked for. A thread that did not wait for more
- * than kBusy since its last poll (it parsed, or was not scheduled) starts over at kPoll. So start-up, the step from parse to trace and
- * shutdown poll every 1 ms, and a long trace goes back to POV-Ray's own 50 ms polls instead of
- * waking 1000 times a second for nothing. A wait that a signal ends changes nothing: POV-Ray's
- * main thread is signalled hundreds of times a second while it traces (blob.pov 1600x1200:
- * ~2100 times in 3 s), and starting over at 1 ms on each would add a timer wakeup before most
- * of them. Counted (TASKDIST_QUICK_START_COUNT) on that render: 2874 added wakeups with a reset
- * on each signal and after 5 ms without a wait, 176 with neither and kBusy at 100 ms, with the
- * same wall time for a band as polls of 1 ms throughout. */
+/* A thread polls every kPoll for kFastPolls polls in a row that end on their timer; then each poll
+ * is twice the last, up to the wait POV-Ray asked for. A thread that did not wait for more than
+ * kBusy since its last poll (it parsed, or was not scheduled) starts over at kPoll. So start-up,
+ * the step from parse to trace and shutdown poll every 1 ms, and a long trace goes back to
+ * POV-Ray's own 50 ms polls instead of waking 1000 times a second for nothing. A wait that a signal
+ * ends changes nothing: POV-Ray's main thread is signalled hundreds of times a second while it
+ * traces (blob.pov 1600x1200: ~2100 times in 3 s), and starting over at 1 ms on each would add a
+ * timer wakeup before most of them. Counted (TASKDIST_QUICK_START_COUNT) on that render: 2874
+ * added wakeups with a reset on each signal and after 5 ms without a wait, 176 with neither and
+ * kBusy at 100 ms, with the same wall time for a band as polls of 1 ms throughout. */
 static const int kFastPolls = 50;
 static const long long kBusy = 100000000LL;       /* 100 ms */
 
@@ -77,30 +78,16 @@ static void* next_symbol(const char* name, const char* version) {
 }
 
 /* glibc's functions, looked up on first use: another library's constructor may wait or sleep
- * before this one's has run. */
-static timedwait_fn timedwait_real(void) {
-  if (real_timedwait == NULL) {
-    real_timedwait = (timedwait_fn)next_symbol("pthread_cond_timedwait", "GLIBC_2.3.2");
-  }
-  return real_timedwait;
-}
-static clockwait_fn clockwait_real(void) {
-  if (real_clockwait == NULL) real_clockwait = (clockwait_fn)next_symbol("pthread_cond_clockwait", NULL);
-  return real_clockwait;
-}
-static nanosleep_fn nanosleep_real(void) {
-  if (real_nanosleep == NULL) real_nanosleep = (nanosleep_fn)next_symbol("nanosleep", NULL);
-  return real_nanosleep;
-}
-static clock_nanosleep_fn clock_nanosleep_real(void) {
-  if (real_clock_nanosleep == NULL) {
-    real_clock_nanosleep = (clock_nanosleep_fn)next_symbol("clock_nanosleep", NULL);
-  }
-  return real_clock_nanosleep;
-}
-static usleep_fn usleep_real(void) {
-  if (real_usleep == NULL) real_usleep = (usleep_fn)next_symbol("usleep", NULL);
-  return real_usleep;
+ * before this one's has run. Threads that race here store the same values. */
+static int resolved;
+static void resolve(void) {
+  if (__atomic_load_n(&resolved, __ATOMIC_ACQUIRE)) return;
+  real_timedwait = (timedwait_fn)next_symbol("pthread_cond_timedwait", "GLIBC_2.3.2");
+  real_clockwait = (clockwait_fn)next_symbol("pthread_cond_clockwait", NULL);
+  real_nanosleep = (nanosleep_fn)next_symbol("nanosleep", NULL);
+  real_clock_nanosleep = (clock_nanosleep_fn)next_symbol("clock_nanosleep", NULL);
+  real_usleep = (usleep_fn)next_symbol("usleep", NULL);
+  __atomic_store_n(&resolved, 1, __ATOMIC_RELEASE);
 }
 
 __attribute__((constructor)) static void quick_start_init(void) {
@@ -113,7 +100,9 @@ __attribute__((constructor)) static void quick_start_init(void) {
   active = strncmp(base, "povray", 6) == 0;
   proof = getenv("TASKDIST_QUICK_START_PROOF");
   const char* count = getenv("TASKDIST_QUICK_START_COUNT");
-  if (active && count != NULL) count_fd = open(count, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (active && count != NULL) {
+    count_fd = open(count, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  }
 }
 
 /* Saturated: a deadline centuries away is only "far" (and never cut). */
@@ -147,7 +136,6 @@ static long long monotonic_ns(void) {
 /* How long to wait instead of `left`: this thread's next poll, never more than `left`. */
 static long long poll_for(long long left) {
   note_cut();
-
   if (polls_in_a_row == 0 || monotonic_ns() - last_poll_end > kBusy) {
     next_poll = kPoll;
     polls_in_a_row = 0;
@@ -183,32 +171,34 @@ static long long left_on(clockid_t clock, const struct timespec* deadline, long 
 
 int pthread_cond_clockwait(pthread_cond_t* cond, pthread_mutex_t* mutex, clockid_t clock,
                            const struct timespec* deadline) {
+  resolve();
   long long now = 0;
   const long long left = left_on(clock, deadline, &now);
   if (cuts(left)) {
     const struct timespec soon = from_ns(now + poll_for(left));
-    const int result = clockwait_real()(cond, mutex, clock, &soon);
+    const int result = real_clockwait(cond, mutex, clock, &soon);
     after_poll(result == ETIMEDOUT);
     return result;
   }
-  return clockwait_real()(cond, mutex, clock, deadline);
+  return real_clockwait(cond, mutex, clock, deadline);
 }
 
 /* The condition's clock is not visible: a deadline within the cut range on the monotonic clock
  * is one (realtime deadlines are decades away from it), otherwise it may be a realtime one. */
 int pthread_cond_timedwait(pthread_cond_t* cond, pthread_mutex_t* mutex,
                            const struct timespec* deadline) {
+  resolve();
   long long now = 0, left = 0;
   if (active) {
     if (cuts(left = left_on(CLOCK_MONOTONIC, deadline, &now)) ||
         cuts(left = left_on(CLOCK_REALTIME, deadline, &now))) {
       const struct timespec soon = from_ns(now + poll_for(left));
-      const int result = timedwait_real()(cond, mutex, &soon);
+      const int result = real_timedwait(cond, mutex, &soon);
       after_poll(result == ETIMEDOUT);
       return result;
     }
   }
-  return timedwait_real()(cond, mutex, deadline);
+  return real_timedwait(cond, mutex, deadline);
 }
 
 /* A sleep interrupted by a signal (`interrupted`) leaves in `left` what remains of the sleep
@@ -221,38 +211,41 @@ static void sleep_left(const struct timespec* duration, long long poll, const st
 }
 
 int nanosleep(const struct timespec* duration, struct timespec* left) {
+  resolve();
   if (duration != NULL && cuts(to_ns(duration))) {
     const long long poll_ns = poll_for(to_ns(duration));
     const struct timespec poll = from_ns(poll_ns);
     struct timespec rem = {0, 0};
-    const int result = nanosleep_real()(&poll, &rem);
+    const int result = real_nanosleep(&poll, &rem);
     const int interrupted = result != 0 && errno == EINTR;
     sleep_left(duration, poll_ns, &rem, interrupted, left);
     after_poll(!interrupted);
     return result;
   }
-  return nanosleep_real()(duration, left);
+  return real_nanosleep(duration, left);
 }
 
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec* duration,
                     struct timespec* left) {
+  resolve();
   if (flags == 0 && duration != NULL && cuts(to_ns(duration))) {
     const long long poll_ns = poll_for(to_ns(duration));
     const struct timespec poll = from_ns(poll_ns);
     struct timespec rem = {0, 0};
-    const int result = clock_nanosleep_real()(clock, 0, &poll, &rem);
+    const int result = real_clock_nanosleep(clock, 0, &poll, &rem);
     sleep_left(duration, poll_ns, &rem, result == EINTR, left);
     after_poll(result != EINTR);
     return result;
   }
-  return clock_nanosleep_real()(clock, flags, duration, left);
+  return real_clock_nanosleep(clock, flags, duration, left);
 }
 
 int usleep(useconds_t us) {
+  resolve();
   if (cuts((long long)us * 1000)) {
-    const int result = usleep_real()((useconds_t)(poll_for((long long)us * 1000) / 1000));
+    const int result = real_usleep((useconds_t)(poll_for((long long)us * 1000) / 1000));
     after_poll(result == 0);
     return result;
   }
-  return usleep_real()(us);
+  return real_usleep(us);
 }
