@@ -13,7 +13,7 @@
  * pthread_cond_timedwait, pthread_cond_clockwait, nanosleep, clock_nanosleep (relative) and usleep
  * returns after a short poll instead: a timed condition wait as a timeout (the caller checks its
  * state again and waits again), a sleep as a full sleep. Polls are 1 ms, backing off in a long
- * wait for nothing (kFastPolls), never a busy spin. Longer and shorter waits, waits without a
+ * wait for nothing (kPollShare), never a busy spin. Longer and shorter waits, waits without a
  * timer, and every other process (a wrapper script, a shell POV-Ray starts, `sleep`) are
  * untouched: the library only forwards to glibc.
  *
@@ -37,17 +37,22 @@
 static const long long kShortestCut = 2000000LL; /* 2 ms */
 static const long long kLongestCut = 110000000LL; /* 110 ms */
 static const long long kPoll = 1000000LL;         /* 1 ms */
-/* A thread polls every kPoll for kFastPolls polls in a row that end on their timer; then each poll
- * is twice the last, up to the wait POV-Ray asked for. A thread that did not wait for more than
- * kBusy since its last poll (it parsed, or was not scheduled) starts over at kPoll. So start-up,
- * the step from parse to trace and shutdown poll every 1 ms, and a long trace goes back to
- * POV-Ray's own 50 ms polls instead of waking 1000 times a second for nothing. A wait that a signal
- * ends changes nothing: POV-Ray's main thread is signalled hundreds of times a second while it
- * traces (blob.pov 1600x1200: ~2100 times in 3 s), and starting over at 1 ms on each would add a
- * timer wakeup before most of them. Counted (TASKDIST_QUICK_START_COUNT) on that render: 2874
- * added wakeups with a reset on each signal and after 5 ms without a wait, 176 with neither and
- * kBusy at 100 ms, with the same wall time for a band as polls of 1 ms throughout. */
-static const int kFastPolls = 50;
+/* A thread polls every kPoll at first; once its polls have found nothing for a while, each poll is
+ * 1/kPollShare of the time it has been polling (the streak), up to the wait POV-Ray asked for: a
+ * long wait for nothing goes back to POV-Ray's own 50 ms polls instead of waking 1000 times a
+ * second, while a change that comes soon after a step is still seen within a few ms.
+ * - A thread that did not wait for more than kBusy (it parsed, filled the image buffer, wrote the
+ *   image, or was not scheduled) starts a new phase for every thread of the process: all start a
+ *   new streak at kPoll. Before it prints its banner, POV-Ray's main thread fills a full-size
+ *   image buffer (blob.pov 1600x1200: 38 MB, ~0.1-0.2 s) while the message threads poll it; a
+ *   one-row band of that size took 0.76 s of wall when they backed off to 50 ms by then (50 polls,
+ *   then doubling, a reset only for the busy thread), 0.28-0.31 s when they kept 1 ms polls, and
+ *   0.93 s without the preload.
+ * - A wait that a signal ends changes nothing: POV-Ray's main thread is signalled hundreds of
+ *   times a second while it traces (blob.pov 1600x1200: ~2100 times in 3 s), and starting over at
+ *   1 ms on each would add a timer wakeup before most of them (counted with
+ *   TASKDIST_QUICK_START_COUNT on that render: 2874 added wakeups, against 176 without). */
+static const long long kPollShare = 16;
 static const long long kBusy = 100000000LL;       /* 100 ms */
 
 typedef int (*timedwait_fn)(pthread_cond_t*, pthread_mutex_t*, const struct timespec*);
@@ -62,15 +67,19 @@ static clockwait_fn real_clockwait;
 static nanosleep_fn real_nanosleep;
 static clock_nanosleep_fn real_clock_nanosleep;
 static usleep_fn real_usleep;
-static __thread long long next_poll;     /* this thread's next poll, 0: none yet */
-static __thread int polls_in_a_row;      /* that ended on their timer */
+static __thread long long streak_start; /* CLOCK_MONOTONIC: this thread's first poll in the phase */
 static __thread int poll_is_short;       /* the current poll is shorter than the wait asked */
-static __thread long long last_poll_end; /* CLOCK_MONOTONIC */
+static __thread long long last_poll_end; /* CLOCK_MONOTONIC, 0: this thread has not polled */
+static __thread unsigned phase_seen;     /* the phase this thread's polls belong to */
+static unsigned phase;                   /* the process's phase: kBusy without a wait ends one */
+static long long process_start;          /* CLOCK_MONOTONIC, at load */
 static int active;           /* this process is POV-Ray */
 static const char* proof;    /* TASKDIST_QUICK_START_PROOF */
 static int proof_written;
 static int count_fd = -1;    /* TASKDIST_QUICK_START_COUNT: the wakeups added so far */
 static unsigned long cuts_made;  /* extra wakeups, counted when count_fd is open */
+
+static long long monotonic_ns(void);
 
 static void* next_symbol(const char* name, const char* version) {
   void* f = version != NULL ? dlvsym(RTLD_NEXT, name, version) : NULL;
@@ -98,6 +107,7 @@ __attribute__((constructor)) static void quick_start_init(void) {
   const char* base = strrchr(exe, '/');
   base = base != NULL ? base + 1 : exe;
   active = strncmp(base, "povray", 6) == 0;
+  process_start = monotonic_ns();
   proof = getenv("TASKDIST_QUICK_START_PROOF");
   const char* count = getenv("TASKDIST_QUICK_START_COUNT");
   if (active && count != NULL) {
@@ -136,12 +146,18 @@ static long long monotonic_ns(void) {
 /* How long to wait instead of `left`: this thread's next poll, never more than `left`. */
 static long long poll_for(long long left) {
   note_cut();
-  if (polls_in_a_row == 0 || monotonic_ns() - last_poll_end > kBusy) {
-    next_poll = kPoll;
-    polls_in_a_row = 0;
+  const long long now = monotonic_ns();
+  const long long since = last_poll_end != 0 ? last_poll_end : process_start;
+  if (now - since > kBusy) __atomic_add_fetch(&phase, 1, __ATOMIC_RELAXED);
+  const unsigned now_phase = __atomic_load_n(&phase, __ATOMIC_RELAXED);
+  if (streak_start == 0 || phase_seen != now_phase) {
+    streak_start = now;
+    phase_seen = now_phase;
   }
-  poll_is_short = next_poll < left;
-  return poll_is_short ? next_poll : left;
+  long long poll = (now - streak_start) / kPollShare;
+  if (poll < kPoll) poll = kPoll;
+  poll_is_short = poll < left;
+  return poll_is_short ? poll : left;
 }
 
 /* For bench/quick_start.sh: a poll that ended on its timer before the wait POV-Ray asked for is
@@ -158,7 +174,6 @@ static void after_poll(int on_timer) {
   last_poll_end = monotonic_ns();
   if (!on_timer) return;
   if (poll_is_short && count_fd >= 0) count_extra_wakeup();
-  if (++polls_in_a_row > kFastPolls && next_poll < kLongestCut) next_poll *= 2;
 }
 
 /* The time left until `deadline` on `clock`, or -1. */
