@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "test_support.h"
 
@@ -68,6 +71,47 @@ TEST(CpuQuotaTest, LocalRenderTakesItsDefaultSlotsFromTheQuota) {
   fs::remove(group, ec);  // empty again: the child has exited
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("1 slot)"), std::string::npos) << r.out;
+}
+
+TEST(CpuQuotaTest, TheTightestOfCoresAffinityQuotaAndSlurmCpusApplies) {
+  EXPECT_DOUBLE_EQ(tightest_cores(16, std::nullopt, std::nullopt, std::nullopt), 16);
+  EXPECT_DOUBLE_EQ(tightest_cores(16, 4, std::nullopt, std::nullopt), 4);
+  EXPECT_DOUBLE_EQ(tightest_cores(16, 4, 0.5, std::nullopt), 0.5);
+  EXPECT_DOUBLE_EQ(tightest_cores(16, 8, 6.0, 2), 2);
+  EXPECT_DOUBLE_EQ(tightest_cores(16, 1, 6.0, 2), 1);
+  EXPECT_DOUBLE_EQ(tightest_cores(0, std::nullopt, std::nullopt, std::nullopt), 1)
+      << "an unknown core count is one core";
+}
+
+// A local render's default slot count, read from its summary ("... (N slots)").
+std::string default_slots_line(const std::vector<std::string>& prefix,
+                               const std::map<std::string, std::string>& env) {
+  const fs::path out = testing::fresh_dir("default-slots") / "blob.png";
+  std::vector<std::string> argv = prefix;
+  for (const std::string& a : {testing::taskdist_binary().string(), std::string("render"),
+                               testing::blob_scene().string(), std::string("+W160"),
+                               std::string("+H120"), std::string("-o"), out.string()}) {
+    argv.push_back(a);
+  }
+  const auto r = testing::run(argv, env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out;
+}
+
+TEST(CpuQuotaTest, UnderTasksetALocalRenderTakesOneSlotPerCpuItMayRunOn) {
+  // Given: taskdist bound to CPU 0 (what Slurm's task binding and a container's cpuset do).
+  // Expect: one slot by default, not one per core of the machine.
+  if (affinity_cpus().value_or(1) < 2) GTEST_SKIP() << "this process may run on one CPU only";
+  const std::string out = default_slots_line({"taskset", "-c", "0"}, {});
+  EXPECT_NE(out.find(", 1 slot)"), std::string::npos) << out;
+}
+
+TEST(CpuQuotaTest, SlurmCpusPerTaskSetsTheDefaultSlots) {
+  if (usable_cores() < 2) GTEST_SKIP() << "fewer than 2 usable cores: 1 slot either way";
+  const std::string out = default_slots_line({}, {{"SLURM_CPUS_PER_TASK", "1"}});
+  EXPECT_NE(out.find(", 1 slot)"), std::string::npos) << out;
+  const std::string two = default_slots_line({}, {{"SLURM_CPUS_PER_TASK", "2"}});
+  EXPECT_NE(two.find(", 2 slots)"), std::string::npos) << two;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include "engine/exit_codes.h"
@@ -37,6 +38,11 @@ int finish_worker(int code) {
 void join_mpi_job(int* argc, char*** argv) {
   // Under a launcher every rank runs this same command line.
   std::optional<MpiSession>& mpi = mpi_session();
+  if (const auto refusal = launcher_refusal()) {
+    fmt::print(stderr, "taskdist: {}\n", *refusal);
+    std::fflush(nullptr);
+    std::exit(kExitUsage);
+  }
   if (!launcher_rank()) return;
   mpi.emplace(argc, argv);
   if (mpi->size() == 1) mpi.reset();  // one rank: the local engine

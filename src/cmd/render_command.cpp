@@ -122,8 +122,8 @@ void RenderCommand::add_job_options() {
   app_->add_option("-o,--output", request_.output,
                    "output PNG (default: the scene's name with .png, in the current directory)");
   app_->add_option("-j,--jobs", request_.slots,
-                   "local slots, bands in parallel (default: cores, or the CPU quota if a "
-                   "cgroup sets one)")
+                   "local slots, bands in parallel (default: the CPUs this process may use: "
+                   "cores, CPU affinity, cgroup quota or SLURM_CPUS_PER_TASK, the fewest)")
       ->check(CLI::Range(1, 4096));
   app_->add_option("--video", request_.video,
                    "an animation: encode its frames into this MP4 (H.264, with ffmpeg) once all "
@@ -193,8 +193,8 @@ void RenderCommand::add_scheduling_options() {
 
 void RenderCommand::add_cluster_options() {
   app_->add_option("--slots", worker_.slots,
-                   "under MPI: bands at once on each worker rank (default: its cores, or its CPU "
-                   "quota if a cgroup sets one)")
+                   "under MPI: bands at once on each worker rank (default: the CPUs it may use: "
+                   "cores, CPU affinity, cgroup quota or SLURM_CPUS_PER_TASK, the fewest)")
       ->check(CLI::Range(1, 4096));
   app_->add_option("--master-slots", cluster_.master_slots,
                    "under MPI: bands the master renders itself (default 0)")
@@ -234,7 +234,8 @@ ClusterOptions RenderCommand::cluster_options(const JobRequest& request) const {
 
 int RenderCommand::run_local(const Invocation& invocation) {
   JobRequest request = job_request(invocation.pov_options);
-  // In a container or a Slurm job a CPU quota caps what the cores suggest.
+  // In a container or a Slurm job a cpuset, a CPU quota or Slurm's CPUs per task cap what the
+  // cores suggest.
   if (request.slots == 0) request.slots = default_slots();
   auto job = build_job(request);
   if (!job) {

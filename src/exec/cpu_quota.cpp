@@ -1,6 +1,9 @@
 #include "exec/cpu_quota.h"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -75,9 +78,35 @@ std::optional<double> cpu_quota_cores(const fs::path& proc_cgroup, const fs::pat
   return tightest;
 }
 
+std::optional<int> affinity_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return std::nullopt;
+  const int n = CPU_COUNT(&set);
+  return n > 0 ? std::optional<int>(n) : std::nullopt;
+}
+
+std::optional<int> slurm_cpus_per_task() {
+  const char* v = std::getenv("SLURM_CPUS_PER_TASK");
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  if (*end != '\0' || n <= 0 || n > 1 << 20) return std::nullopt;
+  return static_cast<int>(n);
+}
+
+double tightest_cores(double cores, std::optional<int> affinity, std::optional<double> quota,
+                      std::optional<int> slurm_cpus) {
+  double tightest = std::max(1.0, cores);
+  if (affinity) tightest = std::min(tightest, static_cast<double>(*affinity));
+  if (quota) tightest = std::min(tightest, *quota);
+  if (slurm_cpus) tightest = std::min(tightest, static_cast<double>(*slurm_cpus));
+  return tightest;
+}
+
 double usable_cores() {
-  const double cores = std::max(1u, std::thread::hardware_concurrency());
-  return std::min(cpu_quota_cores().value_or(cores), cores);
+  return tightest_cores(std::thread::hardware_concurrency(), affinity_cpus(), cpu_quota_cores(),
+                        slurm_cpus_per_task());
 }
 
 int default_slots() { return std::max(1, static_cast<int>(usable_cores())); }

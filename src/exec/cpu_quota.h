@@ -1,5 +1,6 @@
-// The CPU this process may use when a cgroup caps it (a container, a Slurm job, an emulated
-// node), which the number of cores does not show.
+// The CPU this process may use, which the number of cores does not show: a cgroup quota (a
+// container, an emulated node), the CPUs it may run on (taskset, a cpuset: Slurm binds tasks to
+// CPUs this way), and the CPUs Slurm gave each task (SLURM_CPUS_PER_TASK).
 #pragma once
 
 #include <filesystem>
@@ -14,7 +15,18 @@ std::optional<double> cpu_quota_cores(
     const std::filesystem::path& proc_cgroup = "/proc/self/cgroup",
     const std::filesystem::path& root = "/sys/fs/cgroup");
 
-/// The CPUs this process can use: its cores, or fewer where a cgroup quota caps them.
+/// The CPUs this process may run on (sched_getaffinity); nullopt when it cannot be read.
+std::optional<int> affinity_cpus();
+
+/// SLURM_CPUS_PER_TASK when it is a positive number (srun, sbatch --cpus-per-task); else nullopt.
+std::optional<int> slurm_cpus_per_task();
+
+/// The tightest of the limits that are known, at most `cores` (the machine's online cores).
+double tightest_cores(double cores, std::optional<int> affinity, std::optional<double> quota,
+                      std::optional<int> slurm_cpus);
+
+/// The CPUs this process can use: its cores, or fewer where its CPU affinity, a cgroup quota or
+/// Slurm's CPUs per task limit it (the tightest).
 double usable_cores();
 
 /// Bands to run at once on this machine by default: usable_cores() rounded down, at least 1.

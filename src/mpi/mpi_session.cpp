@@ -15,10 +15,41 @@
 
 namespace taskdist {
 
-std::optional<int> launcher_rank() {
-  // Open MPI's mpirun, PMIx launchers (srun --mpi=pmix, prterun), and PMI-1/2 (srun --mpi=pmi2).
-  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"}) {
-    if (const char* v = std::getenv(name); v && *v) return std::atoi(v);
+namespace {
+
+bool is_set(const EnvLookup& env, const char* name) {
+  const char* v = env(name);
+  return v != nullptr && *v != '\0';
+}
+
+constexpr const char* kLaunchAdvice =
+    "run `srun --mpi=pmix taskdist ...` (every node needs libpmix-dev, Slurm's PMIx plugin loads "
+    "it), or `mpirun taskdist ...` inside the allocation (salloc, or an sbatch script)";
+
+}  // namespace
+
+std::optional<int> launcher_rank(const EnvLookup& env) {
+  // Open MPI's mpirun, and PMIx launchers (srun --mpi=pmix, prterun). PMI-1/2 (srun --mpi=pmi2)
+  // is refused before this is asked (launcher_refusal).
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK"}) {
+    if (is_set(env, name)) return std::atoi(env(name));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> launcher_refusal(const EnvLookup& env) {
+  if (launcher_rank(env)) return std::nullopt;
+  if (is_set(env, "PMI_RANK") || is_set(env, "PMI_FD")) {
+    return fmt::format("srun started this task over PMI-1/2 (--mpi=pmi2 or pmi), which Open MPI "
+                       "cannot use here: it speaks PMIx only; {}", kLaunchAdvice);
+  }
+  // srun sets SLURM_STEP_NUM_TASKS for the tasks of a step (not for an sbatch script itself).
+  const char* tasks = env("SLURM_STEP_NUM_TASKS");
+  if (tasks != nullptr && std::atoi(tasks) > 1) {
+    return fmt::format("srun started {} tasks without an MPI launcher (no --mpi=pmix, and no "
+                       "MpiDefault in slurm.conf): each would render the whole image alone; {}; "
+                       "or `srun -n 1` for one node's slots",
+                       std::atoi(tasks), kLaunchAdvice);
   }
   return std::nullopt;
 }

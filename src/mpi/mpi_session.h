@@ -2,14 +2,25 @@
 // never pays MPI_Init's helper daemon (~0.3 s) and stays on the local engine.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
 namespace taskdist {
 
-/// The rank a launcher (mpirun, srun) gave this process, read from its environment before
-/// MPI_Init; nullopt when no launcher started us.
-std::optional<int> launcher_rank();
+/// An environment lookup: std::getenv, or a map in tests.
+using EnvLookup = std::function<const char*(const char*)>;
+
+/// The rank a launcher (mpirun, srun --mpi=pmix) gave this process, read from its environment
+/// before MPI_Init; nullopt when no launcher started us.
+std::optional<int> launcher_rank(const EnvLookup& env = std::getenv);
+
+/// Why this process must not start, when a launcher started it in a way taskdist cannot work
+/// with; one line of advice, or nullopt. Checked before MPI_Init and before anything is written:
+/// - srun with several tasks and no MPI launcher (no --mpi=pmix, no MpiDefault): each task would
+///   render the whole image alone, and all but one would fail on the same output;
+/// - srun --mpi=pmi2 (PMI-1/2 without PMIx): Open MPI built with PMIx only fails inside MPI_Init.
+std::optional<std::string> launcher_refusal(const EnvLookup& env = std::getenv);
 
 /// MPI_Init on construction, MPI_Finalize on finish(). One per process.
 class MpiSession {
