@@ -68,4 +68,3 @@ for label in slurm cluster; do
 done
 echo
 for label in slurm cluster; do printf '%-8s totals: %s\n' "$label" "$(awk '{ printf "%.2f ", $1 }' "$WORK/$label")"; done
-echo "the last sbatch job's report:"; cat "$WORK/slurm.out" 2>/dev/null | grep -v '^$' | tail -n 12 || true
