@@ -266,6 +266,31 @@ TEST(SchedulerTest, CopiesTheLongestRunningBandsOnePerIdleSlot) {
   EXPECT_TRUE(s.dispatch(3.5).empty()) << "one copy per band";
 }
 
+TEST(SchedulerTest, NoCopyOfABandThatWillEndBeforeACopyCouldWriteItsOutput) {
+  // Given: blob 1600x1200 on two slots of 0.25 CPU with the quick start (start-up 0.06 s); slot
+  // 0 has finished, slot 1's band (rows 608-1199: the grain is 32) reported 90% done at t=4.5
+  // and nothing since. A copy on slot 0 needs at least 0.06 s + (0.06 s process + 13 ns x 1.92
+  // Mpx buffer + 120 ns x 1600 x 592 rows of output = 0.199 CPU-s) / 0.25 = 0.85 s. At the pace
+  // it kept, the band has t/9 left: 0.78 s at t=7 (no copy: it cannot win), 0.89 s at t=8 (a
+  // copy: it may).
+  SchedulerConfig c = config(1200, 2, Policy::kDynamic);
+  c.width = 1600;
+  c.slot_speed = {0.25, 0.25};
+  c.band_startup_s = kQuickStartupWallS;
+  Scheduler s(c);
+  auto wave = s.dispatch(0);
+  ASSERT_EQ(wave.size(), 2u);
+  ASSERT_EQ(wave[1].rows.begin, 608);
+  ASSERT_EQ(wave[1].rows.end, 1200);
+  s.on_finished(wave[0].id, {4, 0, 4}, 4.0);
+  s.on_progress(wave[1].id, 0.9, 4.5);
+  EXPECT_TRUE(s.dispatch(5.0).empty());
+  EXPECT_TRUE(s.dispatch(7.0).empty()) << "0.78 s left: a copy cannot win";
+  auto copies = s.dispatch(8.0);
+  ASSERT_EQ(copies.size(), 1u) << "0.89 s left and no progress since t=4.5: worth a copy";
+  EXPECT_EQ(copies[0].duplicate_of, wave[1].id);
+}
+
 TEST(SchedulerTest, AFailedCopyLeavesTheOtherRunning) {
   // Given: a straggler copied onto slot 0, and the copy fails.
   // Expect: nothing is retried (the original goes on) and the original's result counts.

@@ -186,6 +186,21 @@ bool Scheduler::nothing_left_to_hand_out() const {
                                 : std::ranges::all_of(static_taken_, [](bool t) { return t; }));
 }
 
+bool Scheduler::copy_may_win(const Running& original, int slot, double now) const {
+  // No progress yet (a band stuck in its start-up, a frozen node), or an animation (a run of
+  // frames pays its overheads per frame): copy as before.
+  if (original.fraction <= 0 || config_.frame_rows > 0) return true;
+  // What the original has left at the pace it has kept since it started (a stall makes it grow),
+  // against the least a copy needs on `slot`: POV-Ray's start-up and its full-size output.
+  const double left_s = (now - original.started) * (1 - original.fraction) / original.fraction;
+  const auto i = static_cast<size_t>(slot);
+  const double speed = i < config_.slot_speed.size() ? std::max(config_.slot_speed[i], 0.01) : 1.0;
+  const BandOverhead overhead{.startup_wall_s = config_.band_startup_s};
+  const double copy_floor_s =
+      overhead.startup_wall_s + overhead.cpu_s(original.task.rows, config_.width, config_.rows) / speed;
+  return left_s > copy_floor_s;
+}
+
 std::vector<Task> Scheduler::straggler_copies(double now) {
   std::vector<Task> copies;
   if (config_.policy != Policy::kDynamic || config_.duplicate_after_s < 0 ||
@@ -208,7 +223,8 @@ std::vector<Task> Scheduler::straggler_copies(double now) {
     }
     // Preferably a band running on another node; never one that failed on this node.
     auto fits = [&](const Running* r, bool other_node) {
-      return !r->failed_on.contains(node) && (!other_node || node_of(r->task.slot) != node);
+      return !r->failed_on.contains(node) && (!other_node || node_of(r->task.slot) != node) &&
+             copy_may_win(*r, slot, now);
     };
     auto it = std::ranges::find_if(candidates, [&](const Running* r) { return fits(r, true); });
     if (it == candidates.end()) {

@@ -57,7 +57,10 @@ struct SchedulerConfig {
   std::vector<RowRange> done;
   /// Dynamic policy: once nothing is left to hand out, an idle slot renders a copy of the band
   /// that has run longest (at least this long; < 0: never), preferably from another node; the
-  /// first copy to finish wins.
+  /// first copy to finish wins. A still's band is not copied while its progress says it will end
+  /// sooner than a copy on that slot could even start and write its output (BandOverhead at the
+  /// slot's speed): such a copy cannot win, and on a node that shares its CPU (an emulated
+  /// cluster, a crowded machine) it only slows the others.
   double duplicate_after_s = 2.0;
 };
 
@@ -128,6 +131,7 @@ class Scheduler {
   std::optional<Retry> take_retry(int slot);
   bool other_node_available(const std::set<int>& nodes) const;
   bool in_tail(const Running& r) const;
+  bool copy_may_win(const Running& original, int slot, double now) const;
   std::optional<RowRange> take_rows(int slot, double now);
   std::optional<RowRange> take_virtual_rows(int slot, double now);
   bool nothing_left_to_hand_out() const;
