@@ -77,14 +77,63 @@ TEST(CostProfileTest, KeepsTheLastRunsOnlyAndDropsNonsense) {
   EXPECT_EQ(p.runs(), CostProfile::kRunsKept);
 }
 
+TEST(CostProfileTest, RunsAtTheImagesOwnSizeDecideItsCosts) {
+  // Given: a run at 800x600 with equal rows, then more, newer runs at 200x150 whose top half
+  // came out dearer (what noise and the overhead model do to short bands).
+  CostProfile p;
+  p.add_run({{0, 0.5, 1e-6}, {0.5, 1, 1e-6}}, 800, 600);
+  for (int i = 0; i < CostProfile::kRunsKept; ++i) p.add_run({{0, 0.5, 3e-6}, {0.5, 1, 1e-6}}, 200, 150);
+  // Expect: 800x600 is planned from its own run, 200x150 from its own, and a size never
+  // rendered from the newest runs of any size.
+  const auto own = p.row_costs(800, 600);
+  EXPECT_NEAR(own[100] / own[500], 1.0, 0.05);
+  EXPECT_EQ(p.runs(800, 600), 1);
+  EXPECT_EQ(p.samples(800, 600), 2);
+  const auto small = p.row_costs(200, 150);
+  EXPECT_NEAR(small[20] / small[120], 3.0, 0.15);
+  const auto other = p.row_costs(1600, 1200);
+  EXPECT_NEAR(other[200] / other[1000], 3.0, 0.15);
+  EXPECT_EQ(p.runs(1600, 1200), CostProfile::kRunsKept);
+}
+
+TEST(CostProfileTest, AStudysSweepOfSizesKeepsEachSizesOwnRuns) {
+  // Given: 3 rounds of a study of 4 sizes, 2 runs of each size a round (24 runs in all).
+  CostProfile p;
+  const int sizes[][2] = {{200, 150}, {800, 600}, {1600, 1200}, {3200, 2400}};
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& size : sizes) {
+      for (int policy = 0; policy < 2; ++policy) p.add_run({{0, 1, 1e-6}}, size[0], size[1]);
+    }
+  }
+  // Expect: each size still has its 6 runs (with one run kept in all, as before, 1600x1200 would
+  // have been planned from 200x150's and 800x600's runs of the same round).
+  for (const auto& size : sizes) EXPECT_EQ(p.runs(size[0], size[1]), 6);
+  EXPECT_EQ(p.runs(), CostProfile::kRunsKeptInAll);
+  p.add_run({{0, 1, 1e-6}}, 640, 480);
+  EXPECT_EQ(p.runs(), CostProfile::kRunsKeptInAll) << "the oldest run of all made room";
+  EXPECT_EQ(p.runs(200, 150), 5);
+}
+
+TEST(CostProfileTest, ReadsAVersionOneProfileAsRunsOfNoKnownSize) {
+  const nlohmann::json v1 = {{"taskdist_profile", 1},
+                             {"runs", {{{0, 0.5, 1e-6}, {0.5, 1, 2e-6}}, {{0, 1, 3e-6}}}}};
+  auto p = CostProfile::from_json(v1);
+  ASSERT_TRUE(p.has_value()) << p.error();
+  EXPECT_EQ(p->runs(), 2);
+  EXPECT_EQ(p->runs(640, 480), 2) << "used for every size";
+  EXPECT_EQ(p->to_json().at("taskdist_profile"), 2);
+}
+
 TEST(CostProfileTest, RoundTripsThroughJsonAndRefusesOtherFiles) {
   CostProfile p;
-  p.add_run({{0, 0.25, 1e-6}, {0.25, 1, 2e-6}});
-  p.add_run({{0, 1, 3e-6}});
+  p.add_run({{0, 0.25, 1e-6}, {0.25, 1, 2e-6}}, 10, 10);
+  p.add_run({{0, 1, 3e-6}}, 20, 20);
   auto back = CostProfile::from_json(p.to_json());
   ASSERT_TRUE(back.has_value()) << back.error();
   EXPECT_EQ(back->runs(), 2);
+  EXPECT_EQ(back->runs(10, 10), 1);
   EXPECT_EQ(back->row_costs(10, 10), p.row_costs(10, 10));
+  EXPECT_EQ(back->row_costs(20, 20), p.row_costs(20, 20));
   EXPECT_FALSE(CostProfile::from_json(nlohmann::json{{"taskdist_profile", 99}}).has_value());
   EXPECT_FALSE(CostProfile::from_json(nlohmann::json{{"taskdist_profile", "1"}}).has_value());
   EXPECT_FALSE(CostProfile::from_json(nlohmann::json::array()).has_value());

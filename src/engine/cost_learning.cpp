@@ -118,7 +118,7 @@ namespace {
 void remember_unguarded(const Job& job, LearntCosts& costs, const RunReport& report) {
   auto samples = cost_samples(report, job.width, job.height);
   if (samples.empty()) return;  // all re-used from the journal
-  costs.profile.add_run(std::move(samples));
+  costs.profile.add_run(std::move(samples), job.width, job.height);
   const ProfileStore store(job.profile_dir);
   if (auto saved = store.save(costs.key, costs.profile); !saved) {
     fmt::print(stderr, "taskdist: warning: {} (the image is fine; --no-profile skips this)\n",

@@ -60,8 +60,8 @@ class JobRun {
     LearntCosts costs = recall_costs(job_, journal_.scene_files());
     if (!costs.key.empty()) {
       recorder_.report().profile = {.file = costs.file.string(),
-                                    .runs = costs.profile.runs(),
-                                    .bands = costs.profile.samples()};
+                                    .runs = costs.profile.runs(job_.width, job_.height),
+                                    .bands = costs.profile.samples(job_.width, job_.height)};
     }
     RenderLoop loop(job_, layout_, costs.row_costs, runner, clock_, journal_, assembler_, events_);
     if (int code = loop.run(); code >= 0) return stop(code, loop.rows_done(), loop.rows_total());
