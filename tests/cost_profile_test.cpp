@@ -82,7 +82,9 @@ TEST(CostProfileTest, RunsAtTheImagesOwnSizeDecideItsCosts) {
   // came out dearer (what noise and the overhead model do to short bands).
   CostProfile p;
   p.add_run({{0, 0.5, 1e-6}, {0.5, 1, 1e-6}}, 800, 600);
-  for (int i = 0; i < CostProfile::kRunsKept; ++i) p.add_run({{0, 0.5, 3e-6}, {0.5, 1, 1e-6}}, 200, 150);
+  for (int i = 0; i < CostProfile::kRunsKept; ++i) {
+    p.add_run({{0, 0.5, 3e-6}, {0.5, 1, 1e-6}}, 200, 150);
+  }
   // Expect: 800x600 is planned from its own run, 200x150 from its own, and a size never
   // rendered from the newest runs of any size.
   const auto own = p.row_costs(800, 600);

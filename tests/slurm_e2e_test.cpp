@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -26,13 +25,6 @@ fs::path slurm_tool() { return source_dir() / "tools" / "slurm"; }
 
 bool on_path(const std::string& program) {
   return run({"sh", "-c", "command -v " + program}, {}, 10).exit_code == 0;
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // The PIDs of every Slurm and munge daemon or job step running now (not a zombie, which has
@@ -85,8 +77,8 @@ class SlurmTest : public ::testing::Test {
 
 // The README shows each batch script exactly as it is tested here.
 void expect_in_readme(const fs::path& script) {
-  const std::string readme = read_text(source_dir() / "README.md");
-  EXPECT_NE(readme.find(read_text(script)), std::string::npos)
+  const std::string readme = read_file(source_dir() / "README.md");
+  EXPECT_NE(readme.find(read_file(script)), std::string::npos)
       << script << " is not in README.md as it is";
 }
 
@@ -102,7 +94,7 @@ TEST_F(SlurmTest, TheReadmesBatchScriptsRenderPixelIdenticalThroughSbatch) {
     const RunResult r = slurm({"sbatch", "--wait", "-o", log.string(), script.string(),
                                blob_scene().string(), out.string(), "+W320", "+H240"},
                               dir);
-    const std::string job_log = read_text(log);
+    const std::string job_log = read_file(log);
     ASSERT_EQ(r.exit_code, 0) << r.err << job_log;
     EXPECT_EQ(count_differences(decode_png(out), reference), 0);
     EXPECT_NE(job_log.find("2 worker ranks"), std::string::npos) << job_log;

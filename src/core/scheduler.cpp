@@ -197,7 +197,8 @@ bool Scheduler::copy_may_win(const Running& original, int slot, double now) cons
   const double speed = i < config_.slot_speed.size() ? std::max(config_.slot_speed[i], 0.01) : 1.0;
   const BandOverhead overhead{.startup_wall_s = config_.band_startup_s};
   const double copy_floor_s =
-      overhead.startup_wall_s + overhead.cpu_s(original.task.rows, config_.width, config_.rows) / speed;
+      overhead.startup_wall_s +
+      overhead.cpu_s(original.task.rows, config_.width, config_.rows) / speed;
   return left_s > copy_floor_s;
 }
 

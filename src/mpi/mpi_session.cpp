@@ -44,12 +44,12 @@ std::optional<std::string> launcher_refusal(const EnvLookup& env) {
                        "cannot use here: it speaks PMIx only; {}", kLaunchAdvice);
   }
   // srun sets SLURM_STEP_NUM_TASKS for the tasks of a step (not for an sbatch script itself).
-  const char* tasks = env("SLURM_STEP_NUM_TASKS");
-  if (tasks != nullptr && std::atoi(tasks) > 1) {
+  const char* step_tasks = env("SLURM_STEP_NUM_TASKS");
+  if (const int tasks = step_tasks != nullptr ? std::atoi(step_tasks) : 0; tasks > 1) {
     return fmt::format("srun started {} tasks without an MPI launcher (no --mpi=pmix, and no "
                        "MpiDefault in slurm.conf): each would render the whole image alone; {}; "
                        "or `srun -n 1` for one node's slots",
-                       std::atoi(tasks), kLaunchAdvice);
+                       tasks, kLaunchAdvice);
   }
   return std::nullopt;
 }
