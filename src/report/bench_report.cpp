@@ -6,12 +6,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <tuple>
 
 namespace taskdist {
 namespace {
@@ -32,8 +35,19 @@ Stats stats_of(std::vector<double> v) {
 
 std::string size_label(const BenchRow& r) { return fmt::format("{}x{}", r.width, r.height); }
 
+// A row's series as tables and legends name it: "taskdist dynamic", "paper's method", and for the
+// simulator's rows "predicted, dynamic".
 std::string series(const BenchRow& r) {
-  return r.method == "paper" ? std::string("paper method") : "taskdist " + r.policy;
+  if (r.method == "paper") return "paper's method";
+  if (r.method == "simulate") return "predicted, " + r.policy;
+  return r.method + " " + r.policy;
+}
+
+// `text` as a gnuplot string literal: single quotes, and a quote inside doubled.
+std::string quoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
 }
 
 // The first line a command prints, or "unknown".
@@ -170,13 +184,13 @@ std::expected<void, Error> write_csv(const std::vector<BenchRow>& rows, const fs
 
 namespace {
 
-// The figures' data: phases of the main series, then one block per series and size (speedup)
-// and per series and node count (efficiency), in gnuplot's "index" blocks.
+// The data of Figs. 7 and 10 (phases of the main series) and of the efficiency figure (one
+// gnuplot "index" block per series and node count).
 struct PlotData {
   std::string main_series;
   std::string phases = "# label seq1 parallel seq2 seq1_pct parallel_pct seq2_pct\n";
-  std::string speedup, efficiency;
-  std::vector<std::string> speedup_titles, efficiency_titles;
+  std::string efficiency;
+  std::vector<std::string> efficiency_titles;
 };
 
 PlotData plot_data(const std::vector<BenchRow>& rows) {
@@ -191,21 +205,9 @@ PlotData plot_data(const std::vector<BenchRow>& rows) {
                             r.seq2.median, r.seq1_pct, r.parallel_pct, r.seq2_pct);
   }
   for (const auto& name : names) {
-    std::set<std::string> sizes;
     std::set<int> counts;
     for (const auto& r : rows) {
-      if (series(r) != name) continue;
-      sizes.insert(size_label(r));
-      counts.insert(r.nodes);
-    }
-    for (const auto& size : sizes) {
-      d.speedup_titles.push_back(fmt::format("{} {}", name, size));
-      for (const auto& r : rows) {
-        if (series(r) == name && size_label(r) == size && r.speedup > 0) {
-          d.speedup += fmt::format("{},{:.4f}\n", r.nodes, r.speedup);
-        }
-      }
-      d.speedup += "\n\n";
+      if (series(r) == name) counts.insert(r.nodes);
     }
     for (int n : counts) {
       d.efficiency_titles.push_back(fmt::format("{}, {} nodes", name, n));
@@ -234,48 +236,21 @@ set boxwidth 0.8
 set xtics rotate by -45
 )";
   script += fmt::format(R"(set output 'fig7_phases.png'
-set title 'Runtime by phase, {} (medians; cf. the paper, Fig. 7)'
+set title {}
 set ylabel 'seconds'
 plot 'phases.dat' using 2:xtic(1) title 'first sequential', '' using 3 title 'parallel', '' using 4 title 'second sequential'
 set output 'fig10_shares.png'
-set title 'Share of each phase, {} (cf. the paper, Fig. 10)'
+set title {}
 set ylabel 'percent of the total'
 set yrange [0:100]
 plot 'phases.dat' using 5:xtic(1) title 'first sequential', '' using 6 title 'parallel', '' using 7 title 'second sequential'
 set yrange [*:*]
 )",
-                        d.main_series, d.main_series);
+                        quoted(fmt::format("Runtime by phase, {} (medians; cf. the paper, Fig. 7)",
+                                           d.main_series)),
+                        quoted(fmt::format("Share of each phase, {} (cf. the paper, Fig. 10)",
+                                           d.main_series)));
   return script;
-}
-
-// Fig. 9 of the paper: speedup against nodes, with the paper's own speedups where it has them.
-std::string speedup_figure(const std::vector<BenchRow>& rows, const PlotData& d,
-                           const fs::path& paper_csv) {
-  std::string script = R"(set style data linespoints
-set xtics norotate
-set output 'fig9_speedup.png'
-set title 'Speedup against one node (cf. the paper, Fig. 9)'
-set xlabel 'nodes'
-set ylabel 'speedup'
-set xrange [1:*]
-)";
-  std::string plots = "x title 'ideal' with lines dashtype 2 lc rgb 'black'";
-  for (size_t i = 0; i < d.speedup_titles.size(); ++i) {
-    plots += fmt::format(", 'speedup.dat' index {} using 1:2 title '{}'", i, d.speedup_titles[i]);
-  }
-  if (fs::exists(paper_csv)) {
-    // The paper's own speedups (Raspberry Pi cluster, Table 2), dashed, for the same sizes.
-    std::set<std::string> sizes;
-    for (const auto& r : rows) sizes.insert(size_label(r));
-    for (const auto& size : sizes) {
-      const auto x = size.find('x');
-      plots += fmt::format(
-          ", '{}' using (($2=={} && $3=={}) ? $1 : 1/0):8 every ::1 with points pointsize 1.5 "
-          "title 'paper (Pi cluster, Table 2) {}'",
-          fs::absolute(paper_csv).string(), size.substr(0, x), size.substr(x + 1), size);
-    }
-  }
-  return script + "set datafile separator ','\nplot " + plots + "\n";
 }
 
 // Efficiency against the problem size (pixels), one line per series and node count.
@@ -289,7 +264,9 @@ std::string efficiency_figure(const std::vector<BenchRow>& rows, const PlotData&
   }
   std::string script = fmt::format("set datafile separator whitespace\nset xrange [{}:{}]\n",
                                    std::max(1.0, fewest / 2), std::max(2.0, most * 2));
-  script += R"(set output 'efficiency.png'
+  script += R"(set style data linespoints
+set xtics norotate
+set output 'efficiency.png'
 set title 'Efficiency against problem size'
 set xlabel 'pixels'
 set ylabel 'efficiency (speedup / nodes)'
@@ -297,10 +274,226 @@ set logscale x 10
 set yrange [0:1.2]
 plot )";
   for (size_t i = 0; i < d.efficiency_titles.size(); ++i) {
-    script += fmt::format("{}'efficiency.dat' index {} using 1:2 title '{}'", i ? ", " : "", i,
-                          d.efficiency_titles[i]);
+    script += fmt::format("{}'efficiency.dat' index {} using 1:2 title {}", i ? ", " : "", i,
+                          quoted(d.efficiency_titles[i]));
   }
   return script + "\n";
+}
+
+using Size = std::pair<int, int>;  // width, height
+
+// The paper's own speedups (Raspberry Pi cluster, Table 2) by image size: nodes and speedup,
+// columns 1 and 8 of `csv`. Comment and header lines, and a missing file, give nothing.
+std::map<Size, std::vector<std::pair<int, double>>> paper_speedups(const fs::path& csv) {
+  std::map<Size, std::vector<std::pair<int, double>>> out;
+  std::ifstream in(csv);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with('#')) continue;
+    std::ranges::replace(line, ',', ' ');
+    std::istringstream fields(line);
+    int nodes = 0, width = 0, height = 0;
+    double unused = 0, speedup = 0;
+    if (fields >> nodes >> width >> height >> unused >> unused >> unused >> unused >> speedup) {
+      out[{width, height}].emplace_back(nodes, speedup);
+    }
+  }
+  return out;
+}
+
+// Fig. 9's series with their gnuplot styles, in legend order. One colour per method, the same in
+// every panel; the simulator's prediction for policy P takes the colour of "taskdist P", dashed
+// and with open points, so that a prediction reads beside the runs it predicts.
+std::vector<std::pair<std::string, std::string>> series_styles(
+    const std::vector<const BenchRow*>& rows) {
+  constexpr std::array<std::string_view, 3> kFixed = {"taskdist dynamic", "taskdist static",
+                                                      "paper -"};
+  // kFixed's colours, then a palette for other methods in name order.
+  constexpr std::array<std::string_view, 10> kColours = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                                                         "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                                                         "#bcbd22", "#17becf"};
+  const auto method_of = [](const BenchRow& r) {
+    return (r.method == "simulate" ? std::string("taskdist") : r.method) + " " + r.policy;
+  };
+  const auto fixed_of = [&](const std::string& method) {
+    return std::ranges::find(kFixed, std::string_view(method));
+  };
+  std::set<std::string> others;
+  for (const BenchRow* r : rows) {
+    if (fixed_of(method_of(*r)) == kFixed.end()) others.insert(method_of(*r));
+  }
+  std::map<std::tuple<size_t, bool, std::string>, std::string> ordered;  // by colour, predicted
+  for (const BenchRow* r : rows) {
+    const std::string method = method_of(*r);
+    const auto fixed = fixed_of(method);
+    const auto other = static_cast<size_t>(std::distance(others.begin(), others.find(method)));
+    const size_t colour = fixed != kFixed.end()
+                              ? static_cast<size_t>(fixed - kFixed.begin())
+                              : kFixed.size() + other % (kColours.size() - kFixed.size());
+    const bool predicted = r->method == "simulate";
+    ordered[{colour, predicted, series(*r)}] =
+        fmt::format("with linespoints lc rgb '{}' lw 2 dt {} pt {} ps 1.2", kColours[colour],
+                    predicted ? 2 : 1, predicted ? 6 : 7);
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, style] : ordered) out.emplace_back(std::get<2>(key), style);
+  return out;
+}
+
+constexpr const char* kIdeal = "ideal (speedup = nodes)";
+constexpr const char* kPaperPoints = "paper's Pi cluster (Table 2)";
+
+// One panel of Fig. 9: an image size and the blocks of speedup.dat drawn in it.
+struct SpeedupPanel {
+  std::string size;                                 ///< "1600x1200"
+  std::vector<std::pair<int, std::string>> blocks;  ///< gnuplot "index", legend entry
+};
+
+struct SpeedupData {
+  std::string dat;  ///< speedup.dat: "nodes speedup" blocks, each named by a comment
+  std::vector<SpeedupPanel> panels;           ///< one per image size, in increasing pixel order
+  std::vector<std::string> legend;            ///< the entries, in order
+  std::map<std::string, std::string> styles;  ///< legend entry -> gnuplot "with ..."
+  int max_nodes = 1;
+  double max_speedup = 0;  ///< over everything drawn
+};
+
+// Rows without a speedup (no successful run, or none on one node) are left out.
+SpeedupData speedup_data(const std::vector<BenchRow>& rows, const fs::path& paper_csv) {
+  std::vector<const BenchRow*> shown;
+  for (const auto& r : rows) {
+    if (r.ok_runs > 0 && r.speedup > 0) shown.push_back(&r);
+  }
+  std::ranges::stable_sort(shown, {}, &BenchRow::nodes);
+  SpeedupData d;
+  std::vector<Size> sizes;
+  for (const BenchRow* r : shown) {
+    sizes.emplace_back(r->width, r->height);
+    d.max_nodes = std::max(d.max_nodes, r->nodes);
+    d.max_speedup = std::max(d.max_speedup, r->speedup);
+  }
+  std::ranges::sort(sizes, {}, [](Size s) { return std::pair(int64_t{s.first} * s.second, s); });
+  sizes.erase(std::ranges::unique(sizes).begin(), sizes.end());
+
+  const auto styles = series_styles(shown);
+  d.legend.emplace_back(kIdeal);
+  for (const auto& [name, style] : styles) d.legend.push_back(name);
+  d.styles.insert(styles.begin(), styles.end());
+  d.styles[kIdeal] = "with lines lc 'black' dt 2";
+  d.styles[kPaperPoints] = "with points lc 'black' pt 5 ps 1.2";
+
+  const auto paper = paper_speedups(paper_csv);
+  int blocks = 0;
+  bool paper_shown = false;
+  for (const auto& [width, height] : sizes) {
+    SpeedupPanel& panel =
+        d.panels.emplace_back(SpeedupPanel{fmt::format("{}x{}", width, height), {}});
+    const auto add = [&](const std::string& name, const std::string& points) {
+      if (points.empty()) return;
+      d.dat += fmt::format("# {} {}\n{}\n\n", panel.size, name, points);
+      panel.blocks.emplace_back(blocks++, name);
+    };
+    for (const auto& [name, style] : styles) {
+      std::string points;
+      for (const BenchRow* r : shown) {
+        if (r->width == width && r->height == height && series(*r) == name) {
+          points += fmt::format("{} {:.4f}\n", r->nodes, r->speedup);
+        }
+      }
+      add(name, points);
+    }
+    // The paper's speedups at this size, those within the x range.
+    std::string points;
+    if (const auto it = paper.find({width, height}); it != paper.end()) {
+      for (const auto& [nodes, speedup] : it->second) {
+        if (nodes > d.max_nodes) continue;
+        points += fmt::format("{} {:.4f}\n", nodes, speedup);
+        d.max_speedup = std::max(d.max_speedup, speedup);
+      }
+    }
+    paper_shown = paper_shown || !points.empty();
+    add(kPaperPoints, points);
+  }
+  if (paper_shown) d.legend.emplace_back(kPaperPoints);
+  return d;
+}
+
+// Fig. 9 of the paper: speedup against nodes, one panel per image size as the paper has one
+// diagram per resolution, with the paper's own speedups where it has the size. The panels share
+// their axes and one legend below them, so that they compare at a glance.
+std::string speedup_figure(const SpeedupData& d) {
+  constexpr int kPanelWidth = 500, kPanelHeight = 380, kTitleHeight = 30;
+  // Drawn last and from defaults, so that no other figure's settings leak in or out.
+  std::string script = "reset\n";
+  if (d.panels.empty()) {
+    return script +
+           "set terminal pngcairo size 500,380 noenhanced\nset output 'fig9_speedup.png'\n"
+           "set title 'Speedup: no successful runs'\nplot [1:2] [0:1] NaN notitle\n";
+  }
+  const int panels = static_cast<int>(d.panels.size());
+  const int cols = static_cast<int>(std::ceil(std::sqrt(panels)));
+  const int rows = (panels + cols - 1) / cols;
+  const int width = cols * kPanelWidth;
+  // gnuplot fits a key into the plot that draws it, so the legend is a blank plot across the
+  // bottom; its height is estimated from the longest entry (9 px a character and the sample).
+  size_t longest = 0;
+  for (const auto& entry : d.legend) longest = std::max(longest, entry.size());
+  const int entries = static_cast<int>(d.legend.size());
+  const int key_cols = std::clamp((width - 40) / (static_cast<int>(longest + 8) * 9), 1, entries);
+  const int key_height = 20 + 22 * ((entries + key_cols - 1) / key_cols);
+  const int height = rows * kPanelHeight + kTitleHeight + key_height;
+  const auto screen_y = [&](int px) { return static_cast<double>(px) / height; };
+  script += fmt::format(R"(set terminal pngcairo size {},{} noenhanced
+set output 'fig9_speedup.png'
+set multiplot title 'Speedup against one node (cf. the paper, Fig. 9)'
+set grid
+set xlabel 'nodes'
+set ylabel 'speedup'
+set samples 500
+unset key
+set xrange [1:{}]
+set yrange [0:{:.4g}]
+)",
+                        width, height, std::max(2, d.max_nodes), 1.1 * d.max_speedup);
+  // The simulator goes up to thousands of nodes: doublings on a log scale. The y axis stays
+  // linear and the ideal line may leave the panels at the top. Tics at whole node counts.
+  if (d.max_nodes > 16) {
+    script += fmt::format("set logscale x 2\nset xtics {}\n", d.max_nodes <= 256 ? 2 : 4);
+  } else {
+    script += fmt::format("set xtics {}\n", std::max(1, d.max_nodes / 8));
+  }
+  for (int i = 0; i < panels; ++i) {
+    const int row = i / cols, col = i % cols;
+    script += fmt::format("set origin {:.4f},{:.4f}\nset size {:.4f},{:.4f}\nset title {}\n",
+                          static_cast<double>(col) / cols,
+                          screen_y(key_height + (rows - 1 - row) * kPanelHeight), 1.0 / cols,
+                          screen_y(kPanelHeight), quoted(d.panels[i].size));
+    script += fmt::format("plot x {} notitle", d.styles.at(kIdeal));
+    for (const auto& [block, name] : d.panels[i].blocks) {
+      script +=
+          fmt::format(", 'speedup.dat' index {} using 1:2 {} notitle", block, d.styles.at(name));
+    }
+    script += "\n";
+  }
+  script += fmt::format(R"(set origin 0,0
+set size 1,{:.4f}
+unset border
+unset tics
+unset grid
+unset title
+unset xlabel
+unset ylabel
+unset logscale
+set xrange [0:1]
+set yrange [0:1]
+set key at screen 0.5,{:.4f} center center horizontal reverse Left maxcols {}
+plot )",
+                        screen_y(key_height), screen_y(key_height) / 2, key_cols);
+  for (int i = 0; i < entries; ++i) {
+    script += fmt::format("{}NaN {} title {}", i ? ", " : "", d.styles.at(d.legend[i]),
+                          quoted(d.legend[i]));
+  }
+  return script + "\nunset multiplot\n";
 }
 
 }  // namespace
@@ -308,13 +501,14 @@ plot )";
 std::expected<void, Error> write_plots(const std::vector<BenchRow>& rows, const fs::path& dir,
                                        const fs::path& paper_csv) {
   const PlotData data = plot_data(rows);
+  const SpeedupData speedup = speedup_data(rows, paper_csv);
   for (auto [file, text] :
-       {std::pair{"phases.dat", &data.phases}, std::pair{"speedup.dat", &data.speedup},
+       {std::pair{"phases.dat", &data.phases}, std::pair{"speedup.dat", &speedup.dat},
         std::pair{"efficiency.dat", &data.efficiency}}) {
     if (auto done = write_text(dir / file, *text); !done) return done;
   }
-  const std::string script = phase_figures(data) + speedup_figure(rows, data, paper_csv) +
-                             efficiency_figure(rows, data);
+  const std::string script =
+      phase_figures(data) + efficiency_figure(rows, data) + speedup_figure(speedup);
   if (auto done = write_text(dir / "plots.gnuplot", script); !done) return done;
   const std::string command = fmt::format("cd '{}' && gnuplot plots.gnuplot 2> gnuplot.log",
                                           dir.string());
