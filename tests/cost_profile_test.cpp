@@ -90,6 +90,10 @@ TEST(CostProfileTest, RunsAtTheImagesOwnSizeDecideItsCosts) {
   const auto own = p.row_costs(800, 600);
   EXPECT_NEAR(own[100] / own[500], 1.0, 0.05);
   EXPECT_EQ(p.runs(800, 600), 1);
+  EXPECT_EQ(p.runs_at(800, 600), 1);
+  EXPECT_EQ(p.runs_at(200, 150), CostProfile::kRunsKept);
+  EXPECT_EQ(p.runs_at(1600, 1200), 0) << "runs() counts the runs of other sizes it falls back on";
+  EXPECT_EQ(p.runs(1600, 1200), CostProfile::kRunsKept);
   EXPECT_EQ(p.samples(800, 600), 2);
   const auto small = p.row_costs(200, 150);
   EXPECT_NEAR(small[20] / small[120], 3.0, 0.15);

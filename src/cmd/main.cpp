@@ -16,6 +16,7 @@
 #include "cmd/launch.h"
 #include "cmd/race_command.h"
 #include "cmd/render_command.h"
+#include "cmd/simulate_command.h"
 #include "core/error.h"
 #include "engine/exit_codes.h"
 
@@ -30,7 +31,8 @@ int main(int argc, char** argv) try {
   RenderCommand render(app);
   BenchCommand bench(app);
   RaceCommand race(app);
-  const std::vector<Command*> commands = {&render, &bench, &race};
+  SimulateCommand simulate(app);
+  const std::vector<Command*> commands = {&render, &bench, &race, &simulate};
 
   join_mpi_job(&argc, &argv);
   SplitArgs split = split_command_line(args, commands);

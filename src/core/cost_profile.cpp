@@ -55,6 +55,11 @@ std::vector<const CostProfile::Run*> CostProfile::used(int width, int height) co
   return runs;
 }
 
+int CostProfile::runs_at(int width, int height) const {
+  return static_cast<int>(std::ranges::count_if(
+      runs_, [&](const Run& r) { return r.width == width && r.height == height; }));
+}
+
 int CostProfile::samples(int width, int height) const {
   int n = 0;
   for (const Run* run : used(width, height)) n += static_cast<int>(run->samples.size());

@@ -41,6 +41,8 @@ class CostProfile {
   /// The runs (and their bands) that row_costs(width, height) uses.
   int runs(int width, int height) const { return static_cast<int>(used(width, height).size()); }
   int samples(int width, int height) const;
+  /// The runs kept of exactly width x height.
+  int runs_at(int width, int height) const;
   /// All runs kept, of every size.
   int runs() const { return static_cast<int>(runs_.size()); }
 

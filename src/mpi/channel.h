@@ -38,6 +38,8 @@ enum class Tag : int {
   kPaperBand,     ///< master -> worker: run the paper's method on one band; payload: the scene
   kPaperPart,     ///< worker -> master: the band's cropped PNG (payload) or an error
   kLeaving,       ///< worker -> master: told to leave; MPI_Finalize follows
+  kEcho,          ///< master -> worker and back: the header (not the payload) returned at once,
+                  ///< to measure the link (taskdist simulate --calibrate)
 };
 
 /// How long a worker may send nothing (not even a heartbeat) before the master declares it

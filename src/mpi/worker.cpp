@@ -266,6 +266,9 @@ int run_worker(const MpiSession& session, Channel& channel, const WorkerOptions&
       case Tag::kPaperBand:
         run_paper_band(*m, channel);
         break;
+      case Tag::kEcho:
+        channel.send(kMaster, Tag::kEcho, m->header);
+        break;
       case Tag::kJob: {
         const JobEnd end = serve_job(*m, channel, slots);
         if (end.leave) return end.exit_code;

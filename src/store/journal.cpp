@@ -57,32 +57,6 @@ bool is_frame_file(const Job& job, const std::string& name) {
   return rest == ".png" || rest.starts_with(".png.part-");
 }
 
-// Every regular file under the scene's folder, but not the job's own output and journal.
-json scene_file_hashes(const Job& job) {
-  json files = json::object();
-  uint64_t budget = kHashContentLimit;
-  std::error_code ec;
-  const std::string output_name = job.output.filename().string();
-  for (auto it = fs::recursive_directory_iterator(
-           job.scene_dir, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const fs::path& p = it->path();
-    if (p == job.job_dir || p == job.output.parent_path() / (output_name + ".taskdist")) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (!it->is_regular_file(ec)) continue;
-    // The output and its temporary files; an animation's frames and its video are output too.
-    if (p.parent_path() == job.output.parent_path() &&
-        (p.filename().string().starts_with(output_name) ||
-         is_frame_file(job, p.filename().string()))) {
-      continue;
-    }
-    if (job.video && p.string().starts_with(job.video->string())) continue;
-    files[p.lexically_relative(job.scene_dir).string()] = hash_file(p, budget);
-  }
-  return files;
-}
 
 // Through text and back: bytes that are not UTF-8 (a path) become U+FFFD, the same each time,
 // so what the journal wrote compares equal with what it would write now.
@@ -145,6 +119,32 @@ std::string finished_work(const fs::path& dir) {
 }
 
 }  // namespace
+
+json scene_file_hashes(const Job& job) {
+  json files = json::object();
+  uint64_t budget = kHashContentLimit;
+  std::error_code ec;
+  const std::string output_name = job.output.filename().string();
+  for (auto it = fs::recursive_directory_iterator(
+           job.scene_dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (p == job.job_dir || p == job.output.parent_path() / (output_name + ".taskdist")) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file(ec)) continue;
+    // The output and its temporary files; an animation's frames and its video are output too.
+    if (p.parent_path() == job.output.parent_path() &&
+        (p.filename().string().starts_with(output_name) ||
+         is_frame_file(job, p.filename().string()))) {
+      continue;
+    }
+    if (job.video && p.string().starts_with(job.video->string())) continue;
+    files[p.lexically_relative(job.scene_dir).string()] = hash_file(p, budget);
+  }
+  return files;
+}
 
 std::expected<Journal, Error> Journal::open(const Job& job) {
   const fs::path& dir = job.job_dir;

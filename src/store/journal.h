@@ -31,6 +31,10 @@ struct JournalBand {
   std::filesystem::path file;
 };
 
+/// The hash of every regular file under the scene's folder, but not the job's own output, its
+/// frames and video, and its journal: what Journal::scene_files() records.
+nlohmann::json scene_file_hashes(const Job& job);
+
 class Journal {
  public:
   /// Opens `job.job_dir`. A new job creates it. An existing journal is refused unless

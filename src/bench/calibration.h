@@ -1,0 +1,94 @@
+// What `taskdist simulate` needs to know of this machine, measured: POV-Ray's fixed cost per band
+// and how it grows with the image, the master's own cost per band (the real check, journal and
+// assembler code, timed), its sequential parts, and a band's size on the wire. Stored as JSON so
+// that a simulation names where each figure came from.
+#pragma once
+
+#include <expected>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/planner.h"
+#include "core/simulator.h"
+
+namespace taskdist {
+
+struct Calibration {
+  BandOverhead quick_start;  ///< a band's fixed costs with the quick start (the default)
+  BandOverhead plain;        ///< the same with --no-quick-start
+  MasterCosts master;
+  int cores = 1;  ///< the cores this machine lets taskdist use
+  /// CPU per unit of work with every core busy against one core alone (cores share caches,
+  /// memory bandwidth, hyper-threads): what hosts of an emulated cluster pay on one machine.
+  double busy_cpu_factor = 1;
+  /// A povray process's own CPU on a node against here (its start-up: BandOverhead's
+  /// process_cpu_s), measured under mpirun (nodes_measured): a node is not this machine
+  /// (tools/cluster's hosts at 0.25 CPU start a povray with cold caches: 1.5-2x). Its image
+  /// buffer, output and tracing are priced as here.
+  bool nodes_measured = false;
+  double node_process_factor = 1;
+  std::string host;          ///< where it was measured
+  std::string measured_at;   ///< when (UTC, ISO 8601)
+  std::string povray;        ///< the POV-Ray measured
+  std::string scene;         ///< the scene whose bands gave bytes_per_pixel
+  /// Where latency_s and bandwidth_bytes_s come from: measured under MPI, or the defaults.
+  std::string network;
+  static constexpr int kVersion = 1;
+};
+
+/// $TASKDIST_CACHE_DIR, else $XDG_CACHE_HOME/taskdist, else ~/.cache/taskdist; plus
+/// "calibration.json".
+std::filesystem::path default_calibration_file();
+
+nlohmann::json to_json(const Calibration& c);
+/// The error names what is missing or wrong.
+std::expected<Calibration, Error> calibration_from_json(const nlohmann::json& j);
+/// A missing, unreadable or damaged file is an error that names the file and says to run
+/// `taskdist simulate --calibrate`.
+std::expected<Calibration, Error> load_calibration(const std::filesystem::path& file);
+/// Written durably (synced, renamed into place); the error names the file.
+std::expected<void, Error> save_calibration(const Calibration& c,
+                                            const std::filesystem::path& file);
+
+/// The network figures when nothing was measured here: Open MPI over TCP between two hosts of
+/// tools/cluster (network namespaces on one machine), measured by `tools/cluster mpirun -np 2
+/// taskdist simulate --calibrate` (see README, "Predicting a cluster").
+constexpr double kDefaultLatencyS = 60e-6;
+constexpr double kDefaultBandwidthBytesS = 1.0e9;
+
+struct CalibrateRequest {
+  std::filesystem::path scene;  ///< measured scene (bytes per pixel, the sequential parts)
+  std::string povray = "povray";
+  std::filesystem::path taskdist;  ///< this program, for the sequential parts' render
+};
+
+/// Measures this machine (about a minute): one-row and middle-row bands of the scene at
+/// 200x150 to 3200x2400, with and without the quick start, through the real LocalRunner; the
+/// master's check, journal and assembler on bands of 1 and 64 rows; a small render's first and
+/// second sequential parts. `progress` gets a line per step. The error says what failed.
+std::expected<Calibration, Error> calibrate(const CalibrateRequest& request,
+                                            const std::function<void(const std::string&)>& progress);
+
+/// One band measured on a node: where it lies in its image, its CPU (the process's own count),
+/// and what tracing its rows costs on this machine (a calibration render's figures).
+struct BandSample {
+  int width = 0, height = 0;
+  RowRange rows;
+  double cpu_s = 0;
+  double trace_here_s = 0;
+};
+
+/// A povray process's own CPU on a node against `here`'s process_cpu_s: the median over
+/// `samples` that are mostly fixed cost (their tracing under a third of it) of what is left of
+/// cpu_s without their tracing, buffer and output as priced here, over process_cpu_s; 1 if none is.
+double node_process_factor(const std::vector<BandSample>& samples, const BandOverhead& here);
+
+/// One line per figure a simulation uses, with its value and where it came from.
+std::vector<std::string> calibration_figures(const Calibration& c, bool quick_start);
+
+}  // namespace taskdist

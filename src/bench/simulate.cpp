@@ -1,0 +1,548 @@
+#include "bench/simulate.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "bench/calibration.h"
+#include "core/cost_profile.h"
+#include "core/job.h"
+#include "core/simulator.h"
+#include "engine/cost_learning.h"
+#include "engine/exit_codes.h"
+#include "engine/local_runner.h"
+#include "exec/temp_dir.h"
+#include "render/povray_renderer.h"
+#include "store/journal.h"
+#include "store/profile_store.h"
+
+namespace taskdist {
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kDefaultScene = "/usr/share/doc/povray/examples/objects/blob.pov";
+
+// One field of a CSV line (quotes removed); `at` moves past it and its comma.
+std::string csv_field(const std::string& line, size_t& at) {
+  std::string out;
+  if (at < line.size() && line[at] == '"') {
+    const size_t end = line.find('"', at + 1);
+    out = line.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+    at = end == std::string::npos ? line.size() : end + 1;
+  } else {
+    const size_t end = line.find(',', at);
+    out = line.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    at = end == std::string::npos ? line.size() : end;
+  }
+  if (at < line.size() && line[at] == ',') ++at;
+  return out;
+}
+
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> fields;
+  size_t at = 0;
+  while (at < line.size()) fields.push_back(csv_field(line, at));
+  if (!line.empty() && line.back() == ',') fields.emplace_back();
+  return fields;
+}
+
+// What a size's simulations need: the job as a render would build it, and its rows' costs.
+struct SizeModel {
+  Job job;
+  std::vector<double> row_costs;
+  std::string source;  // where row_costs came from
+  bool from_renders = false;  // a render's profile: its row costs include a band's own pixels
+};
+
+// Where simulate keeps the profiles of its calibration renders: apart from the renders' own,
+// which price a band's rows by its CPU less a modelled start-up and output, not by POV-Ray's
+// trace figure.
+// They are kept beside the calibration file: measured on the same machine, and made again after
+// it is (--calibrate removes them).
+fs::path simulation_profiles(const fs::path& calibration) {
+  return calibration.parent_path() / "simulate-profiles";
+}
+
+// Calibration renders are this wide, whatever size is simulated: POV-Ray counts a band's tracing
+// in milliseconds (and at 400x300 reported none for some bands), so a smaller image's figures
+// would be mostly rounding; a scene's cost per pixel barely moves with the size (blob.pov:
+// 0.71 us at 1600x1200, 0.74 at 3200x2400, in 8 bands each).
+constexpr int kCalibrationWidth = 1600;
+
+// A calibration render: the scene at `width` in 8 bands on this machine, one at a time (two at
+// once slow each other down), through the real LocalRunner. Each band's CPU less its start-up
+// (`band`: the process and its image buffer, as --calibrate measured them) becomes a run of the
+// scene's simulation profile, kept for the simulations to come: what its rows cost, their output
+// included.
+struct CalibrationRun {
+  std::vector<CostSample> samples;
+  int width = 0, height = 0;
+};
+
+std::expected<CalibrationRun, Error> calibration_render(const Job& at_size, int width,
+                                                        const BandOverhead& band,
+                                                        const fs::path& dir) {
+  const int height =
+      std::max(16, static_cast<int>(std::lround(1.0 * width * at_size.height / at_size.width)));
+  Job job = at_size;
+  job.width = width;
+  job.height = height;
+  job.slots = 1;
+  RenderSettings settings = render_settings_for(job);
+  settings.max_image_buffer_mb = 0;
+  enable_quick_start(settings, dir);
+  LocalRunner runner(settings, dir);
+  const auto bands = static_plan(height, 8, job.row_grain());
+  std::vector<CostSample> samples;
+  size_t next = 0;
+  TaskId id = 1;
+  const auto deadline = Clock::now() + std::chrono::minutes(10);
+  while (samples.size() < bands.size()) {
+    while (runner.running() < 1 && next < bands.size()) {
+      runner.start(Task{.id = id++, .slot = 0, .rows = bands[next++], .attempt = 1, .duplicate_of = 0});
+    }
+    if (Clock::now() > deadline) {
+      runner.abort();
+      return fail("the calibration render did not finish in 10 minutes");
+    }
+    auto event = runner.wait(1.0);
+    if (!event) continue;
+    if (auto* failed = std::get_if<TaskFailed>(&*event)) {
+      runner.abort();
+      return fail("the calibration render failed: " + failed->failure.message);
+    }
+    if (std::holds_alternative<Interrupted>(*event)) {
+      runner.abort();
+      return fail("interrupted");
+    }
+    if (auto* done = std::get_if<TaskFinished>(&*event)) {
+      const RowRange rows = bands[static_cast<size_t>(done->id - 1)];
+      // The band's whole CPU (the process's own count: POV-Ray's trace figure is missing when
+      // its statistics come after the band is read and the process stopped) less its start-up.
+      const double cpu = std::max(0.0, done->timing.cpu_s - band.startup_cpu_s(width, height));
+      samples.push_back({static_cast<double>(rows.begin) / height,
+                         static_cast<double>(rows.end) / height,
+                         cpu / (static_cast<double>(rows.count()) * width)});
+    }
+  }
+  std::ranges::sort(samples, {}, &CostSample::begin);
+  return CalibrationRun{std::move(samples), width, height};
+}
+
+// What each row of `job`'s image costs to trace on this machine, and where that came from: the
+// scene's simulation profile beside `calibration`, made by a calibration render if it has none.
+std::expected<std::pair<std::vector<double>, std::string>, Error> traced_costs(
+    const Job& job, const fs::path& calibration, const BandOverhead& band, const fs::path& dir) {
+  Job own = job;
+  own.profile_dir = simulation_profiles(calibration);
+  LearntCosts costs = recall_costs(own, scene_file_hashes(own));
+  if (costs.profile.empty()) {
+    const int at = kCalibrationWidth;
+    fmt::print(stderr,
+               "taskdist simulate: the scene has no simulation profile yet: a calibration render "
+               "({} wide, 8 bands) measures its rows\n",
+               at);
+    auto run = calibration_render(job, at, band, dir);
+    if (!run) return std::unexpected(run.error());
+    costs.profile.add_run(std::move(run->samples), run->width, run->height);
+    if (!costs.key.empty()) {
+      if (auto saved = ProfileStore(own.profile_dir).save(costs.key, costs.profile); !saved) {
+        fmt::print(stderr, "taskdist simulate: warning: {}\n", saved.error());
+      }
+    }
+  }
+  return std::pair{costs.profile.row_costs(job.width, job.height),
+                   fmt::format("a calibration render's CPU less its start-up ({})",
+                               costs.file.string())};
+}
+
+std::expected<SizeModel, Error> size_model(const SimulateRequest& req, const fs::path& scene,
+                                           int width, int height, const fs::path& calibration,
+                                           const Calibration& cal, const fs::path& dir) {
+  JobRequest jr;
+  jr.scene = scene.string();
+  jr.pov_args = req.pov_options;
+  jr.pov_args.push_back(fmt::format("+W{}", width));
+  jr.pov_args.push_back(fmt::format("+H{}", height));
+  jr.output = (dir / "simulate.png").string();
+  jr.job_dir = (dir / "job").string();
+  jr.slots = 1;
+  jr.povray = req.povray;
+  jr.profile_dir = req.profile_dir.string();
+  jr.quick_start = req.quick_start;
+  auto job = build_job(jr);
+  if (!job) return std::unexpected(job.error());
+  SizeModel m{*job, {}, {}, false};
+  if (!req.profile_dir.empty()) {
+    LearntCosts costs = recall_costs(m.job, scene_file_hashes(m.job));
+    if (costs.row_costs.empty()) {
+      return fail(fmt::format("no cost profile of the scene in {} (--profile-dir)",
+                              req.profile_dir.string()));
+    }
+    m.row_costs = std::move(costs.row_costs);
+    m.source = fmt::format("the renders' cost profile {} ({} runs at this size, {} in all)",
+                           costs.file.string(), costs.profile.runs(width, height),
+                           costs.profile.runs());
+    m.from_renders = true;
+    return m;
+  }
+  auto traced = traced_costs(m.job, calibration, cal.quick_start, dir);
+  if (!traced) return std::unexpected(traced.error());
+  m.row_costs = std::move(traced->first);
+  m.source = std::move(traced->second);
+  return m;
+}
+
+struct Point {
+  BenchSample sample;
+  std::string bottleneck;
+};
+
+Point simulate_point(const SimulateRequest& req, const SizeModel& m, const std::string& policy,
+                     int nodes, const Calibration& cal) {
+  SchedulerConfig config;
+  config.rows = m.job.height;
+  config.width = m.job.width;
+  config.policy = policy == "static" ? Policy::kStatic : Policy::kDynamic;
+  config.grain = m.job.row_grain();
+  config.block = m.job.block_size;
+  config.row_costs = m.row_costs;
+  config.band_startup_s = req.quick_start ? kQuickStartupWallS : kPovrayStartupWallS;
+  SimCluster cluster;
+  cluster.nodes = nodes;
+  cluster.slots_per_node = req.slots_per_node;
+  cluster.cpu_per_slot = req.node_cpu > 0 ? req.node_cpu / req.slots_per_node : 1.0;
+  cluster.core_speed = req.node_speed;
+  cluster.shared_cores = req.shared_cores;
+  cluster.busy_cpu_factor = cal.busy_cpu_factor;
+  BandOverhead band = req.quick_start ? cal.quick_start : cal.plain;
+  if (m.from_renders) band.pixel_cpu_per_pixel = 0;
+  if (cal.nodes_measured) band.process_cpu_s *= cal.node_process_factor;
+  const SimResult r = simulate_render(config, cluster, m.row_costs, band, cal.master);
+  Point p;
+  p.sample.method = "simulate";
+  p.sample.policy = policy;
+  p.sample.width = m.job.width;
+  p.sample.height = m.job.height;
+  p.sample.nodes = nodes;
+  p.sample.ok = !r.aborted;
+  if (r.aborted) p.sample.error = "the scheduler gave up";
+  p.sample.seq1_s = r.seq1_s;
+  p.sample.parallel_s = r.parallel_s;
+  p.sample.seq2_s = r.seq2_s;
+  p.sample.total_s = r.total_s;
+  p.bottleneck = bottleneck(r, cluster, cal.master);
+  return p;
+}
+
+std::string key_of(const BenchRow& r) {
+  return fmt::format("{} {}x{} {}", r.policy, r.width, r.height, r.nodes);
+}
+
+std::expected<void, Error> write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (!out) return fail(path.string(), "cannot write it");
+  return {};
+}
+
+std::string describe_nodes(const SimulateRequest& req) {
+  std::string cpu = req.node_cpu > 0 ? fmt::format("{:g} CPU", req.node_cpu) : "a core a slot";
+  const std::string speed = fmt::format("cores {:g}x as fast as this machine's", req.node_speed);
+  return fmt::format("nodes of {} slot{} ({}), {}{}",
+                     req.slots_per_node, req.slots_per_node == 1 ? "" : "s", cpu, speed,
+                     req.shared_cores > 0
+                         ? fmt::format(", all on one machine of {:g} cores", req.shared_cores)
+                         : "");
+}
+
+}  // namespace
+
+std::expected<std::vector<BenchRow>, Error> read_results_csv(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) return fail(file.string(), "cannot read it (a `taskdist bench` results.csv)");
+  std::string line;
+  std::getline(in, line);
+  const auto header = csv_fields(line);
+  std::map<std::string, size_t> col;
+  for (size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
+  for (const char* needed : {"method", "policy", "width", "height", "nodes", "ok_runs",
+                             "seq1_median_s", "parallel_median_s", "seq2_median_s",
+                             "total_median_s", "speedup", "efficiency"}) {
+    if (!col.contains(needed)) {
+      return fail(fmt::format("{}:1", file.string()),
+                  fmt::format("no column '{}': not a `taskdist bench` results.csv", needed));
+    }
+  }
+  std::vector<BenchRow> rows;
+  int number = 1;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty()) continue;
+    const auto f = csv_fields(line);
+    if (f.size() < header.size()) {
+      return fail(fmt::format("{}:{}", file.string(), number),
+                  fmt::format("{} fields where the header has {}", f.size(), header.size()));
+    }
+    try {
+      BenchRow r;
+      r.method = f[col["method"]];
+      r.policy = f[col["policy"]];
+      r.width = std::stoi(f[col["width"]]);
+      r.height = std::stoi(f[col["height"]]);
+      r.nodes = std::stoi(f[col["nodes"]]);
+      r.ok_runs = std::stoi(f[col["ok_runs"]]);
+      r.runs = r.ok_runs;
+      r.status = "ok";
+      r.seq1.median = std::stod(f[col["seq1_median_s"]]);
+      r.parallel.median = std::stod(f[col["parallel_median_s"]]);
+      r.seq2.median = std::stod(f[col["seq2_median_s"]]);
+      r.total.median = std::stod(f[col["total_median_s"]]);
+      r.speedup = std::stod(f[col["speedup"]]);
+      r.efficiency = std::stod(f[col["efficiency"]]);
+      rows.push_back(r);
+    } catch (const std::exception&) {
+      return fail(fmt::format("{}:{}", file.string(), number), "a number that does not read");
+    }
+  }
+  if (rows.empty()) return fail(file.string(), "it has no results");
+  return rows;
+}
+
+PredictionError prediction_error(const std::vector<BenchRow>& measured,
+                                 const std::vector<BenchRow>& predicted) {
+  std::map<std::string, const BenchRow*> by_key;
+  for (const BenchRow& p : predicted) by_key[key_of(p)] = &p;
+  PredictionError e;
+  double sum = 0;
+  for (const BenchRow& m : measured) {
+    const auto it = by_key.find(key_of(m));
+    if (m.method != "taskdist" || m.ok_runs == 0 || it == by_key.end() || m.total.median <= 0) {
+      continue;
+    }
+    const double err = std::abs(it->second->total.median - m.total.median) / m.total.median;
+    sum += err;
+    e.worst = std::max(e.worst, err);
+    ++e.points;
+  }
+  if (e.points > 0) e.mean = sum / e.points;
+  return e;
+}
+
+int run_simulate(const SimulateRequest& request) {
+  SimulateRequest req = request;
+  const fs::path cal_file =
+      req.calibration.empty() ? default_calibration_file() : req.calibration;
+  auto cal = load_calibration(cal_file);
+  if (!cal) {
+    fmt::print(stderr, "taskdist simulate: {}\n", cal.error());
+    return kExitUsage;
+  }
+  std::vector<BenchRow> measured;
+  if (!req.against.empty()) {
+    auto rows = read_results_csv(req.against);
+    if (!rows) {
+      fmt::print(stderr, "taskdist simulate: --against: {}\n", rows.error());
+      return kExitUsage;
+    }
+    for (const BenchRow& r : *rows) {
+      if (r.method != "taskdist" || r.ok_runs == 0) continue;
+      measured.push_back(r);
+      const std::pair size{r.width, r.height};
+      if (std::ranges::find(req.sizes, size) == req.sizes.end()) req.sizes.push_back(size);
+      if (std::ranges::find(req.nodes, r.nodes) == req.nodes.end()) req.nodes.push_back(r.nodes);
+      if (std::ranges::find(req.policies, r.policy) == req.policies.end()) {
+        req.policies.push_back(r.policy);
+      }
+    }
+    if (measured.empty()) {
+      fmt::print(stderr, "taskdist simulate: --against {}: no taskdist run in it\n",
+                 req.against.string());
+      return kExitUsage;
+    }
+    std::ranges::sort(req.nodes);
+  }
+  if (req.sizes.empty() || req.nodes.empty()) {
+    fmt::print(stderr, "taskdist simulate: give the image size (+W and +H, or --sizes) and "
+                       "--nodes (or --against a bench's results.csv)\n");
+    return kExitUsage;
+  }
+  if (req.policies.empty()) req.policies = {"dynamic", "static"};
+  const fs::path scene = req.scene.empty() ? fs::path(kDefaultScene) : fs::absolute(req.scene);
+  if (!fs::exists(scene)) {
+    fmt::print(stderr, "taskdist simulate: scene '{}' not found{}\n", scene.string(),
+               req.scene.empty() ? " (install povray-examples, or give a scene)" : "");
+    return kExitUsage;
+  }
+  std::error_code ec;
+  fs::create_directories(req.out, ec);
+  if (ec) {
+    fmt::print(stderr, "taskdist simulate: cannot create '{}': {}\n", req.out.string(), ec.message());
+    return kExitUsage;
+  }
+  auto scratch = TempDir::create_scratch("taskdist-simulate-");
+  if (!scratch) {
+    fmt::print(stderr, "taskdist simulate: {}\n", scratch.error());
+    return kExitRenderFailed;
+  }
+
+  std::string md = fmt::format("# taskdist simulate\n\n`{}`\n\n{}, scene {}.\n\nFigures used:\n\n",
+                               req.command_line, describe_nodes(req), scene.string());
+  fmt::print("taskdist simulate: {}; figures used:\n", describe_nodes(req));
+  for (const std::string& line : calibration_figures(*cal, req.quick_start)) {
+    fmt::print("  - {} [{}]\n", line, cal_file.string());
+    md += fmt::format("- {} [{}]\n", line, cal_file.string());
+  }
+  std::vector<BenchSample> samples;
+  std::map<std::string, std::string> bottlenecks;
+  for (auto [w, h] : req.sizes) {
+    auto model = size_model(req, scene, w, h, cal_file, *cal, scratch->path());
+    if (!model) {
+      fmt::print(stderr, "taskdist simulate: {}x{}: {}\n", w, h, model.error());
+      return kExitUsage;
+    }
+    fmt::print("  - row costs at {}x{}: {}\n", w, h, model->source);
+    md += fmt::format("- row costs at {}x{}: {}\n", w, h, model->source);
+    for (const std::string& policy : req.policies) {
+      for (int n : req.nodes) {
+        const auto start = Clock::now();
+        Point p = simulate_point(req, *model, policy, n, *cal);
+        const double took = std::chrono::duration<double>(Clock::now() - start).count();
+        if (took > 1) {
+          fmt::print(stderr, "taskdist simulate: {}x{} {} on {} nodes took {:.1f} s to simulate\n",
+                     w, h, policy, n, took);
+        }
+        bottlenecks[fmt::format("{} {}x{} {}", policy, w, h, n)] = p.bottleneck;
+        samples.push_back(std::move(p.sample));
+      }
+    }
+  }
+  const std::vector<BenchRow> predicted = aggregate(samples);
+
+  std::string table = fmt::format("\n{:>10} {:>8} {:>6} {:>8} {:>10} {:>8} {:>9} {:>8} {:>6}  {}\n",
+                                  "size", "policy", "nodes", "seq1 s", "parallel s", "seq2 s",
+                                  "total s", "speedup", "effic.", "limited by");
+  std::string md_table = "\n| size | policy | nodes | seq1 (s) | parallel (s) | seq2 (s) | total (s) "
+                         "| speedup | efficiency | limited by |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
+  for (const BenchRow& r : predicted) {
+    const std::string& limit = bottlenecks[key_of(r)];
+    table += fmt::format("{:>10} {:>8} {:>6} {:>8.3f} {:>10.3f} {:>8.4f} {:>9.3f} {:>8.2f} {:>6.2f}  {}\n",
+                         fmt::format("{}x{}", r.width, r.height), r.policy, r.nodes, r.seq1.median,
+                         r.parallel.median, r.seq2.median, r.total.median, r.speedup,
+                         r.efficiency, limit);
+    md_table += fmt::format("| {}x{} | {} | {} | {:.3f} | {:.3f} | {:.4f} | {:.3f} | {:.2f} | {:.2f} | {} |\n",
+                            r.width, r.height, r.policy, r.nodes, r.seq1.median, r.parallel.median,
+                            r.seq2.median, r.total.median, r.speedup, r.efficiency, limit);
+  }
+  fmt::print("{}", table);
+  md += md_table;
+
+  std::vector<BenchRow> plotted = predicted;
+  if (!measured.empty()) {
+    std::map<std::string, const BenchRow*> by_key;
+    for (const BenchRow& p : predicted) by_key[key_of(p)] = &p;
+    std::string csv = "policy,width,height,nodes,measured_total_s,predicted_total_s,error_pct\n";
+    std::string cmp = fmt::format("\nAgainst {}:\n{:>10} {:>8} {:>6} {:>11} {:>12} {:>8}\n",
+                                  req.against.string(), "size", "policy", "nodes", "measured s",
+                                  "predicted s", "error");
+    md += fmt::format("\n## Against {}\n\n| size | policy | nodes | measured total (s) | "
+                      "predicted total (s) | error |\n|---|---|---:|---:|---:|---:|\n",
+                      req.against.string());
+    for (const BenchRow& m : measured) {
+      const BenchRow& p = *by_key.at(key_of(m));
+      const double err = 100 * (p.total.median - m.total.median) / m.total.median;
+      cmp += fmt::format("{:>10} {:>8} {:>6} {:>11.3f} {:>12.3f} {:>+7.1f}%\n",
+                         fmt::format("{}x{}", m.width, m.height), m.policy, m.nodes,
+                         m.total.median, p.total.median, err);
+      md += fmt::format("| {}x{} | {} | {} | {:.3f} | {:.3f} | {:+.1f}% |\n", m.width, m.height,
+                        m.policy, m.nodes, m.total.median, p.total.median, err);
+      csv += fmt::format("{},{},{},{},{:.4f},{:.4f},{:.2f}\n", m.policy, m.width, m.height,
+                         m.nodes, m.total.median, p.total.median, err);
+    }
+    const PredictionError e = prediction_error(measured, predicted);
+    const std::string summary =
+        fmt::format("mean absolute error {:.1f}%, worst {:.1f}%, over {} points", 100 * e.mean,
+                    100 * e.worst, e.points);
+    fmt::print("{}{}\n", cmp, summary);
+    md += "\n" + summary + "\n";
+    if (auto done = write_text(req.out / "comparison.csv", csv); !done) {
+      fmt::print(stderr, "taskdist simulate: {}\n", done.error());
+      return kExitRenderFailed;
+    }
+    plotted.insert(plotted.end(), measured.begin(), measured.end());
+  }
+  md += "\n![Speedup](fig9_speedup.png)\n\n![Runtime by phase](fig7_phases.png)\n";
+  const fs::path paper_csv = fs::path(TASKDIST_SOURCE_DIR) / "bench/anchors/paper_table2.csv";
+  for (const auto& written : {write_csv(predicted, req.out / "results.csv"),
+                              write_plots(plotted, req.out, paper_csv),
+                              write_text(req.out / "simulate.md", md)}) {
+    if (!written) {
+      fmt::print(stderr, "taskdist simulate: {}\n", written.error());
+      return kExitRenderFailed;
+    }
+  }
+  fmt::print("taskdist simulate: wrote {}/results.csv, simulate.md{} and the figures\n",
+             req.out.string(), measured.empty() ? "" : ", comparison.csv");
+  return kExitOk;
+}
+
+std::expected<std::vector<double>, Error> traced_row_costs(const fs::path& scene,
+                                                          const std::string& povray, int width,
+                                                          int height,
+                                                          const fs::path& calibration) {
+  auto scratch = TempDir::create_scratch("taskdist-simulate-");
+  if (!scratch) return std::unexpected(scratch.error());
+  JobRequest jr;
+  jr.scene = scene.string();
+  jr.pov_args = {fmt::format("+W{}", width), fmt::format("+H{}", height)};
+  jr.output = (scratch->path() / "simulate.png").string();
+  jr.job_dir = (scratch->path() / "job").string();
+  jr.slots = 1;
+  jr.povray = povray;
+  auto job = build_job(jr);
+  if (!job) return std::unexpected(job.error());
+  auto cal = load_calibration(calibration);
+  if (!cal) return std::unexpected(cal.error());
+  auto traced = traced_costs(*job, calibration, cal->quick_start, scratch->path());
+  if (!traced) return std::unexpected(traced.error());
+  return std::move(traced->first);
+}
+
+int run_calibrate(const std::string& scene, const std::string& povray, const fs::path& file) {
+  CalibrateRequest r;
+  r.scene = scene.empty() ? fs::path(kDefaultScene) : fs::absolute(scene);
+  if (!fs::exists(r.scene)) {
+    fmt::print(stderr, "taskdist simulate --calibrate: scene '{}' not found\n", r.scene.string());
+    return kExitUsage;
+  }
+  r.povray = povray;
+  std::error_code ec;
+  r.taskdist = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path out = file.empty() ? default_calibration_file() : file;
+  fmt::print(stderr, "taskdist simulate --calibrate: measuring this machine (about a minute)\n");
+  auto cal = calibrate(r, [](const std::string& line) {
+    fmt::print(stderr, "taskdist simulate --calibrate: {}\n", line);
+  });
+  if (!cal) {
+    fmt::print(stderr, "taskdist simulate --calibrate: {}\n", cal.error());
+    return kExitRenderFailed;
+  }
+  if (auto saved = save_calibration(*cal, out); !saved) {
+    fmt::print(stderr, "taskdist simulate --calibrate: {}\n", saved.error());
+    return kExitRenderFailed;
+  }
+  fs::remove_all(simulation_profiles(out), ec);  // their rows were priced on the old figures
+  for (const std::string& line : calibration_figures(*cal, true)) fmt::print("  - {}\n", line);
+  fmt::print("taskdist simulate --calibrate: wrote {}\n", out.string());
+  return kExitOk;
+}
+
+}  // namespace taskdist

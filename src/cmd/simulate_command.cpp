@@ -1,0 +1,160 @@
+#include "cmd/simulate_command.h"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+
+#include "bench/calibration.h"
+#include "bench/study.h"
+#include "engine/exit_codes.h"
+#include "mpi/link_probe.h"
+
+namespace taskdist {
+namespace {
+
+constexpr const char* kSimulateHelp =
+    R"(Predict a render on a cluster you may not have: the real scheduler hands bands to simulated
+nodes, and every band costs what was measured on this machine: POV-Ray's start-up, its
+full-size image buffer and output (`--calibrate`), the tracing of its rows (the scene's cost
+profile, or a quick 640-wide calibration render when there is none), the trip to the master and
+the master's own work on it (check, journal with fsync, append to the PNG), one band at a time.
+Prints each figure it used and where it came from, then the predicted phases, total, speedup and
+efficiency per size, policy and node count, and what limits each (the master, its link,
+POV-Ray's fixed cost per band, too few bands, the sequential parts).
+
+  taskdist simulate --calibrate                   measure this machine first (about a minute)
+  taskdist simulate SCENE.pov +W3200 +H2400 --nodes 1,2,4,8,16,64,256,1024,4096
+  taskdist simulate --against bench/results.csv --node-cpu 0.25 --shared-cores 2
+                                                  predict a `taskdist bench` study and print
+                                                  predicted against measured, point by point,
+                                                  with the mean and worst error
+Under mpirun, --calibrate (after one without mpirun on the master's machine) adds the cluster's
+figures: the link from rank 0 to rank 1 (latency, bandwidth, through taskdist's own channel) and
+the first sequential part of small renders on one worker rank and on all of them; without it
+the network figures are defaults measured that way on tools/cluster.
+
+Writes into --out: results.csv (the columns of `taskdist bench`), fig9_speedup.png (a panel per
+size), fig7_phases.png, fig10_shares.png, efficiency.png and simulate.md; with --against also
+comparison.csv, and the measured runs beside the predicted ones in the figures.
+
+Exit codes: 0 done; 1 measuring or writing failed; 2 bad input (no or a damaged calibration, an
+unreadable results.csv, a missing scene).)";
+
+// "+W3200" -> 3200 (also "W3200", "-W3200"); nullopt if `arg` is not that option of `letter`.
+std::optional<int> size_option(const std::string& arg, char letter) {
+  size_t at = 0;
+  if (at < arg.size() && (arg[at] == '+' || arg[at] == '-')) ++at;
+  if (at >= arg.size() || std::toupper(static_cast<unsigned char>(arg[at])) != letter) {
+    return std::nullopt;
+  }
+  ++at;
+  int value = 0;
+  const char* end = arg.data() + arg.size();
+  auto [ptr, ec] = std::from_chars(arg.data() + at, end, value);
+  if (ec != std::errc() || ptr != end || at == arg.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+SimulateCommand::SimulateCommand(CLI::App& parent) : Command(parent, "simulate", kSimulateHelp) {
+  app_->add_option("scene", scene_, "the scene (default: blob.pov of povray-examples)");
+  app_->add_flag("--calibrate", calibrate_,
+                 "measure this machine's figures and store them (--calibration), then stop");
+  app_->add_option("--nodes", request_.nodes, "node counts, comma-separated (e.g. 1,2,4,...,4096)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1 << 20));
+  app_->add_option("--sizes", sizes_, "image sizes WxH, comma-separated (or +W and +H)")
+      ->delimiter(',');
+  app_->add_option("--slots-per-node", request_.slots_per_node, "slots on each node (default 1)")
+      ->check(CLI::Range(1, 1024));
+  app_->add_option("--node-cpu", request_.node_cpu,
+                   "CPU a node may use, in cores, as a cgroup quota gives it (tools/cluster "
+                   "--cpu 0.25: 0.25); default: a whole core a slot")
+      ->check(CLI::Range(0.001, 1024.0));
+  app_->add_option("--node-speed", request_.node_speed,
+                   "a node's core against this machine's (2: twice as fast; default 1)")
+      ->check(CLI::Range(0.001, 1000.0));
+  app_->add_option("--shared-cores", request_.shared_cores,
+                   "the nodes are hosts of an emulated cluster on one machine of this many cores "
+                   "(tools/cluster): they slow each other down as the machine fills, by the "
+                   "factor --calibrate measured; default: separate machines")
+      ->check(CLI::Range(0.001, 1e6));
+  app_->add_option("--policy", request_.policies, "dynamic,static (default both)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"static", "dynamic"}));
+  app_->add_flag("--no-quick-start", no_quick_start_,
+                 "predict renders without the quick start (see taskdist render --help)");
+  app_->add_option("--calibration", calibration_,
+                   fmt::format("the calibration file (default {})",
+                               default_calibration_file().string()));
+  app_->add_option("--profile-dir", profile_dir_,
+                   "where the scene's cost profile is (default: the renders' own; with "
+                   "--against, the study's profiles/ beside its results.csv)");
+  app_->add_option("--against", against_,
+                   "a `taskdist bench` results.csv: simulate its sizes, node counts and "
+                   "policies and print the error of each prediction");
+  app_->add_option("--out", out_, "output folder (default simulate-results)");
+  app_->add_option("--povray", request_.povray, "POV-Ray executable (default: povray)");
+}
+
+std::optional<SimulateRequest> SimulateCommand::simulate_request(const Invocation& invocation) const {
+  SimulateRequest r = request_;
+  r.scene = scene_;
+  r.quick_start = !no_quick_start_;
+  r.calibration = calibration_;
+  r.profile_dir = profile_dir_;
+  r.out = out_;
+  r.against = against_;
+  r.command_line = "taskdist";
+  for (const auto& a : invocation.args) r.command_line += " " + a;
+  std::optional<int> width, height;
+  for (const std::string& option : invocation.pov_options) {
+    if (auto w = size_option(option, 'W')) {
+      width = w;
+    } else if (auto h = size_option(option, 'H')) {
+      height = h;
+    } else {
+      r.pov_options.push_back(option);
+    }
+  }
+  if (width.has_value() != height.has_value() || (width && (*width < 1 || *height < 1))) {
+    fmt::print(stderr, "taskdist simulate: give both +W and +H (e.g. +W3200 +H2400)\n");
+    return std::nullopt;
+  }
+  if (width) r.sizes.push_back({*width, *height});
+  for (const auto& size : sizes_) {
+    const auto wh = parse_size(size);
+    if (!wh) {
+      fmt::print(stderr, "taskdist simulate: --sizes: '{}' is not WIDTHxHEIGHT (e.g. 800x600)\n",
+                 size);
+      return std::nullopt;
+    }
+    r.sizes.push_back(*wh);
+  }
+  return r;
+}
+
+int SimulateCommand::run_local(const Invocation& invocation) {
+  if (calibrate_) return run_calibrate(scene_, request_.povray, calibration_);
+  const auto request = simulate_request(invocation);
+  if (!request) return kExitUsage;
+  return run_simulate(*request);
+}
+
+MasterOutcome SimulateCommand::run_master(const Invocation& invocation, const MpiSession& session,
+                                          Channel& channel) {
+  if (!calibrate_) return {run_local(invocation), std::nullopt};
+  // The machine's own figures come from a run without mpirun (a render it starts must not
+  // inherit this rank's MPI environment); this run adds the cluster's.
+  const std::filesystem::path scene =
+      scene_.empty() ? std::filesystem::path("/usr/share/doc/povray/examples/objects/blob.pov")
+                     : std::filesystem::absolute(scene_);
+  CalibrateRequest request;
+  request.scene = scene;
+  request.povray = request_.povray;
+  return {calibrate_cluster(session, channel, calibration_, request), "the cluster is measured"};
+}
+
+}  // namespace taskdist
