@@ -98,6 +98,20 @@ TEST(SimulatorTest, CappedNodesGetOneBandEachAtAQuarterOfTheSpeed) {
   EXPECT_NEAR(fast.total_s, 0.2 + 0.6 / 0.5, 1e-9);
 }
 
+TEST(SimulatorTest, HostsSharingAMachineGetAnEvenShareOfTheCoresTheMasterLeaves) {
+  // Four hosts at 0.5 CPU on one machine of 1.25 cores, the master using 0.25 of them: each gets
+  // (1.25 - 0.25) / 4 = 0.25. A band of 25 rows: 0.2 s asleep + (0.1 + 0.25) CPU-s at 0.25.
+  const SimCluster shared{.nodes = 4, .cpu_per_slot = 0.5, .shared_cores = 1.25};
+  const SimResult r = simulate_render(job(Policy::kStatic), shared, kRowCpu, band(),
+                                      {.busy_cores = 0.25});
+  EXPECT_NEAR(r.total_s, 0.2 + 0.35 / 0.25, 1e-9);
+  // On machines of their own, the same hosts run at their 0.5.
+  const SimResult apart =
+      simulate_render(job(Policy::kStatic), {.nodes = 4, .cpu_per_slot = 0.5}, kRowCpu, band(),
+                      {.busy_cores = 0.25});
+  EXPECT_NEAR(apart.total_s, 0.2 + 0.35 / 0.5, 1e-9);
+}
+
 TEST(SimulatorTest, TheMasterServesOneBandAtATimeAndIsNamedWhenItSaturates) {
   // Four bands of 25 rows end together at 0.2 + 0.1 + 0.25 = 0.55 s; the master takes 1 s
   // each, one after the other: the last is in at 4.55 s, the master busy 4 s of it.
@@ -317,10 +331,9 @@ TEST(SimulateCliTest, SimulatesASceneWithItsCalibrationAndNamesEveryFigure) {
   EXPECT_EQ(rows->size(), 6u) << "2 policies x 3 node counts";
   for (const BenchRow& row : *rows) {
     EXPECT_EQ(row.method, "simulate");
-    // At 800x600 a band traces far longer than its start-up here: more nodes help.
-    if (row.nodes == 2) {
-      EXPECT_GT(row.speedup, 1.2) << row.policy;
-    }
+    // The first sequential part is the calibration's, whatever the rows cost.
+    EXPECT_NEAR(row.seq1.median, 0.06 + 0.004 * row.nodes, 1e-4) << row.nodes;
+    EXPECT_GT(row.parallel.median, 0) << row.nodes;
   }
   EXPECT_TRUE(fs::exists(dir / "out" / "fig9_speedup.png"));
   EXPECT_TRUE(fs::exists(dir / "out" / "simulate.md"));

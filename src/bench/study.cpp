@@ -174,6 +174,19 @@ std::optional<std::pair<int, int>> parse_size(std::string_view text) {
   return std::pair{w, h};
 }
 
+bool parse_sizes(const std::vector<std::string>& texts, std::string_view command,
+                 std::vector<std::pair<int, int>>& sizes) {
+  for (const auto& text : texts) {
+    const auto wh = parse_size(text);
+    if (!wh) {
+      fmt::print(stderr, "{}: --sizes: '{}' is not WIDTHxHEIGHT (e.g. 800x600)\n", command, text);
+      return false;
+    }
+    sizes.push_back(*wh);
+  }
+  return true;
+}
+
 namespace {
 
 // Says on stderr (false) if a node count is more than `engine` has.

@@ -32,6 +32,10 @@ struct BenchRequest {
 
 /// "800x600" -> {800, 600}; nullopt unless both are 1..65535.
 std::optional<std::pair<int, int>> parse_size(std::string_view text);
+/// Each of `texts` (--sizes) parsed and appended to `sizes`; false after saying on stderr which
+/// one is not WIDTHxHEIGHT (`command`: "taskdist bench", for the message).
+bool parse_sizes(const std::vector<std::string>& texts, std::string_view command,
+                 std::vector<std::pair<int, int>>& sizes);
 
 /// One run of the study, as an engine needs it.
 struct BenchRun {

@@ -61,15 +61,7 @@ std::optional<BenchRequest> BenchCommand::bench_request(const Invocation& invoca
                                                         const std::string& launcher) const {
   BenchRequest request = request_;
   request.quick_start = !no_quick_start_;
-  for (const auto& size : sizes_) {
-    const auto wh = parse_size(size);
-    if (!wh) {
-      fmt::print(stderr, "taskdist bench: --sizes: '{}' is not WIDTHxHEIGHT (e.g. 800x600)\n",
-                 size);
-      return std::nullopt;
-    }
-    request.sizes.push_back(*wh);
-  }
+  if (!parse_sizes(sizes_, "taskdist bench", request.sizes)) return std::nullopt;
   request.nodes = nodes_;
   request.out = out_;
   request.command_line = launcher;

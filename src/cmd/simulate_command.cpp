@@ -15,24 +15,26 @@ namespace {
 
 constexpr const char* kSimulateHelp =
     R"(Predict a render on a cluster you may not have: the real scheduler hands bands to simulated
-nodes, and every band costs what was measured on this machine: POV-Ray's start-up, its
-full-size image buffer and output (`--calibrate`), the tracing of its rows (the scene's cost
-profile, or a quick 640-wide calibration render when there is none), the trip to the master and
-the master's own work on it (check, journal with fsync, append to the PNG), one band at a time.
+nodes, and every band costs what was measured (`--calibrate`): POV-Ray's start-up and full-size
+image buffer, the tracing and output of its rows (a calibration render of the scene, 1600 wide in
+8 bands, kept for the next run; or the renders' cost profile, --profile-dir), the trip to the
+master and the master's own work on it (check, journal with fsync, append to the PNG), one band
+at a time.
 Prints each figure it used and where it came from, then the predicted phases, total, speedup and
 efficiency per size, policy and node count, and what limits each (the master, its link,
 POV-Ray's fixed cost per band, too few bands, the sequential parts).
 
   taskdist simulate --calibrate                   measure this machine first (about a minute)
   taskdist simulate SCENE.pov +W3200 +H2400 --nodes 1,2,4,8,16,64,256,1024,4096
-  taskdist simulate --against bench/results.csv --node-cpu 0.25 --shared-cores 2
+  taskdist simulate --against bench/results.csv --node-cpu 0.25
                                                   predict a `taskdist bench` study and print
                                                   predicted against measured, point by point,
                                                   with the mean and worst error
 Under mpirun, --calibrate (after one without mpirun on the master's machine) adds the cluster's
-figures: the link from rank 0 to rank 1 (latency, bandwidth, through taskdist's own channel) and
-the first sequential part of small renders on one worker rank and on all of them; without it
-the network figures are defaults measured that way on tools/cluster.
+figures: the link from rank 0 to rank 1 (latency, bandwidth, through taskdist's own channel),
+the first sequential part of small renders on one worker rank and on all of them, a povray
+process's start-up on a node, and the master's own CPU while nodes render; without it the
+network figures are defaults measured that way on tools/cluster.
 
 Writes into --out: results.csv (the columns of `taskdist bench`), fig9_speedup.png (a panel per
 size), fig7_phases.png, fig10_shares.png, efficiency.png and simulate.md; with --against also
@@ -124,15 +126,7 @@ std::optional<SimulateRequest> SimulateCommand::simulate_request(const Invocatio
     return std::nullopt;
   }
   if (width) r.sizes.push_back({*width, *height});
-  for (const auto& size : sizes_) {
-    const auto wh = parse_size(size);
-    if (!wh) {
-      fmt::print(stderr, "taskdist simulate: --sizes: '{}' is not WIDTHxHEIGHT (e.g. 800x600)\n",
-                 size);
-      return std::nullopt;
-    }
-    r.sizes.push_back(*wh);
-  }
+  if (!parse_sizes(sizes_, "taskdist simulate", r.sizes)) return std::nullopt;
   return r;
 }
 
