@@ -338,6 +338,18 @@ TEST(SimulateCliTest, SimulatesASceneWithItsCalibrationAndNamesEveryFigure) {
   EXPECT_TRUE(fs::exists(dir / "out" / "fig9_speedup.png"));
   EXPECT_TRUE(fs::exists(dir / "out" / "simulate.md"));
   EXPECT_NE(r.out.find("limited by"), std::string::npos) << r.out;
+
+  // The link given on the command line wins, and says so; the calibration render is re-used.
+  const auto given = testing::run({testing::taskdist_binary().string(), "simulate",
+                                   testing::blob_scene().string(), "+W800", "+H600", "--nodes",
+                                   "2", "--latency", "0.001", "--bandwidth", "50",
+                                   "--calibration", (dir / "cal.json").string(), "--out",
+                                   (dir / "out2").string()});
+  ASSERT_EQ(given.exit_code, 0) << given.err;
+  EXPECT_NE(given.out.find("network: 1000 us latency, 50 MB/s at the master"), std::string::npos)
+      << given.out;
+  EXPECT_NE(given.out.find("given on the command line"), std::string::npos) << given.out;
+  EXPECT_EQ(given.err.find("calibration render"), std::string::npos) << given.err;
 }
 
 }  // namespace

@@ -524,11 +524,15 @@ std::vector<std::string> calibration_figures(const Calibration& c, bool quick_st
   const std::string where = fmt::format("measured on {} at {}", c.host, c.measured_at);
   return {
       fmt::format("band start-up: {:.3f} s of wall ({} quick start), {:.3f} CPU-s for the "
-                  "process and {:.1f} ns a pixel for its image buffer; {:.1f} ns a pixel of "
-                  "output before the band, {:.1f} ns a pixel of its own beyond tracing ({})",
+                  "process and {:.1f} ns a pixel for its image buffer{} ({})",
                   b.startup_wall_s, quick_start ? "with the" : "without the", b.process_cpu_s,
-                  1e9 * b.buffer_cpu_per_pixel, 1e9 * b.output_cpu_per_pixel,
-                  1e9 * b.pixel_cpu_per_pixel, where),
+                  1e9 * b.buffer_cpu_per_pixel,
+                  b.output_cpu_per_pixel > 0 || b.pixel_cpu_per_pixel > 0
+                      ? fmt::format("; {:.1f} ns a pixel of output before the band, {:.1f} of "
+                                    "its own",
+                                    1e9 * b.output_cpu_per_pixel, 1e9 * b.pixel_cpu_per_pixel)
+                      : std::string("; its output is priced with its rows"),
+                  where),
       fmt::format("master: {:.2f} ms a band and {:.2f} ns a pixel (check, journal with fsync, "
                   "append; {})",
                   1e3 * m.band_s, 1e9 * m.pixel_s, where),

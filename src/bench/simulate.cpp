@@ -397,6 +397,11 @@ int run_simulate(const SimulateRequest& request) {
   std::string md = fmt::format("# taskdist simulate\n\n`{}`\n\n{}, scene {}.\n\nFigures used:\n\n",
                                req.command_line, describe_nodes(req), scene.string());
   fmt::print("taskdist simulate: {}; figures used:\n", describe_nodes(req));
+  if (req.latency_s >= 0) cal->master.latency_s = req.latency_s;
+  if (req.bandwidth_bytes_s >= 0) cal->master.bandwidth_bytes_s = req.bandwidth_bytes_s;
+  if (req.latency_s >= 0 || req.bandwidth_bytes_s >= 0) {
+    cal->network = "given on the command line (--latency, --bandwidth), the rest " + cal->network;
+  }
   for (const std::string& line : calibration_figures(*cal, req.quick_start)) {
     fmt::print("  - {} [{}]\n", line, cal_file.string());
     md += fmt::format("- {} [{}]\n", line, cal_file.string());
@@ -434,13 +439,16 @@ int run_simulate(const SimulateRequest& request) {
                          "| speedup | efficiency | limited by |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
   for (const BenchRow& r : predicted) {
     const std::string& limit = bottlenecks[key_of(r)];
-    table += fmt::format("{:>10} {:>8} {:>6} {:>8.3f} {:>10.3f} {:>8.4f} {:>9.3f} {:>8.2f} {:>6.2f}  {}\n",
+    // No run on one node: no speedup to show.
+    const std::string speedup = r.speedup > 0 ? fmt::format("{:.2f}", r.speedup) : "-";
+    const std::string efficiency = r.speedup > 0 ? fmt::format("{:.2f}", r.efficiency) : "-";
+    table += fmt::format("{:>10} {:>8} {:>6} {:>8.3f} {:>10.3f} {:>8.4f} {:>9.3f} {:>8} {:>6}  {}\n",
                          fmt::format("{}x{}", r.width, r.height), r.policy, r.nodes, r.seq1.median,
-                         r.parallel.median, r.seq2.median, r.total.median, r.speedup,
-                         r.efficiency, limit);
-    md_table += fmt::format("| {}x{} | {} | {} | {:.3f} | {:.3f} | {:.4f} | {:.3f} | {:.2f} | {:.2f} | {} |\n",
+                         r.parallel.median, r.seq2.median, r.total.median, speedup, efficiency,
+                         limit);
+    md_table += fmt::format("| {}x{} | {} | {} | {:.3f} | {:.3f} | {:.4f} | {:.3f} | {} | {} | {} |\n",
                             r.width, r.height, r.policy, r.nodes, r.seq1.median, r.parallel.median,
-                            r.seq2.median, r.total.median, r.speedup, r.efficiency, limit);
+                            r.seq2.median, r.total.median, speedup, efficiency, limit);
   }
   fmt::print("{}", table);
   md += md_table;

@@ -24,6 +24,10 @@ struct SimulateRequest {
   /// The nodes are hosts of an emulated cluster sharing this machine's cores (tools/cluster);
   /// 0: separate machines.
   double shared_cores = 0;
+  /// The master's link, overriding the calibration's (< 0: the calibration's): seconds a
+  /// message takes, bytes a second.
+  double latency_s = -1;
+  double bandwidth_bytes_s = -1;
   bool quick_start = true;
   std::string povray = "povray";
   std::filesystem::path calibration;  ///< empty: default_calibration_file()

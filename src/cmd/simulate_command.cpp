@@ -83,6 +83,15 @@ SimulateCommand::SimulateCommand(CLI::App& parent) : Command(parent, "simulate",
                    "(tools/cluster): they slow each other down as the machine fills, by the "
                    "factor --calibrate measured; default: separate machines")
       ->check(CLI::Range(0.001, 1e6));
+  app_->add_option("--latency", request_.latency_s,
+                   "seconds a message takes between a node and the master (default: the "
+                   "calibration's, measured under mpirun)")
+      ->check(CLI::Range(0.0, 60.0));
+  app_->add_option_function<double>(
+         "--bandwidth",
+         [this](double mb_s) { request_.bandwidth_bytes_s = mb_s * 1e6; },
+         "the master's link in MB/s (default: the calibration's, measured under mpirun)")
+      ->check(CLI::Range(0.001, 1e7));
   app_->add_option("--policy", request_.policies, "dynamic,static (default both)")
       ->delimiter(',')
       ->check(CLI::IsMember({"static", "dynamic"}));

@@ -61,11 +61,10 @@ bool read_bands(const std::filesystem::path& report, int width, int height,
   }
 }
 
-// A band's figures on the worker ranks, from small renders: 200x150 (static) on one and on all
-// of them, three times each (the master's first and second sequential parts under MPI, and how
-// they grow with the nodes), and a povray process's own CPU on a node against here
-// (node_process_factor, from five on one node);
-// 1600x1200 on all of them, for the master's own CPU while the nodes render.
+// A band's figures on the worker ranks, from small renders (static): 200x150 five times on one
+// and three times on all of them (the master's first and second sequential parts under MPI and
+// how they grow with the nodes; a povray process's own CPU on a node against here:
+// node_process_factor), and 1600x1200 on all of them (the master's own CPU while they render).
 bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
                       const std::filesystem::path& file, Calibration& cal) {
   auto scratch = TempDir::create_scratch("taskdist-calibrate-");
