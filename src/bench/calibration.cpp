@@ -348,11 +348,9 @@ std::expected<double, Error> measure_bytes_per_pixel(const CalibrateRequest& r, 
 double node_process_factor(const std::vector<BandSample>& samples, const BandOverhead& here) {
   std::vector<double> ratios;
   for (const BandSample& b : samples) {
-    const double fixed = here.cpu_s(b.rows, b.width, b.height);
-    if (here.process_cpu_s > 0 && b.trace_here_s < fixed / 3) {
-      ratios.push_back((b.cpu_s - b.trace_here_s - (fixed - here.process_cpu_s)) /
-                       here.process_cpu_s);
-    }
+    if (here.process_cpu_s <= 0) break;
+    const double rest = here.cpu_s(b.rows, b.width, b.height) - here.process_cpu_s;
+    ratios.push_back((b.cpu_s - b.trace_here_s - rest) / here.process_cpu_s);
   }
   return ratios.empty() ? 1.0 : std::max(0.05, median(ratios));
 }

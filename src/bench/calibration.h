@@ -28,7 +28,7 @@ struct Calibration {
   double busy_cpu_factor = 1;
   /// A povray process's own CPU on a node against here (its start-up: BandOverhead's
   /// process_cpu_s), measured under mpirun (nodes_measured): a node is not this machine
-  /// (tools/cluster's hosts at 0.25 CPU start a povray with cold caches: 1.5-2x). Its image
+  /// (tools/cluster's hosts at 0.25 CPU start a povray slower: 1.1-1.5x). Its image
   /// buffer, output and tracing are priced as here.
   bool nodes_measured = false;
   double node_process_factor = 1;
@@ -84,8 +84,9 @@ struct BandSample {
 };
 
 /// A povray process's own CPU on a node against `here`'s process_cpu_s: the median over
-/// `samples` that are mostly fixed cost (their tracing under a third of it) of what is left of
-/// cpu_s without their tracing, buffer and output as priced here, over process_cpu_s; 1 if none is.
+/// `samples` (small whole renders on one node: the others' contention on a shared machine is not
+/// a node's start-up) of what is left of cpu_s without their rows and buffer as priced here, over
+/// process_cpu_s; 1 if there are none.
 double node_process_factor(const std::vector<BandSample>& samples, const BandOverhead& here);
 
 /// One line per figure a simulation uses, with its value and where it came from.
