@@ -11,10 +11,9 @@
 #include <fstream>
 
 #include "core/job.h"
-#include "exec/cpu_quota.h"
-#include "core/json_text.h"
 #include "engine/local_runner.h"
 #include "exec/command_chains.h"
+#include "exec/cpu_quota.h"
 #include "exec/temp_dir.h"
 #include "image/band_encoder.h"
 #include "image/frame_assembler.h"
@@ -36,8 +35,7 @@ json band_json(const BandOverhead& b) {
   return {{"startup_wall_s", b.startup_wall_s},
           {"process_cpu_s", b.process_cpu_s},
           {"buffer_cpu_per_pixel", b.buffer_cpu_per_pixel},
-          {"output_cpu_per_pixel", b.output_cpu_per_pixel},
-          {"pixel_cpu_per_pixel", b.pixel_cpu_per_pixel}};
+          {"output_cpu_per_pixel", b.output_cpu_per_pixel}};
 }
 
 // A figure of the file: present, a number, finite and not negative; else what is wrong.
@@ -83,26 +81,8 @@ std::expected<Job, Error> calibration_job(const CalibrateRequest& r, int width, 
   return build_job(request);
 }
 
-// Renders `rows` of `job` as one band on the real LocalRunner; the band's end as it reports it.
-std::expected<TaskFinished, Error> render_band(LocalRunner& runner, RowRange rows, TaskId id) {
-  runner.start(Task{.id = id, .slot = 0, .rows = rows, .attempt = 1, .duplicate_of = 0});
-  const auto deadline = Clock::now() + std::chrono::minutes(5);
-  while (Clock::now() < deadline) {
-    auto event = runner.wait(1.0);
-    if (!event) continue;
-    if (auto* finished = std::get_if<TaskFinished>(&*event)) return std::move(*finished);
-    if (auto* failed = std::get_if<TaskFailed>(&*event)) {
-      return fail(fmt::format("rows {}-{}: {}", rows.begin + 1, rows.end, failed->failure.message));
-    }
-    if (std::holds_alternative<Interrupted>(*event)) return fail("interrupted");
-  }
-  runner.abort();
-  return fail(fmt::format("rows {}-{} did not finish in 5 minutes", rows.begin + 1, rows.end));
-}
-
 struct BandMeasure {
-  double wall_s = 0, cpu_s = 0, startup_cpu_s = 0, trace_cpu_s = 0;
-  uint64_t bytes = 0;
+  double wall_s = 0, cpu_s = 0;
 };
 
 // Medians of `repeat` renders of `rows` (a fresh runner each, as every band is a new process).
@@ -118,23 +98,14 @@ std::expected<BandMeasure, Error> measure_band(const CalibrateRequest& r, int wi
   LocalRunner runner(settings, dir);
   // The first band proves the quick start's preload (and warms the disk cache): not counted.
   if (auto warm = render_band(runner, rows, 1); !warm) return std::unexpected(warm.error());
-  std::vector<double> wall, cpu, startup, trace;
-  BandMeasure m;
+  std::vector<double> wall, cpu;
   for (int i = 0; i < repeat; ++i) {
     auto done = render_band(runner, rows, 2 + i);
     if (!done) return std::unexpected(done.error());
-    const TaskTiming& t = done->timing;
-    wall.push_back(t.wall_s);
-    cpu.push_back(t.cpu_s);
-    startup.push_back(t.startup_cpu_s >= 0 ? t.startup_cpu_s : t.cpu_s - std::max(0.0, t.trace_cpu_s));
-    trace.push_back(std::max(0.0, t.trace_cpu_s));
-    for (const EncodedBand& b : done->bands) m.bytes = std::max<uint64_t>(m.bytes, b.deflated.size());
+    wall.push_back(done->timing.wall_s);
+    cpu.push_back(done->timing.cpu_s);
   }
-  m.wall_s = median(wall);
-  m.cpu_s = median(cpu);
-  m.startup_cpu_s = median(startup);
-  m.trace_cpu_s = median(trace);
-  return m;
+  return BandMeasure{median(wall), median(cpu)};
 }
 
 constexpr std::pair<int, int> kSizes[] = {{200, 150}, {800, 600}, {1600, 1200}, {3200, 2400}};
@@ -182,10 +153,9 @@ std::expected<double, Error> measure_busy_factor(const CalibrateRequest& r, int 
 // A band's fixed costs with the quick start, from one-row bands at the top through the real
 // LocalRunner: their CPU is the process and its full-size image buffer (a line through the sizes:
 // the slope from the two largest, where the buffer is most of it, the process from the smallest),
-// their wall beyond it the start-up's sleep. Writing the output before a band's rows and taking
-// in its pixels are counted with its rows (a calibration render's CPU less this start-up), so
-// output_cpu_per_pixel and pixel_cpu_per_pixel stay 0. Without the quick start only the sleep
-// differs: measured on the two smaller sizes.
+// their wall beyond it the start-up's sleep. Writing the output before a band's rows is counted
+// with its rows (a calibration render's CPU less this start-up), so output_cpu_per_pixel stays 0.
+// Without the quick start only the sleep differs: measured on the two smaller sizes.
 std::expected<Calibration, Error> measure_bands(const CalibrateRequest& r, const fs::path& dir,
                                                 const std::function<void(const std::string&)>& progress) {
   std::vector<double> pixels, beyond, sleep;
@@ -209,7 +179,6 @@ std::expected<Calibration, Error> measure_bands(const CalibrateRequest& r, const
       std::max(0.0, (beyond[last] - beyond[last - 1]) / (pixels[last] - pixels[last - 1]));
   b.process_cpu_s = std::max(0.0, beyond[0] - b.buffer_cpu_per_pixel * pixels[0]);
   b.output_cpu_per_pixel = 0;
-  b.pixel_cpu_per_pixel = 0;
   b.startup_wall_s = median(sleep);
   c.plain = b;
   std::vector<double> plain_sleep;
@@ -345,6 +314,22 @@ std::expected<double, Error> measure_bytes_per_pixel(const CalibrateRequest& r, 
 
 }  // namespace
 
+std::expected<TaskFinished, Error> render_band(LocalRunner& runner, RowRange rows, TaskId id) {
+  runner.start(Task{.id = id, .slot = 0, .rows = rows, .attempt = 1, .duplicate_of = 0});
+  const auto deadline = Clock::now() + std::chrono::minutes(5);
+  while (Clock::now() < deadline) {
+    auto event = runner.wait(1.0);
+    if (!event) continue;
+    if (auto* finished = std::get_if<TaskFinished>(&*event)) return std::move(*finished);
+    if (auto* failed = std::get_if<TaskFailed>(&*event)) {
+      return fail(fmt::format("rows {}-{}: {}", rows.begin + 1, rows.end, failed->failure.message));
+    }
+    if (std::holds_alternative<Interrupted>(*event)) return fail("interrupted");
+  }
+  runner.abort();
+  return fail(fmt::format("rows {}-{} did not finish in 5 minutes", rows.begin + 1, rows.end));
+}
+
 double node_process_factor(const std::vector<BandSample>& samples, const BandOverhead& here) {
   std::vector<double> ratios;
   for (const BandSample& b : samples) {
@@ -401,22 +386,14 @@ std::expected<Calibration, Error> calibration_from_json(const json& j) {
       wrong = v.error().message();
     }
   };
-  auto read_band = [&](const json& from, const std::string& group, BandOverhead& band) {
-    for (auto [name, into] : {std::pair{"startup_wall_s", &band.startup_wall_s},
-                              std::pair{"process_cpu_s", &band.process_cpu_s},
-                              std::pair{"buffer_cpu_per_pixel", &band.buffer_cpu_per_pixel},
-                              std::pair{"output_cpu_per_pixel", &band.output_cpu_per_pixel},
-                              std::pair{"pixel_cpu_per_pixel", &band.pixel_cpu_per_pixel}}) {
-      if (!wrong.empty()) return;
-      if (auto v = figure(from, group, name)) {
-        *into = *v;
-      } else {
-        wrong = v.error().message();
-      }
-    }
+  auto read_band = [&](const std::string& group, BandOverhead& band) {
+    read(group, "startup_wall_s", band.startup_wall_s);
+    read(group, "process_cpu_s", band.process_cpu_s);
+    read(group, "buffer_cpu_per_pixel", band.buffer_cpu_per_pixel);
+    read(group, "output_cpu_per_pixel", band.output_cpu_per_pixel);
   };
-  read_band(j, "band_quick_start", c.quick_start);
-  read_band(j, "band_plain", c.plain);
+  read_band("band_quick_start", c.quick_start);
+  read_band("band_plain", c.plain);
   MasterCosts& m = c.master;
   read("master", "seq1_s", m.seq1_s);
   read("master", "seq1_per_node_s", m.seq1_per_node_s);
@@ -525,10 +502,9 @@ std::vector<std::string> calibration_figures(const Calibration& c, bool quick_st
                   "process and {:.1f} ns a pixel for its image buffer{} ({})",
                   b.startup_wall_s, quick_start ? "with the" : "without the", b.process_cpu_s,
                   1e9 * b.buffer_cpu_per_pixel,
-                  b.output_cpu_per_pixel > 0 || b.pixel_cpu_per_pixel > 0
-                      ? fmt::format("; {:.1f} ns a pixel of output before the band, {:.1f} of "
-                                    "its own",
-                                    1e9 * b.output_cpu_per_pixel, 1e9 * b.pixel_cpu_per_pixel)
+                  b.output_cpu_per_pixel > 0
+                      ? fmt::format("; {:.1f} ns a pixel of output before the band",
+                                    1e9 * b.output_cpu_per_pixel)
                       : std::string("; its output is priced with its rows"),
                   where),
       fmt::format("master: {:.2f} ms a band and {:.2f} ns a pixel (check, journal with fsync, "

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/planner.h"
 #include "core/simulator.h"
+#include "engine/local_runner.h"
 
 namespace taskdist {
 
@@ -88,6 +89,10 @@ struct BandSample {
 /// a node's start-up) of what is left of cpu_s without their rows and buffer as priced here, over
 /// process_cpu_s; 1 if there are none.
 double node_process_factor(const std::vector<BandSample>& samples, const BandOverhead& here);
+
+/// Renders `rows` as one band (task `id`) on `runner` and waits for its end (five minutes at
+/// most): the band as the runner reports it, or why it failed.
+std::expected<TaskFinished, Error> render_band(LocalRunner& runner, RowRange rows, TaskId id);
 
 /// One line per figure a simulation uses, with its value and where it came from.
 std::vector<std::string> calibration_figures(const Calibration& c, bool quick_start);

@@ -6,10 +6,9 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "bench/calibration.h"
-#include "core/cost_profile.h"
+#include "bench/study.h"
 #include "core/job.h"
 #include "core/simulator.h"
 #include "engine/cost_learning.h"
@@ -26,8 +25,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr const char* kDefaultScene = "/usr/share/doc/povray/examples/objects/blob.pov";
 
 // One field of a CSV line (quotes removed); `at` moves past it and its comma.
 std::string csv_field(const std::string& line, size_t& at) {
@@ -58,14 +55,11 @@ struct SizeModel {
   Job job;
   std::vector<double> row_costs;
   std::string source;  // where row_costs came from
-  bool from_renders = false;  // a render's profile: its row costs include a band's own pixels
 };
 
 // Where simulate keeps the profiles of its calibration renders: apart from the renders' own,
-// which price a band's rows by its CPU less a modelled start-up and output, not by POV-Ray's
-// trace figure.
-// They are kept beside the calibration file: measured on the same machine, and made again after
-// it is (--calibrate removes them).
+// beside the calibration file whose start-up they were priced with, and made again after it is
+// (--calibrate removes them).
 fs::path simulation_profiles(const fs::path& calibration) {
   return calibration.parent_path() / "simulate-profiles";
 }
@@ -99,40 +93,18 @@ std::expected<CalibrationRun, Error> calibration_render(const Job& at_size, int 
   settings.max_image_buffer_mb = 0;
   enable_quick_start(settings, dir);
   LocalRunner runner(settings, dir);
-  const auto bands = static_plan(height, 8, job.row_grain());
   std::vector<CostSample> samples;
-  size_t next = 0;
   TaskId id = 1;
-  const auto deadline = Clock::now() + std::chrono::minutes(10);
-  while (samples.size() < bands.size()) {
-    while (runner.running() < 1 && next < bands.size()) {
-      runner.start(Task{.id = id++, .slot = 0, .rows = bands[next++], .attempt = 1, .duplicate_of = 0});
-    }
-    if (Clock::now() > deadline) {
-      runner.abort();
-      return fail("the calibration render did not finish in 10 minutes");
-    }
-    auto event = runner.wait(1.0);
-    if (!event) continue;
-    if (auto* failed = std::get_if<TaskFailed>(&*event)) {
-      runner.abort();
-      return fail("the calibration render failed: " + failed->failure.message);
-    }
-    if (std::holds_alternative<Interrupted>(*event)) {
-      runner.abort();
-      return fail("interrupted");
-    }
-    if (auto* done = std::get_if<TaskFinished>(&*event)) {
-      const RowRange rows = bands[static_cast<size_t>(done->id - 1)];
-      // The band's whole CPU (the process's own count: POV-Ray's trace figure is missing when
-      // its statistics come after the band is read and the process stopped) less its start-up.
-      const double cpu = std::max(0.0, done->timing.cpu_s - band.startup_cpu_s(width, height));
-      samples.push_back({static_cast<double>(rows.begin) / height,
-                         static_cast<double>(rows.end) / height,
-                         cpu / (static_cast<double>(rows.count()) * width)});
-    }
+  for (const RowRange rows : static_plan(height, 8, job.row_grain())) {
+    auto done = render_band(runner, rows, id++);
+    if (!done) return fail("the calibration render: " + done.error().message());
+    // The band's whole CPU (the process's own count: POV-Ray's trace figure is missing when
+    // its statistics come after the band is read and the process stopped) less its start-up.
+    const double cpu = std::max(0.0, done->timing.cpu_s - band.startup_cpu_s(width, height));
+    samples.push_back({static_cast<double>(rows.begin) / height,
+                       static_cast<double>(rows.end) / height,
+                       cpu / (static_cast<double>(rows.count()) * width)});
   }
-  std::ranges::sort(samples, {}, &CostSample::begin);
   return CalibrationRun{std::move(samples), width, height};
 }
 
@@ -163,23 +135,29 @@ std::expected<std::pair<std::vector<double>, std::string>, Error> traced_costs(
                                costs.file.string())};
 }
 
+// `request`'s scene and options at width x height, as a render would build the job (its output
+// and job folder in `dir`, never written).
+std::expected<Job, Error> job_at(JobRequest request, int width, int height, const fs::path& dir) {
+  request.pov_args.push_back(fmt::format("+W{}", width));
+  request.pov_args.push_back(fmt::format("+H{}", height));
+  request.output = (dir / "simulate.png").string();
+  request.job_dir = (dir / "job").string();
+  request.slots = 1;
+  return build_job(request);
+}
+
 std::expected<SizeModel, Error> size_model(const SimulateRequest& req, const fs::path& scene,
                                            int width, int height, const fs::path& calibration,
                                            const Calibration& cal, const fs::path& dir) {
   JobRequest jr;
   jr.scene = scene.string();
   jr.pov_args = req.pov_options;
-  jr.pov_args.push_back(fmt::format("+W{}", width));
-  jr.pov_args.push_back(fmt::format("+H{}", height));
-  jr.output = (dir / "simulate.png").string();
-  jr.job_dir = (dir / "job").string();
-  jr.slots = 1;
   jr.povray = req.povray;
   jr.profile_dir = req.profile_dir.string();
   jr.quick_start = req.quick_start;
-  auto job = build_job(jr);
+  auto job = job_at(jr, width, height, dir);
   if (!job) return std::unexpected(job.error());
-  SizeModel m{*job, {}, {}, false};
+  SizeModel m{*job, {}, {}};
   if (!req.profile_dir.empty()) {
     LearntCosts costs = recall_costs(m.job, scene_file_hashes(m.job));
     if (costs.row_costs.empty()) {
@@ -190,7 +168,6 @@ std::expected<SizeModel, Error> size_model(const SimulateRequest& req, const fs:
     m.source = fmt::format("the renders' cost profile {} ({} runs at this size, {} in all)",
                            costs.file.string(), costs.profile.runs(width, height),
                            costs.profile.runs());
-    m.from_renders = true;
     return m;
   }
   auto traced = traced_costs(m.job, calibration, cal.quick_start, dir);
@@ -223,7 +200,6 @@ Point simulate_point(const SimulateRequest& req, const SizeModel& m, const std::
   cluster.shared_cores = req.shared_cores;
   cluster.busy_cpu_factor = cal.busy_cpu_factor;
   BandOverhead band = req.quick_start ? cal.quick_start : cal.plain;
-  if (m.from_renders) band.pixel_cpu_per_pixel = 0;
   if (cal.nodes_measured) band.process_cpu_s *= cal.node_process_factor;
   const SimResult r = simulate_render(config, cluster, m.row_costs, band, cal.master);
   Point p;
@@ -242,17 +218,11 @@ Point simulate_point(const SimulateRequest& req, const SizeModel& m, const std::
   return p;
 }
 
-std::string key_of(const BenchRow& r) {
-  return fmt::format("{} {}x{} {}", r.policy, r.width, r.height, r.nodes);
+std::string key_of(const std::string& policy, int width, int height, int nodes) {
+  return fmt::format("{} {}x{} {}", policy, width, height, nodes);
 }
 
-std::expected<void, Error> write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  out.close();
-  if (!out) return fail(path.string(), "cannot write it");
-  return {};
-}
+std::string key_of(const BenchRow& r) { return key_of(r.policy, r.width, r.height, r.nodes); }
 
 std::string describe_nodes(const SimulateRequest& req) {
   std::string cpu = req.node_cpu > 0 ? fmt::format("{:g} CPU", req.node_cpu) : "a core a slot";
@@ -376,7 +346,7 @@ int run_simulate(const SimulateRequest& request) {
     return kExitUsage;
   }
   if (req.policies.empty()) req.policies = {"dynamic", "static"};
-  const fs::path scene = req.scene.empty() ? fs::path(kDefaultScene) : fs::absolute(req.scene);
+  const fs::path scene = study_scene(req.scene);
   if (!fs::exists(scene)) {
     fmt::print(stderr, "taskdist simulate: scene '{}' not found{}\n", scene.string(),
                req.scene.empty() ? " (install povray-examples, or give a scene)" : "");
@@ -425,7 +395,7 @@ int run_simulate(const SimulateRequest& request) {
           fmt::print(stderr, "taskdist simulate: {}x{} {} on {} nodes took {:.1f} s to simulate\n",
                      w, h, policy, n, took);
         }
-        bottlenecks[fmt::format("{} {}x{} {}", policy, w, h, n)] = p.bottleneck;
+        bottlenecks[key_of(policy, w, h, n)] = p.bottleneck;
         samples.push_back(std::move(p.sample));
       }
     }
@@ -504,29 +474,23 @@ int run_simulate(const SimulateRequest& request) {
 
 std::expected<std::vector<double>, Error> traced_row_costs(const fs::path& scene,
                                                           const std::string& povray, int width,
-                                                          int height,
-                                                          const fs::path& calibration) {
+                                                          int height, const fs::path& calibration,
+                                                          const BandOverhead& startup) {
   auto scratch = TempDir::create_scratch("taskdist-simulate-");
   if (!scratch) return std::unexpected(scratch.error());
   JobRequest jr;
   jr.scene = scene.string();
-  jr.pov_args = {fmt::format("+W{}", width), fmt::format("+H{}", height)};
-  jr.output = (scratch->path() / "simulate.png").string();
-  jr.job_dir = (scratch->path() / "job").string();
-  jr.slots = 1;
   jr.povray = povray;
-  auto job = build_job(jr);
+  auto job = job_at(jr, width, height, scratch->path());
   if (!job) return std::unexpected(job.error());
-  auto cal = load_calibration(calibration);
-  if (!cal) return std::unexpected(cal.error());
-  auto traced = traced_costs(*job, calibration, cal->quick_start, scratch->path());
+  auto traced = traced_costs(*job, calibration, startup, scratch->path());
   if (!traced) return std::unexpected(traced.error());
   return std::move(traced->first);
 }
 
 int run_calibrate(const std::string& scene, const std::string& povray, const fs::path& file) {
   CalibrateRequest r;
-  r.scene = scene.empty() ? fs::path(kDefaultScene) : fs::absolute(scene);
+  r.scene = study_scene(scene);
   if (!fs::exists(r.scene)) {
     fmt::print(stderr, "taskdist simulate --calibrate: scene '{}' not found\n", r.scene.string());
     return kExitUsage;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/planner.h"
 #include "report/bench_report.h"
 
 namespace taskdist {
@@ -55,13 +56,14 @@ PredictionError prediction_error(const std::vector<BenchRow>& measured,
 /// an unreadable results.csv, a scene that cannot be found).
 int run_simulate(const SimulateRequest& request);
 
-/// What each row of `scene` costs to trace at width x height on this machine (CPU seconds, as
-/// POV-Ray counts them): the scene's simulation profile beside the `calibration` file, made by a
-/// calibration render (1600 wide, 8 bands, through the real LocalRunner) if there is none.
+/// What each row of `scene` costs to trace at width x height on this machine (CPU seconds): the
+/// scene's simulation profile beside the `calibration` file, made by a calibration render (1600
+/// wide, 8 bands, through the real LocalRunner, their CPU less `startup`) if there is none.
 std::expected<std::vector<double>, Error> traced_row_costs(const std::filesystem::path& scene,
                                                           const std::string& povray, int width,
                                                           int height,
-                                                          const std::filesystem::path& calibration);
+                                                          const std::filesystem::path& calibration,
+                                                          const BandOverhead& startup);
 
 /// Runs `taskdist simulate --calibrate`: measures this machine and stores the figures in `file`
 /// (empty: default_calibration_file()). Returns the exit code.

@@ -163,6 +163,11 @@ std::unique_ptr<BenchEngine> make_local_bench_engine() {
   return std::make_unique<LocalBenchEngine>();
 }
 
+fs::path study_scene(const std::string& given) {
+  return given.empty() ? fs::path("/usr/share/doc/povray/examples/objects/blob.pov")
+                       : fs::absolute(given);
+}
+
 std::optional<std::pair<int, int>> parse_size(std::string_view text) {
   int w = 0, h = 0;
   char x = 0;
@@ -224,9 +229,7 @@ bool resolve_tools(BenchRequest& req) {
 
 // The study's scene, absolute; nullopt after saying on stderr that it is missing.
 std::optional<fs::path> find_scene(const BenchRequest& req) {
-  fs::path scene = req.scene.empty()
-                       ? fs::path("/usr/share/doc/povray/examples/objects/blob.pov")
-                       : fs::absolute(req.scene);
+  const fs::path scene = study_scene(req.scene);
   if (!fs::exists(scene)) {
     fmt::print(stderr, "taskdist bench: scene '{}' not found{}\n", scene.string(),
                req.scene.empty() ? " (install povray-examples, or give --scene)" : "");

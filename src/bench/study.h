@@ -30,6 +30,9 @@ struct BenchRequest {
   std::string command_line;           ///< for the report
 };
 
+/// The scene a study or simulation runs: `given`, absolute, or blob.pov of povray-examples.
+std::filesystem::path study_scene(const std::string& given);
+
 /// "800x600" -> {800, 600}; nullopt unless both are 1..65535.
 std::optional<std::pair<int, int>> parse_size(std::string_view text);
 /// Each of `texts` (--sizes) parsed and appended to `sizes`; false after saying on stderr which

@@ -7,6 +7,7 @@
 
 #include "bench/calibration.h"
 #include "bench/study.h"
+#include "core/pov_options.h"
 #include "engine/exit_codes.h"
 #include "mpi/link_probe.h"
 
@@ -43,18 +44,15 @@ comparison.csv, and the measured runs beside the predicted ones in the figures.
 Exit codes: 0 done; 1 measuring or writing failed; 2 bad input (no or a damaged calibration, an
 unreadable results.csv, a missing scene).)";
 
-// "+W3200" -> 3200 (also "W3200", "-W3200"); nullopt if `arg` is not that option of `letter`.
-std::optional<int> size_option(const std::string& arg, char letter) {
-  size_t at = 0;
-  if (at < arg.size() && (arg[at] == '+' || arg[at] == '-')) ++at;
-  if (at >= arg.size() || std::toupper(static_cast<unsigned char>(arg[at])) != letter) {
-    return std::nullopt;
-  }
-  ++at;
+// The value of a +W or +H option (POV-Ray's own rules: core/pov_options.h), if `option` is one
+// of `kind` with a whole number.
+std::optional<int> size_option(const std::string& option, PovOptionKind kind) {
+  const PovOption o = classify_pov_option(option);
   int value = 0;
-  const char* end = arg.data() + arg.size();
-  auto [ptr, ec] = std::from_chars(arg.data() + at, end, value);
-  if (ec != std::errc() || ptr != end || at == arg.size()) return std::nullopt;
+  const char* end = o.value.data() + o.value.size();
+  if (o.kind != kind) return std::nullopt;
+  const auto [ptr, ec] = std::from_chars(o.value.data(), end, value);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
   return value;
 }
 
@@ -122,9 +120,9 @@ std::optional<SimulateRequest> SimulateCommand::simulate_request(const Invocatio
   for (const auto& a : invocation.args) r.command_line += " " + a;
   std::optional<int> width, height;
   for (const std::string& option : invocation.pov_options) {
-    if (auto w = size_option(option, 'W')) {
+    if (auto w = size_option(option, PovOptionKind::kWidth)) {
       width = w;
-    } else if (auto h = size_option(option, 'H')) {
+    } else if (auto h = size_option(option, PovOptionKind::kHeight)) {
       height = h;
     } else {
       r.pov_options.push_back(option);
@@ -151,11 +149,8 @@ MasterOutcome SimulateCommand::run_master(const Invocation& invocation, const Mp
   if (!calibrate_) return {run_local(invocation), std::nullopt};
   // The machine's own figures come from a run without mpirun (a render it starts must not
   // inherit this rank's MPI environment); this run adds the cluster's.
-  const std::filesystem::path scene =
-      scene_.empty() ? std::filesystem::path("/usr/share/doc/povray/examples/objects/blob.pov")
-                     : std::filesystem::absolute(scene_);
   CalibrateRequest request;
-  request.scene = scene;
+  request.scene = study_scene(scene_);
   request.povray = request_.povray;
   return {calibrate_cluster(session, channel, calibration_, request), "the cluster is measured"};
 }

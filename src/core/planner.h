@@ -35,14 +35,9 @@ struct BandOverhead {
   double process_cpu_s = 0.06;
   double buffer_cpu_per_pixel = 13e-9;   ///< per pixel of the whole image
   double output_cpu_per_pixel = 120e-9;  ///< per pixel written before the band is in
-  /// Per pixel of the band itself, beyond the tracing POV-Ray counts (its front end taking in
-  /// each pixel): measured by taskdist simulate --calibrate, which prices rows by POV-Ray's own
-  /// trace figure. 0 where row costs include it, as a cost profile's do.
-  double pixel_cpu_per_pixel = 0;
   /// CPU seconds of `band` of a width x height image beyond its tracing: start-up + output.
   double cpu_s(RowRange band, int width, int height) const {
-    return startup_cpu_s(width, height) + output_cpu_s(band, width, height) +
-           pixel_cpu_per_pixel * static_cast<double>(width) * band.count();
+    return startup_cpu_s(width, height) + output_cpu_s(band, width, height);
   }
   /// The part of cpu_s() before tracing: the process and its image buffer.
   double startup_cpu_s(int width, int height) const {

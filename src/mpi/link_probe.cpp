@@ -84,7 +84,8 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
   std::map<int, std::vector<double>> row_costs;  // by width
   for (const Plan& p : plans) {
     if (row_costs.contains(p.width)) continue;
-    auto costs = traced_row_costs(request.scene, request.povray, p.width, p.height, file);
+    auto costs = traced_row_costs(request.scene, request.povray, p.width, p.height, file,
+                                  cal.quick_start);
     if (!costs) {
       fmt::print(stderr, "taskdist simulate --calibrate: {}x{} here: {}\n", p.width, p.height,
                  costs.error());
@@ -154,6 +155,13 @@ int calibrate_cluster(const MpiSession& session, Channel& channel, const std::st
     fmt::print(stderr, "taskdist simulate --calibrate: one rank: no link to measure\n");
     return kExitOk;
   }
+  const std::filesystem::path path =
+      file.empty() ? default_calibration_file() : std::filesystem::path(file);
+  auto cal = load_calibration(path);
+  if (!cal) {
+    fmt::print(stderr, "taskdist simulate --calibrate: {}\n", cal.error());
+    return kExitRenderFailed;
+  }
   auto engine = MpiBenchEngine::create(session, channel);
   if (!engine) {
     fmt::print(stderr, "taskdist simulate --calibrate: {}\n", engine.error());
@@ -176,13 +184,6 @@ int calibrate_cluster(const MpiSession& session, Channel& channel, const std::st
       return kExitRenderFailed;
     }
     big.push_back(*t);
-  }
-  const std::filesystem::path path =
-      file.empty() ? default_calibration_file() : std::filesystem::path(file);
-  auto cal = load_calibration(path);
-  if (!cal) {
-    fmt::print(stderr, "taskdist simulate --calibrate: {}\n", cal.error());
-    return kExitRenderFailed;
   }
   cal->master.latency_s = median(small) / 2;
   cal->master.bandwidth_bytes_s = kBig / std::max(1e-6, median(big) - median(small));

@@ -75,6 +75,8 @@ std::string read_first(const fs::path& file, const std::string& key) {
   return "unknown";
 }
 
+}  // namespace
+
 std::expected<void, Error> write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
@@ -82,8 +84,6 @@ std::expected<void, Error> write_text(const fs::path& path, const std::string& t
   if (!out) return fail(fmt::format("cannot write '{}'", path.string()));
   return {};
 }
-
-}  // namespace
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0;

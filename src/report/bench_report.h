@@ -60,6 +60,9 @@ std::expected<void, Error> write_report(const std::vector<BenchRow>& rows,
                                         const std::filesystem::path& dir,
                                         const std::string& command, const std::string& nodes);
 
+/// Writes `text` into `path`; the error names the file.
+std::expected<void, Error> write_text(const std::filesystem::path& path, const std::string& text);
+
 /// Median of `values` (0 if empty).
 double median(std::vector<double> values);
 
