@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "bench/calibration.h"
@@ -47,6 +48,15 @@ TEST(SimulatorTest, StaticOnTwoNodesIsHalfTheRowsAfterOneStartUp) {
   // The slots trace 0.5 s of their 0.8 s each.
   EXPECT_NEAR(r.trace_share, 0.5 / 0.8, 1e-9);
   EXPECT_NEAR(r.fixed_share, 0.3 / 0.8, 1e-9);
+}
+
+TEST(SimulatorTest, ANodesOwnTimePerBandKeepsItsSlotBusy) {
+  // The same two bands, each 0.05 s longer on its node (its worker starting povray and sending
+  // the band): 0.85 s.
+  const SimResult r = simulate_render(job(Policy::kStatic), {.nodes = 2, .band_s = 0.05}, kRowCpu,
+                                      band(), {});
+  EXPECT_NEAR(r.parallel_s, 0.85, 1e-9);
+  EXPECT_NEAR(r.fixed_share, 0.35 / 0.85, 1e-9);
 }
 
 TEST(SimulatorTest, OneNodeRendersEverythingInOneBand) {
@@ -223,6 +233,48 @@ TEST_F(CalibrationFileTest, WhatIsSavedIsWhatIsLoaded) {
   EXPECT_EQ(back->host, "here");
 }
 
+TEST_F(CalibrationFileTest, HostsSharingAMachineStartSlowerTheMoreStartAtOnce) {
+  Calibration c;
+  EXPECT_EQ(c.process_factor_for(8, true), 1.0) << "nothing measured on nodes: as here";
+  c.nodes_measured = true;
+  c.node_process_factor = 1.1;
+  c.shared_process_factors = {{1, 1.2}, {2, 1.4}, {4, 1.6}, {8, 2.0}};
+  EXPECT_EQ(c.process_factor_for(8, false), 1.1) << "separate machines: a node's own factor";
+  EXPECT_DOUBLE_EQ(c.process_factor_for(1, true), 1.2);
+  EXPECT_DOUBLE_EQ(c.process_factor_for(3, true), 1.5);
+  EXPECT_DOUBLE_EQ(c.process_factor_for(6, true), 1.8);
+  EXPECT_DOUBLE_EQ(c.process_factor_for(8, true), 2.0);
+  EXPECT_DOUBLE_EQ(c.process_factor_for(100, true), 2.0) << "held beyond what was measured";
+
+  const auto file = dir_ / "shared.json";
+  ASSERT_TRUE(save_calibration(c, file));
+  auto back = load_calibration(file);
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->shared_process_factors, c.shared_process_factors);
+  const auto figures = calibration_figures(*back, true);
+  EXPECT_TRUE(std::ranges::any_of(figures, [](const std::string& f) {
+    return f.find("by hosts starting at once: 1: 1.20x 2: 1.40x 4: 1.60x 8: 2.00x") !=
+           std::string::npos;
+  }));
+
+  auto j = to_json(c);
+  j["nodes"].erase("shared_process_factors");
+  std::ofstream(file, std::ios::trunc) << j.dump();
+  back = load_calibration(file);
+  ASSERT_TRUE(back) << "a calibration from before the table still loads: " << back.error();
+  EXPECT_TRUE(back->shared_process_factors.empty());
+  EXPECT_EQ(back->process_factor_for(8, true), 1.1);
+
+  j["nodes"]["shared_process_factors"] = {{{"hosts", 4}, {"factor", 1.6}},
+                                          {{"hosts", 2}, {"factor", 1.4}}};
+  std::ofstream(file, std::ios::trunc) << j.dump();
+  back = load_calibration(file);
+  ASSERT_FALSE(back);
+  EXPECT_NE(back.error().message().find("nodes.shared_process_factors' is wrong at 2 hosts"),
+            std::string::npos)
+      << back.error().message();
+}
+
 // --- a study's results, read back and compared ---
 
 TEST_F(CalibrationFileTest, ReadsABenchsResultsAndMeasuresThePredictionsError) {
@@ -267,6 +319,33 @@ namespace taskdist {
 namespace {
 
 namespace fs = std::filesystem;
+
+TEST(SimulatorTest, RoundsOfAStudyMeasuredApartMergeIntoTheMedianOfEachPoint) {
+  auto row = [](int nodes, double total, int ok) {
+    BenchRow r;
+    r.method = "taskdist";
+    r.policy = "static";
+    r.width = 200;
+    r.height = 150;
+    r.nodes = nodes;
+    r.ok_runs = ok;
+    r.seq1.median = 0.1;
+    r.parallel.median = total - 0.1;
+    r.total.median = total;
+    return r;
+  };
+  const auto merged = merge_rounds({{row(1, 1.0, 1), row(2, 0.6, 1)},
+                                    {row(1, 3.0, 1), row(2, 0.5, 0)},
+                                    {row(1, 2.0, 1), row(2, 0.7, 1)}});
+  ASSERT_EQ(merged.size(), 2u);
+  EXPECT_EQ(merged[0].nodes, 1);
+  EXPECT_DOUBLE_EQ(merged[0].total.median, 2.0);
+  EXPECT_DOUBLE_EQ(merged[0].parallel.median, 1.9);
+  EXPECT_EQ(merged[0].ok_runs, 3);
+  // A round whose runs all failed has no say.
+  EXPECT_DOUBLE_EQ(merged[1].total.median, 0.65);
+  EXPECT_EQ(merged[1].ok_runs, 2);
+}
 
 TEST(SimulatorTest, ANodesProcessFactorIsWhatItsBandsLeaveForTheProcess) {
   // Here: 0.05 CPU-s of process, 100 ns a pixel of buffer. Two 200x150 bands (0.003 CPU-s of
@@ -348,6 +427,29 @@ TEST(SimulateCliTest, SimulatesASceneWithItsCalibrationAndNamesEveryFigure) {
       << given.out;
   EXPECT_NE(given.out.find("given on the command line"), std::string::npos) << given.out;
   EXPECT_EQ(given.err.find("calibration render"), std::string::npos) << given.err;
+
+  // Hosts sharing a machine (--shared-cores) start povray 3x slower with 8 starting at once, as
+  // measured; separate machines as one alone. 64 cores: the share of the cores does not bind.
+  c.nodes_measured = true;
+  c.node_process_factor = 1.0;
+  c.shared_process_factors = {{1, 1.0}, {8, 3.0}};
+  ASSERT_TRUE(save_calibration(c, dir / "cal-shared.json"));
+  auto parallel_on_8 = [&](const std::vector<std::string>& extra, const std::string& out) {
+    std::vector<std::string> args = {testing::taskdist_binary().string(), "simulate",
+                                     testing::blob_scene().string(), "+W800", "+H600",
+                                     "--nodes", "8", "--policy", "static", "--calibration",
+                                     (dir / "cal-shared.json").string(), "--out",
+                                     (dir / out).string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto run = testing::run(args);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    auto got = read_results_csv(dir / out / "results.csv");
+    return got && got->size() == 1 ? got->front().parallel.median : -1.0;
+  };
+  const double apart = parallel_on_8({}, "apart");
+  const double shared = parallel_on_8({"--shared-cores", "64"}, "shared");
+  ASSERT_GT(apart, 0);
+  EXPECT_NEAR(shared - apart, (3.0 - 1.0) * 0.05, 1e-3) << "each band's start-up, 2x 0.05 CPU-s";
 }
 
 }  // namespace

@@ -340,9 +340,62 @@ double node_process_factor(const std::vector<BandSample>& samples, const BandOve
   return ratios.empty() ? 1.0 : std::max(0.05, median(ratios));
 }
 
+double Calibration::process_factor_for(int nodes, bool shared) const {
+  if (!nodes_measured) return 1;
+  const auto& table = shared_process_factors;
+  if (!shared || table.empty()) return node_process_factor;
+  if (nodes <= table.front().first) return table.front().second;
+  for (size_t i = 1; i < table.size(); ++i) {
+    const auto [n0, f0] = table[i - 1];
+    const auto [n1, f1] = table[i];
+    if (nodes <= n1) return f0 + (f1 - f0) * (nodes - n0) / std::max(1, n1 - n0);
+  }
+  return table.back().second;
+}
+
 fs::path default_calibration_file() {
   return ProfileStore::default_dir().parent_path() / "calibration.json";
 }
+
+namespace {
+
+json shared_factors_json(const std::vector<std::pair<int, double>>& table) {
+  json rows = json::array();
+  for (const auto& [hosts, factor] : table) rows.push_back({{"hosts", hosts}, {"factor", factor}});
+  return rows;
+}
+
+// Optional (calibrations before it have none); what is there must be hosts ascending from 1 with
+// positive factors. Returns what is wrong, or "".
+std::string read_shared_factors(const json& nodes, std::vector<std::pair<int, double>>& into) {
+  if (!nodes.contains("shared_process_factors")) return "";
+  const std::string name = "'nodes.shared_process_factors'";
+  const json& rows = nodes.at("shared_process_factors");
+  if (!rows.is_array()) return name + " is not a list";
+  for (const json& row : rows) {
+    if (!row.is_object() || !row.contains("hosts") || !row.contains("factor") ||
+        !row.at("hosts").is_number_integer() || !row.at("factor").is_number()) {
+      return name + " has an entry without whole 'hosts' and a 'factor'";
+    }
+    const int hosts = row.at("hosts").get<int>();
+    const double factor = row.at("factor").get<double>();
+    if (hosts < 1 || factor <= 0 || (!into.empty() && hosts <= into.back().first)) {
+      return fmt::format("{} is wrong at {} hosts: hosts ascending from 1, factors positive",
+                         name, hosts);
+    }
+    into.emplace_back(hosts, factor);
+  }
+  return "";
+}
+
+std::string shared_factors_text(const std::vector<std::pair<int, double>>& table) {
+  if (table.empty()) return "";
+  std::string text = "; on hosts sharing one machine (--shared-cores), by hosts starting at once:";
+  for (const auto& [hosts, factor] : table) text += fmt::format(" {}: {:.2f}x", hosts, factor);
+  return text;
+}
+
+}  // namespace
 
 json to_json(const Calibration& c) {
   const MasterCosts& m = c.master;
@@ -353,7 +406,12 @@ json to_json(const Calibration& c) {
           {"scene", c.scene},
           {"network", c.network},
           {"machine", {{"cores", c.cores}, {"busy_cpu_factor", c.busy_cpu_factor}}},
-          {"nodes", {{"measured", c.nodes_measured}, {"process_factor", c.node_process_factor}}},
+          {"nodes",
+           {{"measured", c.nodes_measured},
+            {"process_factor", c.node_process_factor},
+            {"trace_factor", c.node_trace_factor},
+            {"band_s", c.node_band_s},
+            {"shared_process_factors", shared_factors_json(c.shared_process_factors)}}},
           {"band_quick_start", band_json(c.quick_start)},
           {"band_plain", band_json(c.plain)},
           {"master",
@@ -413,6 +471,12 @@ std::expected<Calibration, Error> calibration_from_json(const json& j) {
     if (wrong.empty() && c.node_process_factor <= 0) {
       wrong = "'nodes.process_factor' is not positive";
     }
+    if (wrong.empty()) wrong = read_shared_factors(j.at("nodes"), c.shared_process_factors);
+    if (wrong.empty() && j.at("nodes").contains("trace_factor")) {
+      read("nodes", "trace_factor", c.node_trace_factor);
+      if (wrong.empty() && c.node_trace_factor <= 0) wrong = "'nodes.trace_factor' is not positive";
+    }
+    if (j.at("nodes").contains("band_s")) read("nodes", "band_s", c.node_band_s);
   }
   c.cores = std::max(1, static_cast<int>(cores));
   if (!wrong.empty()) return fail(wrong);
@@ -511,15 +575,17 @@ std::vector<std::string> calibration_figures(const Calibration& c, bool quick_st
                   "append; {})",
                   1e3 * m.band_s, 1e9 * m.pixel_s, where),
       fmt::format("master: first sequential part {:.3f} s + {:.3f} s a node, second {:.4f} s; "
-                  "{:.2f} cores of its own while nodes render ({})",
+                  "{:.2f} cores of a machine the nodes share are not theirs ({})",
                   m.seq1_s, m.seq1_per_node_s, m.seq2_s, m.busy_cores, where),
       fmt::format("this machine: {} cores; tracing with all busy takes {:.2f}x the CPU of one "
                   "alone (used for hosts sharing it: --shared-cores; {})",
                   c.cores, c.busy_cpu_factor, where),
       c.nodes_measured
           ? fmt::format("on a node, a povray process's own CPU (its start-up) is {:.2f}x "
-                        "this machine's (measured under mpirun)",
-                        c.node_process_factor)
+                        "this machine's, its tracing {:.2f}x; {:.0f} ms a band of its own "
+                        "outside povray and the link (measured under mpirun){}",
+                        c.node_process_factor, c.node_trace_factor, 1e3 * c.node_band_s,
+                        shared_factors_text(c.shared_process_factors))
           : std::string("on a node: as on this machine (not measured: run --calibrate under "
                         "mpirun)"),
       fmt::format("network: {:.0f} us latency, {:.0f} MB/s at the master, {:.3f} bytes a pixel "

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,25 @@ struct Calibration {
   /// buffer, output and tracing are priced as here.
   bool nodes_measured = false;
   double node_process_factor = 1;
+  /// The same on hosts that share one machine (tools/cluster), by how many of them start their
+  /// bands at once: {hosts, factor}, hosts ascending, measured under mpirun with 1, 2, 4 ...
+  /// all of them. Hosts sharing cores start povray slower the more of them start together
+  /// (tools/cluster, 8 hosts at 0.25 CPU on 2 cores: 1.1-1.2x alone, 1.6-1.9x all at once).
+  /// Empty when not measured (a calibration from before, or a single worker rank).
+  std::vector<std::pair<int, double>> shared_process_factors;
+  /// A node's CPU for tracing against here's (what the calibration render priced the rows at):
+  /// whole 1600x1200 renders of the calibration scene on one node, less their start-up, against
+  /// the same rows priced here, measured under mpirun in the same minute. The nodes of
+  /// tools/cluster, capped at 0.25 CPU, trace in more CPU than this machine's free core (their
+  /// caches go cold between slices of the quota), and this machine's speed moves by a fifth
+  /// from one minute to the next: a node's own figure is the reference.
+  double node_trace_factor = 1;
+  /// A node's own wall seconds per band outside povray and the link: SimCluster::band_s.
+  double node_band_s = 0;
+  /// The factor a simulation of `nodes` nodes uses: on hosts that share one machine
+  /// (`shared`, --shared-cores) and measured, shared_process_factors interpolated linearly in
+  /// the hosts (held beyond the first and last); otherwise node_process_factor.
+  [[nodiscard]] double process_factor_for(int nodes, bool shared) const;
   std::string host;          ///< where it was measured
   std::string measured_at;   ///< when (UTC, ISO 8601)
   std::string povray;        ///< the POV-Ray measured
@@ -82,6 +102,8 @@ struct BandSample {
   RowRange rows;
   double cpu_s = 0;
   double trace_here_s = 0;
+  /// The master's time from handing the band out to having it back, less povray's wall time.
+  double outside_s = 0;
 };
 
 /// A povray process's own CPU on a node against `here`'s process_cpu_s: the median over

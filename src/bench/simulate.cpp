@@ -70,15 +70,24 @@ fs::path simulation_profiles(const fs::path& calibration) {
 // 0.71 us at 1600x1200, 0.74 at 3200x2400, in 8 bands each).
 constexpr int kCalibrationWidth = 1600;
 
-// A calibration render: the scene at `width` in 8 bands on this machine, one at a time (two at
-// once slow each other down), through the real LocalRunner. Each band's CPU less its start-up
-// (`band`: the process and its image buffer, as --calibrate measured them) becomes a run of the
-// scene's simulation profile, kept for the simulations to come: what its rows cost, their output
-// included.
+// A calibration render: the scene at `width` on this machine, one band at a time (two at once
+// slow each other down), through the real LocalRunner, priced by each band's CPU (the process's
+// own count: POV-Ray's trace figure is missing when its statistics come after the band is read
+// and the process stopped) less its start-up (`band`: the process and its image buffer, as
+// --calibrate measured them). What the rows cost in all comes from the whole image as one band,
+// three times (the median: this machine's speed moves by a fifth from one minute to the next,
+// and a start-up priced wrong weighs little against a whole image's tracing); how that cost is
+// spread over the rows from the image in 8 bands, twice (the mean of each band: a band's
+// tracing is barely more than its start-up). The result becomes a run of the scene's simulation
+// profile, kept for the simulations to come: what its rows cost, their output included.
 struct CalibrationRun {
   std::vector<CostSample> samples;
   int width = 0, height = 0;
 };
+
+constexpr int kCalibrationBands = 8;
+constexpr int kWholeImageRenders = 3;
+constexpr int kBandedRenders = 2;
 
 std::expected<CalibrationRun, Error> calibration_render(const Job& at_size, int width,
                                                         const BandOverhead& band,
@@ -93,17 +102,36 @@ std::expected<CalibrationRun, Error> calibration_render(const Job& at_size, int 
   settings.max_image_buffer_mb = 0;
   enable_quick_start(settings, dir);
   LocalRunner runner(settings, dir);
-  std::vector<CostSample> samples;
   TaskId id = 1;
-  for (const RowRange rows : static_plan(height, 8, job.row_grain())) {
+  auto traced = [&](RowRange rows) -> std::expected<double, Error> {
     auto done = render_band(runner, rows, id++);
     if (!done) return fail("the calibration render: " + done.error().message());
-    // The band's whole CPU (the process's own count: POV-Ray's trace figure is missing when
-    // its statistics come after the band is read and the process stopped) less its start-up.
-    const double cpu = std::max(0.0, done->timing.cpu_s - band.startup_cpu_s(width, height));
-    samples.push_back({static_cast<double>(rows.begin) / height,
-                       static_cast<double>(rows.end) / height,
-                       cpu / (static_cast<double>(rows.count()) * width)});
+    return std::max(0.0, done->timing.cpu_s - band.startup_cpu_s(width, height));
+  };
+  std::vector<double> wholes;
+  for (int i = 0; i < kWholeImageRenders; ++i) {
+    auto whole = traced({0, height});
+    if (!whole) return std::unexpected(whole.error());
+    wholes.push_back(*whole);
+  }
+  const std::vector<RowRange> bands = static_plan(height, kCalibrationBands, job.row_grain());
+  std::vector<double> spread(bands.size(), 0);
+  for (int i = 0; i < kBandedRenders; ++i) {
+    for (size_t b = 0; b < bands.size(); ++b) {
+      auto cpu = traced(bands[b]);
+      if (!cpu) return std::unexpected(cpu.error());
+      spread[b] += *cpu / kBandedRenders;
+    }
+  }
+  // A band whose start-up was over-priced keeps a little of the whole, not nothing.
+  double spread_sum = 0;
+  for (double& b : spread) spread_sum += (b = std::max(b, 1e-3));
+  const double scale = median(wholes) / spread_sum;
+  std::vector<CostSample> samples;
+  for (size_t b = 0; b < bands.size(); ++b) {
+    samples.push_back({static_cast<double>(bands[b].begin) / height,
+                       static_cast<double>(bands[b].end) / height,
+                       spread[b] * scale / (static_cast<double>(bands[b].count()) * width)});
   }
   return CalibrationRun{std::move(samples), width, height};
 }
@@ -118,9 +146,9 @@ std::expected<std::pair<std::vector<double>, std::string>, Error> traced_costs(
   if (costs.profile.empty()) {
     const int at = kCalibrationWidth;
     fmt::print(stderr,
-               "taskdist simulate: the scene has no simulation profile yet: a calibration render "
-               "({} wide, 8 bands) measures its rows\n",
-               at);
+               "taskdist simulate: the scene has no simulation profile yet: calibration renders "
+               "({} wide: the whole image {} times, in {} bands {} times) measure its rows\n",
+               at, kWholeImageRenders, kCalibrationBands, kBandedRenders);
     auto run = calibration_render(job, at, band, dir);
     if (!run) return std::unexpected(run.error());
     costs.profile.add_run(std::move(run->samples), run->width, run->height);
@@ -174,6 +202,11 @@ std::expected<SizeModel, Error> size_model(const SimulateRequest& req, const fs:
   if (!traced) return std::unexpected(traced.error());
   m.row_costs = std::move(traced->first);
   m.source = std::move(traced->second);
+  // Priced here; a node traces in node_trace_factor times that CPU (measured under mpirun).
+  if (cal.nodes_measured) {
+    for (double& row : m.row_costs) row *= cal.node_trace_factor;
+    m.source += fmt::format(", x{:.2f} on a node", cal.node_trace_factor);
+  }
   return m;
 }
 
@@ -199,8 +232,9 @@ Point simulate_point(const SimulateRequest& req, const SizeModel& m, const std::
   cluster.core_speed = req.node_speed;
   cluster.shared_cores = req.shared_cores;
   cluster.busy_cpu_factor = cal.busy_cpu_factor;
+  cluster.band_s = cal.node_band_s;
   BandOverhead band = req.quick_start ? cal.quick_start : cal.plain;
-  if (cal.nodes_measured) band.process_cpu_s *= cal.node_process_factor;
+  band.process_cpu_s *= cal.process_factor_for(nodes, req.shared_cores > 0);
   const SimResult r = simulate_render(config, cluster, m.row_costs, band, cal.master);
   Point p;
   p.sample.method = "simulate";
@@ -216,6 +250,20 @@ Point simulate_point(const SimulateRequest& req, const SizeModel& m, const std::
   p.sample.total_s = r.total_s;
   p.bottleneck = bottleneck(r, cluster, cal.master);
   return p;
+}
+
+// The predictions of one point with several calibrations: their phases' mean.
+BenchSample mean_of(const std::vector<Point>& points) {
+  BenchSample s = points.front().sample;
+  s.seq1_s = s.parallel_s = s.seq2_s = s.total_s = 0;
+  for (const Point& p : points) {
+    s.ok = s.ok && p.sample.ok;
+    s.seq1_s += p.sample.seq1_s / static_cast<double>(points.size());
+    s.parallel_s += p.sample.parallel_s / static_cast<double>(points.size());
+    s.seq2_s += p.sample.seq2_s / static_cast<double>(points.size());
+    s.total_s += p.sample.total_s / static_cast<double>(points.size());
+  }
+  return s;
 }
 
 std::string key_of(const std::string& policy, int width, int height, int nodes) {
@@ -287,6 +335,38 @@ std::expected<std::vector<BenchRow>, Error> read_results_csv(const fs::path& fil
   return rows;
 }
 
+std::vector<BenchRow> merge_rounds(const std::vector<std::vector<BenchRow>>& rounds) {
+  std::vector<BenchRow> merged;
+  std::map<std::string, std::vector<const BenchRow*>> by_key;
+  for (const auto& round : rounds) {
+    for (const BenchRow& r : round) {
+      auto& rows = by_key[r.method + " " + key_of(r)];
+      if (rows.empty()) merged.push_back(r);
+      rows.push_back(&r);
+    }
+  }
+  for (BenchRow& m : merged) {
+    const auto& rows = by_key[m.method + " " + key_of(m)];
+    std::vector<double> seq1, parallel, seq2, total;
+    m.ok_runs = 0;
+    for (const BenchRow* r : rows) {
+      m.ok_runs += r->ok_runs;
+      if (r->ok_runs == 0) continue;
+      seq1.push_back(r->seq1.median);
+      parallel.push_back(r->parallel.median);
+      seq2.push_back(r->seq2.median);
+      total.push_back(r->total.median);
+    }
+    m.runs = m.ok_runs;
+    if (total.empty()) continue;
+    m.seq1.median = median(seq1);
+    m.parallel.median = median(parallel);
+    m.seq2.median = median(seq2);
+    m.total.median = median(total);
+  }
+  return merged;
+}
+
 PredictionError prediction_error(const std::vector<BenchRow>& measured,
                                  const std::vector<BenchRow>& predicted) {
   std::map<std::string, const BenchRow*> by_key;
@@ -309,21 +389,30 @@ PredictionError prediction_error(const std::vector<BenchRow>& measured,
 
 int run_simulate(const SimulateRequest& request) {
   SimulateRequest req = request;
-  const fs::path cal_file =
-      req.calibration.empty() ? default_calibration_file() : req.calibration;
-  auto cal = load_calibration(cal_file);
-  if (!cal) {
-    fmt::print(stderr, "taskdist simulate: {}\n", cal.error());
-    return kExitUsage;
-  }
-  std::vector<BenchRow> measured;
-  if (!req.against.empty()) {
-    auto rows = read_results_csv(req.against);
-    if (!rows) {
-      fmt::print(stderr, "taskdist simulate: --against: {}\n", rows.error());
+  if (req.calibrations.empty()) req.calibrations.push_back(default_calibration_file());
+  std::vector<Calibration> cals;
+  for (const fs::path& file : req.calibrations) {
+    auto cal = load_calibration(file);
+    if (!cal) {
+      fmt::print(stderr, "taskdist simulate: {}\n", cal.error());
       return kExitUsage;
     }
-    for (const BenchRow& r : *rows) {
+    cals.push_back(std::move(*cal));
+  }
+  std::vector<BenchRow> measured;
+  std::string against;  // the files, for the output
+  if (!req.against.empty()) {
+    std::vector<std::vector<BenchRow>> rounds;
+    for (const fs::path& file : req.against) {
+      auto rows = read_results_csv(file);
+      if (!rows) {
+        fmt::print(stderr, "taskdist simulate: --against: {}\n", rows.error());
+        return kExitUsage;
+      }
+      rounds.push_back(std::move(*rows));
+      against += (against.empty() ? "" : ", ") + file.string();
+    }
+    for (const BenchRow& r : merge_rounds(rounds)) {
       if (r.method != "taskdist" || r.ok_runs == 0) continue;
       measured.push_back(r);
       const std::pair size{r.width, r.height};
@@ -334,8 +423,7 @@ int run_simulate(const SimulateRequest& request) {
       }
     }
     if (measured.empty()) {
-      fmt::print(stderr, "taskdist simulate: --against {}: no taskdist run in it\n",
-                 req.against.string());
+      fmt::print(stderr, "taskdist simulate: --against {}: no taskdist run in it\n", against);
       return kExitUsage;
     }
     std::ranges::sort(req.nodes);
@@ -367,36 +455,58 @@ int run_simulate(const SimulateRequest& request) {
   std::string md = fmt::format("# taskdist simulate\n\n`{}`\n\n{}, scene {}.\n\nFigures used:\n\n",
                                req.command_line, describe_nodes(req), scene.string());
   fmt::print("taskdist simulate: {}; figures used:\n", describe_nodes(req));
-  if (req.latency_s >= 0) cal->master.latency_s = req.latency_s;
-  if (req.bandwidth_bytes_s >= 0) cal->master.bandwidth_bytes_s = req.bandwidth_bytes_s;
-  if (req.latency_s >= 0 || req.bandwidth_bytes_s >= 0) {
-    cal->network = "given on the command line (--latency, --bandwidth), the rest " + cal->network;
+  for (size_t i = 0; i < cals.size(); ++i) {
+    Calibration& cal = cals[i];
+    if (req.latency_s >= 0) cal.master.latency_s = req.latency_s;
+    if (req.bandwidth_bytes_s >= 0) cal.master.bandwidth_bytes_s = req.bandwidth_bytes_s;
+    if (req.latency_s >= 0 || req.bandwidth_bytes_s >= 0) {
+      cal.network = "given on the command line (--latency, --bandwidth), the rest " + cal.network;
+    }
+    for (const std::string& line : calibration_figures(cal, req.quick_start)) {
+      fmt::print("  - {} [{}]\n", line, req.calibrations[i].string());
+      md += fmt::format("- {} [{}]\n", line, req.calibrations[i].string());
+    }
   }
-  for (const std::string& line : calibration_figures(*cal, req.quick_start)) {
-    fmt::print("  - {} [{}]\n", line, cal_file.string());
-    md += fmt::format("- {} [{}]\n", line, cal_file.string());
+  if (cals.size() > 1) {
+    const std::string mean = fmt::format("each point is the mean of its predictions with the {} "
+                                         "calibrations",
+                                         cals.size());
+    fmt::print("  - {}\n", mean);
+    md += fmt::format("- {}\n", mean);
   }
   std::vector<BenchSample> samples;
   std::map<std::string, std::string> bottlenecks;
   for (auto [w, h] : req.sizes) {
-    auto model = size_model(req, scene, w, h, cal_file, *cal, scratch->path());
-    if (!model) {
-      fmt::print(stderr, "taskdist simulate: {}x{}: {}\n", w, h, model.error());
-      return kExitUsage;
+    std::vector<SizeModel> models;
+    for (size_t i = 0; i < cals.size(); ++i) {
+      auto model = size_model(req, scene, w, h, req.calibrations[i], cals[i], scratch->path());
+      if (!model) {
+        fmt::print(stderr, "taskdist simulate: {}x{}: {}\n", w, h, model.error());
+        return kExitUsage;
+      }
+      fmt::print("  - row costs at {}x{}: {}\n", w, h, model->source);
+      md += fmt::format("- row costs at {}x{}: {}\n", w, h, model->source);
+      models.push_back(std::move(*model));
     }
-    fmt::print("  - row costs at {}x{}: {}\n", w, h, model->source);
-    md += fmt::format("- row costs at {}x{}: {}\n", w, h, model->source);
     for (const std::string& policy : req.policies) {
       for (int n : req.nodes) {
         const auto start = Clock::now();
-        Point p = simulate_point(req, *model, policy, n, *cal);
+        std::vector<Point> points;
+        for (size_t i = 0; i < cals.size(); ++i) {
+          points.push_back(simulate_point(req, models[i], policy, n, cals[i]));
+        }
         const double took = std::chrono::duration<double>(Clock::now() - start).count();
         if (took > 1) {
           fmt::print(stderr, "taskdist simulate: {}x{} {} on {} nodes took {:.1f} s to simulate\n",
                      w, h, policy, n, took);
         }
-        bottlenecks[key_of(policy, w, h, n)] = p.bottleneck;
-        samples.push_back(std::move(p.sample));
+        BenchSample mean = mean_of(points);
+        // What limits it: as the calibration whose prediction is nearest the mean says.
+        const Point& nearest = *std::ranges::min_element(points, {}, [&](const Point& p) {
+          return std::abs(p.sample.total_s - mean.total_s);
+        });
+        bottlenecks[key_of(policy, w, h, n)] = nearest.bottleneck;
+        samples.push_back(std::move(mean));
       }
     }
   }
@@ -429,11 +539,11 @@ int run_simulate(const SimulateRequest& request) {
     for (const BenchRow& p : predicted) by_key[key_of(p)] = &p;
     std::string csv = "policy,width,height,nodes,measured_total_s,predicted_total_s,error_pct\n";
     std::string cmp = fmt::format("\nAgainst {}:\n{:>10} {:>8} {:>6} {:>11} {:>12} {:>8}\n",
-                                  req.against.string(), "size", "policy", "nodes", "measured s",
+                                  against, "size", "policy", "nodes", "measured s",
                                   "predicted s", "error");
     md += fmt::format("\n## Against {}\n\n| size | policy | nodes | measured total (s) | "
                       "predicted total (s) | error |\n|---|---|---:|---:|---:|---:|\n",
-                      req.against.string());
+                      against);
     for (const BenchRow& m : measured) {
       const BenchRow& p = *by_key.at(key_of(m));
       const double err = 100 * (p.total.median - m.total.median) / m.total.median;

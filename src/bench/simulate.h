@@ -31,16 +31,24 @@ struct SimulateRequest {
   double bandwidth_bytes_s = -1;
   bool quick_start = true;
   std::string povray = "povray";
-  std::filesystem::path calibration;  ///< empty: default_calibration_file()
+  /// Empty: default_calibration_file(). Several (made at different times on a machine whose
+  /// speed drifts, e.g. before and after a study): a prediction with each, and their mean.
+  std::vector<std::filesystem::path> calibrations;
   std::filesystem::path profile_dir;  ///< empty: the renders' own (or, --against, the study's)
   std::filesystem::path out;          ///< results.csv, the figures and simulate.md
-  std::filesystem::path against;      ///< a bench's results.csv; empty: none
+  /// A bench's results.csv; several: rounds of one study measured apart (e.g. with a
+  /// calibration between them), each point's the median of its runs in them. Empty: none.
+  std::vector<std::filesystem::path> against;
   std::string command_line;
 };
 
 /// A bench's results.csv, as rows (the columns simulate compares: phases' medians, speedup).
 /// The error names the file and the line.
 std::expected<std::vector<BenchRow>, Error> read_results_csv(const std::filesystem::path& file);
+
+/// The rows of several results.csv of one study as one: a point's phases and total the median
+/// of its rows' medians, its runs the sum.
+std::vector<BenchRow> merge_rounds(const std::vector<std::vector<BenchRow>>& rounds);
 
 /// The mean and worst absolute relative error of predicted against measured total time, over
 /// the rows of `measured` (method "taskdist") that `predicted` (method "simulate") has too.
@@ -57,8 +65,9 @@ PredictionError prediction_error(const std::vector<BenchRow>& measured,
 int run_simulate(const SimulateRequest& request);
 
 /// What each row of `scene` costs to trace at width x height on this machine (CPU seconds): the
-/// scene's simulation profile beside the `calibration` file, made by a calibration render (1600
-/// wide, 8 bands, through the real LocalRunner, their CPU less `startup`) if there is none.
+/// scene's simulation profile beside the `calibration` file, made by calibration renders if
+/// there is none (1600 wide through the real LocalRunner, their CPU less `startup`: the whole
+/// image 3 times for what the rows cost in all, in 8 bands twice for how it is spread).
 std::expected<std::vector<double>, Error> traced_row_costs(const std::filesystem::path& scene,
                                                           const std::string& povray, int width,
                                                           int height,

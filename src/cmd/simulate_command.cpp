@@ -17,8 +17,9 @@ namespace {
 constexpr const char* kSimulateHelp =
     R"(Predict a render on a cluster you may not have: the real scheduler hands bands to simulated
 nodes, and every band costs what was measured (`--calibrate`): POV-Ray's start-up and full-size
-image buffer, the tracing and output of its rows (a calibration render of the scene, 1600 wide in
-8 bands, kept for the next run; or the renders' cost profile, --profile-dir), the trip to the
+image buffer, the tracing and output of its rows (calibration renders of the scene, 1600 wide:
+the whole image 3 times for the total, in 8 bands twice for its spread over the rows; kept for
+the next run; or the renders' cost profile, --profile-dir), the trip to the
 master and the master's own work on it (check, journal with fsync, append to the PNG), one band
 at a time.
 Prints each figure it used and where it came from, then the predicted phases, total, speedup and
@@ -27,15 +28,20 @@ POV-Ray's fixed cost per band, too few bands, the sequential parts).
 
   taskdist simulate --calibrate                   measure this machine first (about a minute)
   taskdist simulate SCENE.pov +W3200 +H2400 --nodes 1,2,4,8,16,64,256,1024,4096
-  taskdist simulate --against bench/results.csv --node-cpu 0.25
-                                                  predict a `taskdist bench` study and print
+  taskdist simulate --against bench/results.csv --node-cpu 0.25 --shared-cores 2
+                                                  predict a `taskdist bench` study (here on
+                                                  tools/cluster's 0.25-CPU hosts) and print
                                                   predicted against measured, point by point,
                                                   with the mean and worst error
 Under mpirun, --calibrate (after one without mpirun on the master's machine) adds the cluster's
 figures: the link from rank 0 to rank 1 (latency, bandwidth, through taskdist's own channel),
-the first sequential part of small renders on one worker rank and on all of them, a povray
-process's start-up on a node, and the master's own CPU while nodes render; without it the
-network figures are defaults measured that way on tools/cluster.
+renders on 1, 2, 4 ... all worker ranks (a povray process's start-up on a node, alone and with
+that many hosts starting at once, for --shared-cores; a node's own time per band; the first
+sequential part by node count), whole 1600x1200 images on one node (its tracing against here)
+and on all (the cores the povrays do not get on a machine they share: --shared-cores); without
+it the network figures are defaults measured that way on tools/cluster. This machine's speed
+drifts: --calibration and --against may each be given more than once (calibrations made between
+rounds of a study: a prediction with each, and their mean; the rounds: each point's median).
 
 Writes into --out: results.csv (the columns of `taskdist bench`), fig9_speedup.png (a panel per
 size), fig7_phases.png, fig10_shares.png, efficiency.png and simulate.md; with --against also
@@ -78,8 +84,9 @@ SimulateCommand::SimulateCommand(CLI::App& parent) : Command(parent, "simulate",
       ->check(CLI::Range(0.001, 1000.0));
   app_->add_option("--shared-cores", request_.shared_cores,
                    "the nodes are hosts of an emulated cluster on one machine of this many cores "
-                   "(tools/cluster): they slow each other down as the machine fills, by the "
-                   "factor --calibrate measured; default: separate machines")
+                   "(tools/cluster): they share its cores evenly and start povray slower the "
+                   "more of them start at once, as --calibrate under mpirun measured; default: "
+                   "separate machines")
       ->check(CLI::Range(0.001, 1e6));
   app_->add_option("--latency", request_.latency_s,
                    "seconds a message takes between a node and the master (default: the "
@@ -95,15 +102,24 @@ SimulateCommand::SimulateCommand(CLI::App& parent) : Command(parent, "simulate",
       ->check(CLI::IsMember({"static", "dynamic"}));
   app_->add_flag("--no-quick-start", no_quick_start_,
                  "predict renders without the quick start (see taskdist render --help)");
-  app_->add_option("--calibration", calibration_,
-                   fmt::format("the calibration file (default {})",
-                               default_calibration_file().string()));
+  app_->add_option("--calibration", calibrations_,
+                   fmt::format("the calibration file (default {}); given more than once (made "
+                               "at different times: this machine's speed drifts), a prediction "
+                               "with each, and their mean; --calibrate writes one",
+                               default_calibration_file().string()))
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app_->add_option("--profile-dir", profile_dir_,
-                   "where the scene's cost profile is (default: the renders' own; with "
-                   "--against, the study's profiles/ beside its results.csv)");
+                   "price the rows from the renders' cost profiles in this folder (e.g. "
+                   "~/.cache/taskdist/profiles, or a study's profiles/) instead of a "
+                   "calibration render");
   app_->add_option("--against", against_,
                    "a `taskdist bench` results.csv: simulate its sizes, node counts and "
-                   "policies and print the error of each prediction");
+                   "policies and print the error of each prediction; given more than once "
+                   "(rounds of one study measured apart), each point is the median of its runs "
+                   "in them")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app_->add_option("--out", out_, "output folder (default simulate-results)");
   app_->add_option("--povray", request_.povray, "POV-Ray executable (default: povray)");
 }
@@ -112,10 +128,10 @@ std::optional<SimulateRequest> SimulateCommand::simulate_request(const Invocatio
   SimulateRequest r = request_;
   r.scene = scene_;
   r.quick_start = !no_quick_start_;
-  r.calibration = calibration_;
+  for (const auto& c : calibrations_) r.calibrations.emplace_back(c);
   r.profile_dir = profile_dir_;
   r.out = out_;
-  r.against = against_;
+  for (const auto& a : against_) r.against.emplace_back(a);
   r.command_line = "taskdist";
   for (const auto& a : invocation.args) r.command_line += " " + a;
   std::optional<int> width, height;
@@ -137,8 +153,20 @@ std::optional<SimulateRequest> SimulateCommand::simulate_request(const Invocatio
   return r;
 }
 
+std::optional<std::string> SimulateCommand::calibration_to_write() const {
+  if (calibrations_.size() > 1) {
+    fmt::print(stderr, "taskdist simulate --calibrate: one --calibration file to write, not {}\n",
+               calibrations_.size());
+    return std::nullopt;
+  }
+  return calibrations_.empty() ? std::string() : calibrations_.front();
+}
+
 int SimulateCommand::run_local(const Invocation& invocation) {
-  if (calibrate_) return run_calibrate(scene_, request_.povray, calibration_);
+  if (calibrate_) {
+    const auto file = calibration_to_write();
+    return file ? run_calibrate(scene_, request_.povray, *file) : kExitUsage;
+  }
   const auto request = simulate_request(invocation);
   if (!request) return kExitUsage;
   return run_simulate(*request);
@@ -152,7 +180,9 @@ MasterOutcome SimulateCommand::run_master(const Invocation& invocation, const Mp
   CalibrateRequest request;
   request.scene = study_scene(scene_);
   request.povray = request_.povray;
-  return {calibrate_cluster(session, channel, calibration_, request), "the cluster is measured"};
+  const auto file = calibration_to_write();
+  if (!file) return {kExitUsage, std::nullopt};
+  return {calibrate_cluster(session, channel, *file, request), "the cluster is measured"};
 }
 
 }  // namespace taskdist

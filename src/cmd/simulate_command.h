@@ -2,6 +2,7 @@
 // machine's calibration and the scene's cost profile (bench/simulate.h); --calibrate measures.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,14 +25,17 @@ class SimulateCommand : public Command {
  private:
   /// The request as the flags and POV-Ray options ask for it; nullopt after saying why.
   std::optional<SimulateRequest> simulate_request(const Invocation& invocation) const;
+  /// The file --calibrate writes ("": the default); nullopt, after saying why, if more than one
+  /// --calibration was given.
+  std::optional<std::string> calibration_to_write() const;
 
   SimulateRequest request_;
   std::string scene_;
   std::vector<std::string> sizes_;
-  std::string calibration_;
+  std::vector<std::string> calibrations_;
   std::string profile_dir_;
   std::string out_ = "simulate-results";
-  std::string against_;
+  std::vector<std::string> against_;
   bool calibrate_ = false;
   bool no_quick_start_ = false;
 };

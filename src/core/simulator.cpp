@@ -87,7 +87,7 @@ SimResult simulate_render(SchedulerConfig config, const SimCluster& cluster,
     const double begins = now + master.latency_s;  // the order's trip to the node
     const double tracing_from = begins + band.startup_wall_s + startup_cpu / rate;
     const double trace_wall = trace_cpu / rate;
-    const double done = tracing_from + trace_wall + output_cpu / rate;
+    const double done = tracing_from + trace_wall + output_cpu / rate + cluster.band_s;
     Flight f;
     f.timing = {.wall_s = done - begins,
                 .cpu_s = startup_cpu + trace_cpu + output_cpu,

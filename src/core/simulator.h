@@ -23,8 +23,9 @@ struct MasterCosts {
   double bytes_per_pixel = 0;  ///< a band's encoded size per pixel, sent to the master
   double latency_s = 0;        ///< one message between a node and the master
   double bandwidth_bytes_s = 0;  ///< the master's link; 0: unlimited
-  /// The master's own CPU while the nodes render, in cores: on a machine the nodes share
-  /// (SimCluster::shared_cores) it is not theirs.
+  /// The cores the nodes' povrays do not get while they render, on a machine they share
+  /// (SimCluster::shared_cores): the master's own CPU, and on tools/cluster the worker ranks' and
+  /// MPI's daemons' too.
   double busy_cores = 0;
 };
 
@@ -45,6 +46,10 @@ struct SimCluster {
   /// the master leaves (MasterCosts::busy_cores).
   double shared_cores = 0;
   double busy_cpu_factor = 1;
+  /// A node's own wall seconds per band outside povray and the link (its worker starting
+  /// povray, noticing its end, reading and sending the band), measured under mpirun: the slot
+  /// is busy with the band that long more.
+  double band_s = 0;
 };
 
 /// What the simulation predicts, and what the time went to.

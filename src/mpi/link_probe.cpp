@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "bench/calibration.h"
@@ -40,6 +42,20 @@ double cpu_seconds(const rusage& u) {
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
+// CPU seconds this machine has been busy (all cores, /proc/stat), if it can be read.
+std::optional<double> machine_busy_s() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      cpu != "cpu") {
+    return std::nullopt;
+  }
+  const long ticks = sysconf(_SC_CLK_TCK);
+  if (ticks <= 0) return std::nullopt;
+  return (user + nice + system + irq + softirq + steal) / static_cast<double>(ticks);
+}
+
 // The bands of a render's report as samples: each band's CPU (the process's own count) and
 // what its rows cost to trace here (`row_costs`, of this image).
 bool read_bands(const std::filesystem::path& report, int width, int height,
@@ -53,7 +69,9 @@ bool read_bands(const std::filesystem::path& report, int width, int height,
       if (rows.end > static_cast<int>(row_costs.size())) return false;
       double here = 0;
       for (int r = rows.begin; r < rows.end; ++r) here += row_costs[static_cast<size_t>(r)];
-      samples.push_back({width, height, rows, t.at("povray_cpu_s").get<double>(), here});
+      samples.push_back({width, height, rows, t.at("povray_cpu_s").get<double>(), here,
+                         t.at("end_s").get<double>() - t.at("start_s").get<double>() -
+                             t.at("povray_wall_s").get<double>()});
     }
     return true;
   } catch (const std::exception&) {
@@ -61,10 +79,40 @@ bool read_bands(const std::filesystem::path& report, int width, int height,
   }
 }
 
-// A band's figures on the worker ranks, from small renders (static): 200x150 five times on one
-// and three times on all of them (the master's first and second sequential parts under MPI and
-// how they grow with the nodes; a povray process's own CPU on a node against here:
-// node_process_factor), and 1600x1200 on all of them (the master's own CPU while they render).
+// The host counts measured: 1, 2, 4 ... and all of them.
+std::vector<int> host_counts(int all) {
+  std::vector<int> counts;
+  for (int k = 1; k < all; k *= 2) counts.push_back(k);
+  counts.push_back(all);
+  return counts;
+}
+
+// The slope and intercept of the least-squares line through (x, y).
+std::pair<double, double> fit_line(const std::vector<double>& x, const std::vector<double>& y) {
+  const double n = static_cast<double>(x.size());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sx += x[i];
+    sy += y[i];
+    sxx += x[i] * x[i];
+    sxy += x[i] * y[i];
+  }
+  const double spread = n * sxx - sx * sx;
+  const double slope = spread > 0 ? (n * sxy - sx * sy) / spread : 0;
+  return {slope, (sy - slope * sx) / n};
+}
+
+// The image whose tracing on a node is measured against here (the calibration render's width).
+constexpr int kTraceWidth = 1600;
+constexpr int kTraceHeight = 1200;
+
+// A band's figures on the worker ranks, from renders (static): 200x150 five times on 1, 2, 4 ...
+// all of them, interleaved (a povray process's own CPU on a node against here, alone and with
+// that many hosts starting at once: node_process_factor, shared_process_factors; a node's own
+// time per band); 1600x1200 as one band on one node three times, between them (a node's tracing
+// against here: node_trace_factor); 1600x1200 on all of them (the cores the povrays do not get
+// while they render); the master's first and second sequential parts, and the first's growth
+// with the nodes, from all of them.
 bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
                       const std::filesystem::path& file, Calibration& cal) {
   auto scratch = TempDir::create_scratch("taskdist-calibrate-");
@@ -73,15 +121,21 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
     return false;
   }
   const int all = engine.max_nodes();
+  const std::vector<int> counts = host_counts(all);
   struct Plan {
     int width, height, nodes;
   };
-  const std::vector<Plan> plans = {{200, 150, 1}, {200, 150, all}, {200, 150, 1},
-                                   {200, 150, all}, {200, 150, 1}, {200, 150, all},
-                                   {200, 150, 1}, {200, 150, 1}, {1600, 1200, all}};
-  std::vector<double> seq1_one, seq1_all, seq2, busy;
-  std::vector<BandSample> samples;
-  std::map<int, std::vector<double>> row_costs;  // by width
+  std::vector<Plan> plans;
+  constexpr int kRounds = 5;
+  for (int round = 0; round < kRounds; ++round) {
+    for (int k : counts) plans.push_back({200, 150, k});
+    if (round % 2 == 0) plans.push_back({kTraceWidth, kTraceHeight, 1});
+  }
+  plans.push_back({kTraceWidth, kTraceHeight, all});
+  std::map<int, std::vector<double>> seq1_all;         // by nodes, every render
+  std::map<int, std::vector<BandSample>> samples;      // by nodes
+  std::map<int, std::vector<double>> row_costs;        // by width
+  std::vector<double> seq2, busy, whole_cpu;
   for (const Plan& p : plans) {
     if (row_costs.contains(p.width)) continue;
     auto costs = traced_row_costs(request.scene, request.povray, p.width, p.height, file,
@@ -106,44 +160,93 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
     run.dir = scratch->path() / fmt::format("run{}", i);
     run.profile_dir = scratch->path() / "profiles";
     std::filesystem::create_directories(run.dir);
-    fmt::print(stderr, "taskdist simulate --calibrate: {}x{} on {} node{}\n", p.width, p.height,
-               p.nodes, p.nodes == 1 ? "" : "s");
+    fmt::print(stderr, "taskdist simulate --calibrate: {}/{}: {}x{} on {} node{}\n", i + 1,
+               plans.size(), p.width, p.height, p.nodes, p.nodes == 1 ? "" : "s");
     rusage before{};
     getrusage(RUSAGE_SELF, &before);
+    const auto machine_before = machine_busy_s();
     const auto started = Clock::now();
     const BenchSample s = engine.run(run);
-    if (p.width == 1600 && p.nodes == all) {
-      rusage after{};
-      getrusage(RUSAGE_SELF, &after);
-      busy.push_back((cpu_seconds(after) - cpu_seconds(before)) /
-                     std::chrono::duration<double>(Clock::now() - started).count());
-    }
-    // A node's start-up from the small renders on one node: on all of them, hosts that share a
-    // machine (tools/cluster) slow each other, which is not a node's own cost.
+    const double wall = std::chrono::duration<double>(Clock::now() - started).count();
+    const auto machine_after = machine_busy_s();
     std::vector<BandSample> bands;
     if (!s.ok || !read_bands(run.dir / "run.json", p.width, p.height, row_costs[p.width], bands)) {
       fmt::print(stderr, "taskdist simulate --calibrate: a render on {} nodes: {}\n", run.nodes,
                  s.ok ? "its report has no band figures" : s.error);
       return false;
     }
-    if (p.width == 200 && p.nodes == 1) samples.insert(samples.end(), bands.begin(), bands.end());
-    if (p.width == 200) {
-      (p.nodes == 1 ? seq1_one : seq1_all).push_back(s.seq1_s);
+    if (p.width == kTraceWidth && p.nodes == all) {
+      // The cores the nodes' povrays do not get on a machine they share with the rest
+      // (--shared-cores): the master's own CPU, or, where this machine is theirs too
+      // (tools/cluster), all of its CPU but theirs (the worker ranks, MPI's daemons).
+      rusage after{};
+      getrusage(RUSAGE_SELF, &after);
+      double others = (cpu_seconds(after) - cpu_seconds(before)) / wall;
+      if (machine_before && machine_after) {
+        double povrays = 0;
+        for (const BandSample& b : bands) povrays += b.cpu_s;
+        others = std::max(others, (*machine_after - *machine_before - povrays) / wall);
+      }
+      busy.push_back(others);
+    }
+    seq1_all[p.nodes].push_back(s.seq1_s);
+    if (p.width == kTraceWidth && p.nodes == 1 && all > 1) {
+      for (const BandSample& b : bands) whole_cpu.push_back(b.cpu_s);
+    } else if (p.width == 200) {
+      samples[p.nodes].insert(samples[p.nodes].end(), bands.begin(), bands.end());
       seq2.push_back(s.seq2_s);
     }
   }
+  std::vector<double> nodes, seq1_medians;
+  for (int k : counts) {
+    nodes.push_back(k);
+    seq1_medians.push_back(median(seq1_all[k]));
+  }
+  const auto [slope, intercept] = fit_line(nodes, seq1_medians);
   MasterCosts& m = cal.master;
-  m.seq1_per_node_s =
-      all > 1 ? std::max(0.0, (median(seq1_all) - median(seq1_one)) / (all - 1)) : 0;
-  m.seq1_s = std::max(0.0, median(seq1_one) - m.seq1_per_node_s);
+  m.seq1_per_node_s = std::max(0.0, slope);
+  m.seq1_s = std::max(0.0, slope >= 0 ? intercept : median(seq1_medians));
   m.seq2_s = median(seq2);
   m.busy_cores = median(busy);
-  cal.node_process_factor = node_process_factor(samples, cal.quick_start);
+  // A node's own start-up from the renders on one host; with more hosts starting at once on a
+  // machine they share (tools/cluster), they slow each other: that is the table, used only for
+  // simulations of hosts sharing a machine (--shared-cores).
+  cal.node_process_factor = node_process_factor(samples[1], cal.quick_start);
+  cal.shared_process_factors.clear();
+  for (int k : counts) {
+    cal.shared_process_factors.emplace_back(k, node_process_factor(samples[k], cal.quick_start));
+  }
+  // Tracing on a node: the whole image's CPU there less its start-up as the node pays it,
+  // against the same rows as the calibration render priced them here.
+  double here = 0;
+  for (double row : row_costs[kTraceWidth]) here += row;
+  const double startup = cal.quick_start.startup_cpu_s(kTraceWidth, kTraceHeight) +
+                         (cal.node_process_factor - 1) * cal.quick_start.process_cpu_s;
+  cal.node_trace_factor =
+      whole_cpu.empty() || here <= 0 ? 1.0 : std::max(0.05, (median(whole_cpu) - startup) / here);
+  // A node's own time per band: what the master waits beyond povray, less the link both ways.
+  std::vector<double> outside;
+  for (const auto& [k, bands] : samples) {
+    for (const BandSample& b : bands) outside.push_back(b.outside_s);
+  }
+  cal.node_band_s = outside.empty() ? 0 : std::max(0.0, median(outside) - 2 * m.latency_s);
   cal.nodes_measured = true;
-  fmt::print("taskdist simulate --calibrate: the first sequential part of a 200x150 render under "
-             "MPI: {:.3f} s on 1 node, {:.3f} s on {}; a povray process's own CPU on a node: "
-             "{:.2f}x here\n",
-             median(seq1_one), median(seq1_all), all, cal.node_process_factor);
+  std::string seq1_text, factors_text;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    seq1_text += fmt::format("{}{:.3f} s on {}", i == 0 ? "" : ", ", seq1_medians[i], counts[i]);
+    factors_text += fmt::format("{}{:.2f}x with {}", i == 0 ? "" : ", ",
+                                cal.shared_process_factors[i].second, counts[i]);
+  }
+  fmt::print("taskdist simulate --calibrate: the first sequential part of a render under MPI "
+             "(median of the renders above): {} (+{:.4f} s a node); the nodes' povrays do not get "
+             "{:.2f} cores of this machine while they render; a povray process's own CPU on a node against here: "
+             "{} host{} starting at once; its tracing: {:.2f}x ({}x{} on one node, {:.2f} CPU-s, "
+             "median of {}, against {:.2f} here); {:.0f} ms a band of its own outside povray "
+             "and the link\n",
+             seq1_text, m.seq1_per_node_s, m.busy_cores, factors_text, all == 1 ? "" : "s",
+             cal.node_trace_factor, kTraceWidth, kTraceHeight,
+             whole_cpu.empty() ? 0.0 : median(whole_cpu), whole_cpu.size(), here,
+             1e3 * cal.node_band_s);
   return true;
 }
 
