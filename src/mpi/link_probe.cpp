@@ -190,7 +190,7 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
       busy.push_back(others);
     }
     seq1_all[p.nodes].push_back(s.seq1_s);
-    if (p.width == kTraceWidth && p.nodes == 1 && all > 1) {
+    if (p.width == kTraceWidth && p.nodes == 1) {
       for (const BandSample& b : bands) whole_cpu.push_back(b.cpu_s);
     } else if (p.width == 200) {
       samples[p.nodes].insert(samples[p.nodes].end(), bands.begin(), bands.end());
