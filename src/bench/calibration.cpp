@@ -312,6 +312,42 @@ std::expected<double, Error> measure_bytes_per_pixel(const CalibrateRequest& r, 
   return static_cast<double>(bytes) / (800.0 * 600.0);
 }
 
+json shared_factors_json(const std::vector<std::pair<int, double>>& table) {
+  json rows = json::array();
+  for (const auto& [hosts, factor] : table) rows.push_back({{"hosts", hosts}, {"factor", factor}});
+  return rows;
+}
+
+// Optional (calibrations before it have none); what is there must be hosts ascending from 1 with
+// positive factors. Returns what is wrong, or "".
+std::string read_shared_factors(const json& nodes, std::vector<std::pair<int, double>>& into) {
+  if (!nodes.contains("shared_process_factors")) return "";
+  const std::string name = "'nodes.shared_process_factors'";
+  const json& rows = nodes.at("shared_process_factors");
+  if (!rows.is_array()) return name + " is not a list";
+  for (const json& row : rows) {
+    if (!row.is_object() || !row.contains("hosts") || !row.contains("factor") ||
+        !row.at("hosts").is_number_integer() || !row.at("factor").is_number()) {
+      return name + " has an entry without whole 'hosts' and a 'factor'";
+    }
+    const int hosts = row.at("hosts").get<int>();
+    const double factor = row.at("factor").get<double>();
+    if (hosts < 1 || factor <= 0 || (!into.empty() && hosts <= into.back().first)) {
+      return fmt::format("{} is wrong at {} hosts: hosts ascending from 1, factors positive",
+                         name, hosts);
+    }
+    into.emplace_back(hosts, factor);
+  }
+  return "";
+}
+
+std::string shared_factors_text(const std::vector<std::pair<int, double>>& table) {
+  if (table.empty()) return "";
+  std::string text = "; on hosts sharing one machine (--shared-cores), by hosts starting at once:";
+  for (const auto& [hosts, factor] : table) text += fmt::format(" {}: {:.2f}x", hosts, factor);
+  return text;
+}
+
 }  // namespace
 
 std::expected<TaskFinished, Error> render_band(LocalRunner& runner, RowRange rows, TaskId id) {
@@ -356,46 +392,6 @@ double Calibration::process_factor_for(int nodes, bool shared) const {
 fs::path default_calibration_file() {
   return ProfileStore::default_dir().parent_path() / "calibration.json";
 }
-
-namespace {
-
-json shared_factors_json(const std::vector<std::pair<int, double>>& table) {
-  json rows = json::array();
-  for (const auto& [hosts, factor] : table) rows.push_back({{"hosts", hosts}, {"factor", factor}});
-  return rows;
-}
-
-// Optional (calibrations before it have none); what is there must be hosts ascending from 1 with
-// positive factors. Returns what is wrong, or "".
-std::string read_shared_factors(const json& nodes, std::vector<std::pair<int, double>>& into) {
-  if (!nodes.contains("shared_process_factors")) return "";
-  const std::string name = "'nodes.shared_process_factors'";
-  const json& rows = nodes.at("shared_process_factors");
-  if (!rows.is_array()) return name + " is not a list";
-  for (const json& row : rows) {
-    if (!row.is_object() || !row.contains("hosts") || !row.contains("factor") ||
-        !row.at("hosts").is_number_integer() || !row.at("factor").is_number()) {
-      return name + " has an entry without whole 'hosts' and a 'factor'";
-    }
-    const int hosts = row.at("hosts").get<int>();
-    const double factor = row.at("factor").get<double>();
-    if (hosts < 1 || factor <= 0 || (!into.empty() && hosts <= into.back().first)) {
-      return fmt::format("{} is wrong at {} hosts: hosts ascending from 1, factors positive",
-                         name, hosts);
-    }
-    into.emplace_back(hosts, factor);
-  }
-  return "";
-}
-
-std::string shared_factors_text(const std::vector<std::pair<int, double>>& table) {
-  if (table.empty()) return "";
-  std::string text = "; on hosts sharing one machine (--shared-cores), by hosts starting at once:";
-  for (const auto& [hosts, factor] : table) text += fmt::format(" {}: {:.2f}x", hosts, factor);
-  return text;
-}
-
-}  // namespace
 
 json to_json(const Calibration& c) {
   const MasterCosts& m = c.master;

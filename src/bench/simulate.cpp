@@ -455,6 +455,10 @@ int run_simulate(const SimulateRequest& request) {
   std::string md = fmt::format("# taskdist simulate\n\n`{}`\n\n{}, scene {}.\n\nFigures used:\n\n",
                                req.command_line, describe_nodes(req), scene.string());
   fmt::print("taskdist simulate: {}; figures used:\n", describe_nodes(req));
+  auto figure_used = [&](const std::string& line) {
+    fmt::print("  - {}\n", line);
+    md += fmt::format("- {}\n", line);
+  };
   for (size_t i = 0; i < cals.size(); ++i) {
     Calibration& cal = cals[i];
     if (req.latency_s >= 0) cal.master.latency_s = req.latency_s;
@@ -463,16 +467,12 @@ int run_simulate(const SimulateRequest& request) {
       cal.network = "given on the command line (--latency, --bandwidth), the rest " + cal.network;
     }
     for (const std::string& line : calibration_figures(cal, req.quick_start)) {
-      fmt::print("  - {} [{}]\n", line, req.calibrations[i].string());
-      md += fmt::format("- {} [{}]\n", line, req.calibrations[i].string());
+      figure_used(fmt::format("{} [{}]", line, req.calibrations[i].string()));
     }
   }
   if (cals.size() > 1) {
-    const std::string mean = fmt::format("each point is the mean of its predictions with the {} "
-                                         "calibrations",
-                                         cals.size());
-    fmt::print("  - {}\n", mean);
-    md += fmt::format("- {}\n", mean);
+    figure_used(fmt::format("each point is the mean of its predictions with the {} calibrations",
+                            cals.size()));
   }
   std::vector<BenchSample> samples;
   std::map<std::string, std::string> bottlenecks;
@@ -484,8 +484,7 @@ int run_simulate(const SimulateRequest& request) {
         fmt::print(stderr, "taskdist simulate: {}x{}: {}\n", w, h, model.error());
         return kExitUsage;
       }
-      fmt::print("  - row costs at {}x{}: {}\n", w, h, model->source);
-      md += fmt::format("- row costs at {}x{}: {}\n", w, h, model->source);
+      figure_used(fmt::format("row costs at {}x{}: {}", w, h, model->source));
       models.push_back(std::move(*model));
     }
     for (const std::string& policy : req.policies) {

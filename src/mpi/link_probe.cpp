@@ -220,8 +220,9 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
   // against the same rows as the calibration render priced them here.
   double here = 0;
   for (double row : row_costs[kTraceWidth]) here += row;
-  const double startup = cal.quick_start.startup_cpu_s(kTraceWidth, kTraceHeight) +
-                         (cal.node_process_factor - 1) * cal.quick_start.process_cpu_s;
+  BandOverhead on_node = cal.quick_start;
+  on_node.process_cpu_s *= cal.node_process_factor;
+  const double startup = on_node.startup_cpu_s(kTraceWidth, kTraceHeight);
   cal.node_trace_factor =
       whole_cpu.empty() || here <= 0 ? 1.0 : std::max(0.05, (median(whole_cpu) - startup) / here);
   // A node's own time per band: what the master waits beyond povray, less the link both ways.
@@ -238,9 +239,9 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
                                 cal.shared_process_factors[i].second, counts[i]);
   }
   fmt::print("taskdist simulate --calibrate: the first sequential part of a render under MPI "
-             "(median of the renders above): {} (+{:.4f} s a node); the nodes' povrays do not get "
-             "{:.2f} cores of this machine while they render; a povray process's own CPU on a node against here: "
-             "{} host{} starting at once; its tracing: {:.2f}x ({}x{} on one node, {:.2f} CPU-s, "
+             "(median of the renders above): {} (+{:.4f} s a node); the nodes' povrays do not "
+             "get {:.2f} cores of this machine while they render; a povray process's own CPU on "
+             "a node against here: {} host{} starting at once; its tracing: {:.2f}x ({}x{} on one node, {:.2f} CPU-s, "
              "median of {}, against {:.2f} here); {:.0f} ms a band of its own outside povray "
              "and the link\n",
              seq1_text, m.seq1_per_node_s, m.busy_cores, factors_text, all == 1 ? "" : "s",
