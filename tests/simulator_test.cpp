@@ -59,6 +59,18 @@ TEST(SimulatorTest, ANodesOwnTimePerBandKeepsItsSlotBusy) {
   EXPECT_NEAR(r.fixed_share, 0.35 / 0.85, 1e-9);
 }
 
+TEST(SimulatorTest, ASlotsPovrayGetsOnlyTheMeasuredShareOfItsQuota) {
+  // The same two bands on slots of half a core whose povray gets 80% of it (0.4 cores): each
+  // 0.2 s asleep + 0.6 CPU-s / 0.4 = 1.7 s; with all of its half core, 0.2 + 1.2 = 1.4 s.
+  const SimCluster half{.nodes = 2, .cpu_per_slot = 0.5};
+  SimCluster short_of_it = half;
+  short_of_it.quota_share = 0.8;
+  EXPECT_NEAR(simulate_render(job(Policy::kStatic), half, kRowCpu, band(), {}).parallel_s, 1.4,
+              1e-9);
+  EXPECT_NEAR(simulate_render(job(Policy::kStatic), short_of_it, kRowCpu, band(), {}).parallel_s,
+              1.7, 1e-9);
+}
+
 TEST(SimulatorTest, OneNodeRendersEverythingInOneBand) {
   for (Policy p : {Policy::kStatic, Policy::kDynamic}) {
     const SimResult r = simulate_render(job(p), {.nodes = 1}, kRowCpu, band(), {});
@@ -259,11 +271,14 @@ TEST_F(CalibrationFileTest, HostsSharingAMachineStartSlowerTheMoreStartAtOnce) {
 
   auto j = to_json(c);
   j["nodes"].erase("shared_process_factors");
+  j["nodes"].erase("quota_share");
+  j["nodes"].erase("slot_cpu");
   std::ofstream(file, std::ios::trunc) << j.dump();
   back = load_calibration(file);
   ASSERT_TRUE(back) << "a calibration from before the table still loads: " << back.error();
   EXPECT_TRUE(back->shared_process_factors.empty());
   EXPECT_EQ(back->process_factor_for(8, true), 1.1);
+  EXPECT_EQ(back->node_quota_share, 1.0) << "nothing measured: all of the quota";
 
   j["nodes"]["shared_process_factors"] = {{{"hosts", 4}, {"factor", 1.6}},
                                           {{"hosts", 2}, {"factor", 1.4}}};
@@ -271,6 +286,33 @@ TEST_F(CalibrationFileTest, HostsSharingAMachineStartSlowerTheMoreStartAtOnce) {
   back = load_calibration(file);
   ASSERT_FALSE(back);
   EXPECT_NE(back.error().message().find("nodes.shared_process_factors' is wrong at 2 hosts"),
+            std::string::npos)
+      << back.error().message();
+}
+
+TEST_F(CalibrationFileTest, ALoneNodesShareOfItsQuotaIsKeptAndNamed) {
+  Calibration c;
+  c.nodes_measured = true;
+  c.node_quota_share = 0.932;
+  c.node_slot_cpu = 0.25;
+  const auto file = dir_ / "share.json";
+  ASSERT_TRUE(save_calibration(c, file));
+  auto back = load_calibration(file);
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->node_quota_share, 0.932);
+  EXPECT_EQ(back->node_slot_cpu, 0.25);
+  const auto figures = calibration_figures(*back, true);
+  EXPECT_TRUE(std::ranges::any_of(figures, [](const std::string& f) {
+    return f.find("alone, its povray gets 93% of its slot's CPU (0.233 of 0.25 cores)") !=
+           std::string::npos;
+  })) << figures[4];
+
+  auto j = to_json(c);
+  j["nodes"]["quota_share"] = 0;
+  std::ofstream(file, std::ios::trunc) << j.dump();
+  back = load_calibration(file);
+  ASSERT_FALSE(back);
+  EXPECT_NE(back.error().message().find("'nodes.quota_share' is not a share of a quota"),
             std::string::npos)
       << back.error().message();
 }

@@ -49,6 +49,12 @@ struct Calibration {
   double node_trace_factor = 1;
   /// A node's own wall seconds per band outside povray and the link: SimCluster::band_s.
   double node_band_s = 0;
+  /// The CPU a lone node's povray gets per wall second, over what its slot may use (its quota
+  /// over its slots, at most a core): SimCluster::quota_share. From the whole 1600x1200 renders
+  /// on one node (their CPU over their wall, median); node_slot_cpu is the slot's CPU it was
+  /// measured under. tools/cluster's hosts at 0.25 CPU: 0.93-0.96.
+  double node_quota_share = 1;
+  double node_slot_cpu = 1;
   /// The factor a simulation of `nodes` nodes uses: on hosts that share one machine
   /// (`shared`, --shared-cores) and measured, shared_process_factors interpolated linearly in
   /// the hosts (held beyond the first and last); otherwise node_process_factor.
@@ -104,6 +110,7 @@ struct BandSample {
   double trace_here_s = 0;
   /// The master's time from handing the band out to having it back, less povray's wall time.
   double outside_s = 0;
+  double wall_s = 0;  ///< povray's wall time
 };
 
 /// A povray process's own CPU on a node against `here`'s process_cpu_s: the median over

@@ -55,7 +55,7 @@ SimResult simulate_render(SchedulerConfig config, const SimCluster& cluster,
   const int height = config.frame_rows > 0 ? config.frame_rows : config.rows;
   std::vector<double> prefix(row_cpu_s.size() + 1, 0);
   for (size_t r = 0; r < row_cpu_s.size(); ++r) prefix[r + 1] = prefix[r] + row_cpu_s[r];
-  double rate = cluster.cpu_per_slot * cluster.core_speed;
+  double rate = cluster.cpu_per_slot * cluster.core_speed * cluster.quota_share;
   if (cluster.shared_cores > 0) {
     const double demand = config.slots * cluster.cpu_per_slot;
     const double free_cores = std::max(0.05, cluster.shared_cores - master.busy_cores);

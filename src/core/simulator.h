@@ -50,6 +50,10 @@ struct SimCluster {
   /// povray, noticing its end, reading and sending the band), measured under mpirun: the slot
   /// is busy with the band that long more.
   double band_s = 0;
+  /// The share of its CPU a slot's povray gets per wall second, as measured under mpirun on a
+  /// lone node (tools/cluster's hosts at 0.25 CPU: 0.93-0.96 of it; the kernel's quota is not
+  /// all usable): a band's CPU takes 1/(cpu_per_slot * quota_share) as long.
+  double quota_share = 1;
 };
 
 /// What the simulation predicts, and what the time went to.

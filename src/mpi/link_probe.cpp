@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -71,7 +72,8 @@ bool read_bands(const std::filesystem::path& report, int width, int height,
       for (int r = rows.begin; r < rows.end; ++r) here += row_costs[static_cast<size_t>(r)];
       samples.push_back({width, height, rows, t.at("povray_cpu_s").get<double>(), here,
                          t.at("end_s").get<double>() - t.at("start_s").get<double>() -
-                             t.at("povray_wall_s").get<double>()});
+                             t.at("povray_wall_s").get<double>(),
+                         t.at("povray_wall_s").get<double>()});
     }
     return true;
   } catch (const std::exception&) {
@@ -110,9 +112,9 @@ constexpr int kTraceHeight = 1200;
 // all of them, interleaved (a povray process's own CPU on a node against here, alone and with
 // that many hosts starting at once: node_process_factor, shared_process_factors; a node's own
 // time per band); 1600x1200 as one band on one node three times, between them (a node's tracing
-// against here: node_trace_factor); 1600x1200 on all of them (the cores the povrays do not get
-// while they render); the master's first and second sequential parts, and the first's growth
-// with the nodes, from all of them.
+// against here: node_trace_factor; what its povray gets of its slot's CPU: node_quota_share);
+// 1600x1200 on all of them (the cores the povrays do not get while they render); the master's
+// first and second sequential parts, and the first's growth with the nodes, from all of them.
 bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
                       const std::filesystem::path& file, Calibration& cal) {
   auto scratch = TempDir::create_scratch("taskdist-calibrate-");
@@ -135,7 +137,7 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
   std::map<int, std::vector<double>> seq1_all;         // by nodes, every render
   std::map<int, std::vector<BandSample>> samples;      // by nodes
   std::map<int, std::vector<double>> row_costs;        // by width
-  std::vector<double> seq2, busy, whole_cpu;
+  std::vector<double> seq2, busy, whole_cpu, lone_rates;
   for (const Plan& p : plans) {
     if (row_costs.contains(p.width)) continue;
     auto costs = traced_row_costs(request.scene, request.povray, p.width, p.height, file,
@@ -191,7 +193,10 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
     }
     seq1_all[p.nodes].push_back(s.seq1_s);
     if (p.width == kTraceWidth && p.nodes == 1) {
-      for (const BandSample& b : bands) whole_cpu.push_back(b.cpu_s);
+      for (const BandSample& b : bands) {
+        whole_cpu.push_back(b.cpu_s);
+        if (b.wall_s > 0) lone_rates.push_back(b.cpu_s / b.wall_s);
+      }
     } else if (p.width == 200) {
       samples[p.nodes].insert(samples[p.nodes].end(), bands.begin(), bands.end());
       seq2.push_back(s.seq2_s);
@@ -231,6 +236,10 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
     for (const BandSample& b : bands) outside.push_back(b.outside_s);
   }
   cal.node_band_s = outside.empty() ? 0 : std::max(0.0, median(outside) - 2 * m.latency_s);
+  // What a lone node's povray gets of its slot's CPU: its CPU over its wall in those renders.
+  cal.node_slot_cpu = engine.first_slot_cpu();
+  cal.node_quota_share =
+      lone_rates.empty() ? 1.0 : std::clamp(median(lone_rates) / cal.node_slot_cpu, 0.05, 1.5);
   cal.nodes_measured = true;
   std::string seq1_text, factors_text;
   for (size_t i = 0; i < counts.size(); ++i) {
@@ -241,13 +250,15 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
   fmt::print("taskdist simulate --calibrate: the first sequential part of a render under MPI "
              "(median of the renders above): {} (+{:.4f} s a node); the nodes' povrays do not "
              "get {:.2f} cores of this machine while they render; a povray process's own CPU on "
-             "a node against here: {} host{} starting at once; its tracing: {:.2f}x ({}x{} on one node, {:.2f} CPU-s, "
-             "median of {}, against {:.2f} here); {:.0f} ms a band of its own outside povray "
-             "and the link\n",
+             "a node against here: {} host{} starting at once; its tracing: {:.2f}x ({}x{} on "
+             "one node, {:.2f} CPU-s, median of {}, against {:.2f} here); alone, its povray "
+             "gets {:.0f}% of its slot's CPU ({:.3f} of {:g} cores); {:.0f} ms a band of its own "
+             "outside povray and the link\n",
              seq1_text, m.seq1_per_node_s, m.busy_cores, factors_text, all == 1 ? "" : "s",
              cal.node_trace_factor, kTraceWidth, kTraceHeight,
              whole_cpu.empty() ? 0.0 : median(whole_cpu), whole_cpu.size(), here,
-             1e3 * cal.node_band_s);
+             100 * cal.node_quota_share, cal.node_quota_share * cal.node_slot_cpu,
+             cal.node_slot_cpu, 1e3 * cal.node_band_s);
   return true;
 }
 

@@ -23,6 +23,9 @@ class MpiBenchEngine : public BenchEngine {
       const MpiSession& session, Channel& channel);
 
   int max_nodes() const override { return static_cast<int>(nodes_.size()); }
+  /// The CPU a slot of the first worker rank (the one a run on one node uses) may use, in
+  /// cores: WorkerNode::slot_speed.
+  double first_slot_cpu() const { return nodes_.front().slot_speed(); }
   std::string describe() const override;
   BenchSample run(const BenchRun& run) override;
 
