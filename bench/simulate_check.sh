@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How far `taskdist simulate` is from reality (root, about 35 minutes). This machine's speed
+# How far `taskdist simulate` is from reality (root, about 30 minutes). This machine's speed
 # drifts by a fifth over minutes, so the study and the calibrations take turns, and a prediction
 # is the mean of one made with each calibration:
 #  1. calibrates this machine (`taskdist simulate --calibrate`), then the emulated cluster's nodes

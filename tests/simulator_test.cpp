@@ -71,6 +71,35 @@ TEST(SimulatorTest, ASlotsPovrayGetsOnlyTheMeasuredShareOfItsQuota) {
               1.7, 1e-9);
 }
 
+TEST(SimulatorTest, ABandsHeadStartOnItsQuotaEndsItSoonerWhereItsSlotCouldRunFaster) {
+  // The same two bands on slots of half a core, with a head start of 0.1 s: each 0.2 s asleep +
+  // 0.6 CPU-s / 0.5 - 0.1 = 1.3 s.
+  SimCluster half{.nodes = 2, .cpu_per_slot = 0.5};
+  half.quota_head_s = 0.1;
+  EXPECT_NEAR(simulate_render(job(Policy::kStatic), half, kRowCpu, band(), {}).parallel_s, 1.3,
+              1e-9);
+  // Never faster than a core: a head start of 1 s leaves 0.2 + 0.6 = 0.8 s.
+  half.quota_head_s = 1;
+  EXPECT_NEAR(simulate_render(job(Policy::kStatic), half, kRowCpu, band(), {}).parallel_s, 0.8,
+              1e-9);
+  // Slots of a whole core have no quota to start ahead of: 0.8 s.
+  SimCluster whole{.nodes = 2};
+  whole.quota_head_s = 0.1;
+  EXPECT_NEAR(simulate_render(job(Policy::kStatic), whole, kRowCpu, band(), {}).parallel_s, 0.8,
+              1e-9);
+  // The two hosts share a machine of 1.5 cores, 0.5 of them busy: each may burst to 0.5 cores,
+  // no more than its quota: no head start, 0.2 + 1.2 = 1.4 s. With 2.5 cores (1 each), all
+  // of it: 1.3 s.
+  half.quota_head_s = 0.1;
+  half.shared_cores = 1.5;
+  const MasterCosts busy{.busy_cores = 0.5};
+  EXPECT_NEAR(simulate_render(job(Policy::kStatic), half, kRowCpu, band(), busy).parallel_s, 1.4,
+              1e-9);
+  half.shared_cores = 2.5;
+  EXPECT_NEAR(simulate_render(job(Policy::kStatic), half, kRowCpu, band(), busy).parallel_s, 1.3,
+              1e-9);
+}
+
 TEST(SimulatorTest, OneNodeRendersEverythingInOneBand) {
   for (Policy p : {Policy::kStatic, Policy::kDynamic}) {
     const SimResult r = simulate_render(job(p), {.nodes = 1}, kRowCpu, band(), {});
@@ -295,16 +324,18 @@ TEST_F(CalibrationFileTest, ALoneNodesShareOfItsQuotaIsKeptAndNamed) {
   c.nodes_measured = true;
   c.node_quota_share = 0.932;
   c.node_slot_cpu = 0.25;
+  c.node_quota_head_s = 0.071;
   const auto file = dir_ / "share.json";
   ASSERT_TRUE(save_calibration(c, file));
   auto back = load_calibration(file);
   ASSERT_TRUE(back) << back.error();
   EXPECT_EQ(back->node_quota_share, 0.932);
   EXPECT_EQ(back->node_slot_cpu, 0.25);
+  EXPECT_EQ(back->node_quota_head_s, 0.071);
   const auto figures = calibration_figures(*back, true);
   EXPECT_TRUE(std::ranges::any_of(figures, [](const std::string& f) {
-    return f.find("alone, its povray gets 93% of its slot's CPU (0.233 of 0.25 cores)") !=
-           std::string::npos;
+    return f.find("alone, its povray gets 93% of its slot's CPU (0.233 of 0.25 cores), and a "
+                  "band ends 71 ms sooner") != std::string::npos;
   })) << figures[4];
 
   auto j = to_json(c);

@@ -55,6 +55,9 @@ struct Calibration {
   /// measured under. tools/cluster's hosts at 0.25 CPU: 0.93-0.96.
   double node_quota_share = 1;
   double node_slot_cpu = 1;
+  /// A band's head start on its quota (SimCluster::quota_head_s): how much sooner than its CPU
+  /// over its quota (times node_quota_share) a lone node's 200x150 band ends, median.
+  double node_quota_head_s = 0;
   /// The factor a simulation of `nodes` nodes uses: on hosts that share one machine
   /// (`shared`, --shared-cores) and measured, shared_process_factors interpolated linearly in
   /// the hosts (held beyond the first and last); otherwise node_process_factor.

@@ -234,6 +234,7 @@ Point simulate_point(const SimulateRequest& req, const SizeModel& m, const std::
   cluster.busy_cpu_factor = cal.busy_cpu_factor;
   cluster.band_s = cal.node_band_s;
   cluster.quota_share = cal.node_quota_share;
+  cluster.quota_head_s = cal.node_quota_head_s;
   BandOverhead band = req.quick_start ? cal.quick_start : cal.plain;
   band.process_cpu_s *= cal.process_factor_for(nodes, req.shared_cores > 0);
   const SimResult r = simulate_render(config, cluster, m.row_costs, band, cal.master);

@@ -63,6 +63,18 @@ SimResult simulate_render(SchedulerConfig config, const SimCluster& cluster,
     rate /= 1 + (cluster.busy_cpu_factor - 1) * std::min(1.0, demand / cluster.shared_cores);
   }
   rate = std::max(rate, 1e-6);
+  // The quota's head start, as far as a slot can run faster than its quota: with the cores it
+  // could burst to (a core, or an even share of the free ones where the nodes share a machine).
+  double head_s = 0;
+  if (cluster.cpu_per_slot < 1 && cluster.quota_head_s > 0) {
+    double burst = 1;
+    if (cluster.shared_cores > 0) {
+      burst = std::min(1.0, std::max(0.05, cluster.shared_cores - master.busy_cores) /
+                                static_cast<double>(config.slots));
+    }
+    head_s = cluster.quota_head_s *
+             std::clamp((burst - cluster.cpu_per_slot) / (1 - cluster.cpu_per_slot), 0.0, 1.0);
+  }
   const double cpu_share = std::min(1.0, cluster.cpu_per_slot);
 
   Scheduler scheduler(config);
@@ -84,10 +96,15 @@ SimResult simulate_render(SchedulerConfig config, const SimCluster& cluster,
     const double startup_cpu = band.startup_cpu_s(config.width, height);
     const double trace_cpu = prefix[static_cast<size_t>(rows.end)] - prefix[static_cast<size_t>(rows.begin)];
     const double output_cpu = band.cpu_s(rows, config.width, height) - startup_cpu;
+    // The band's own rate: its head start on the quota spread over its CPU, never past a core.
+    const double cpu = startup_cpu + trace_cpu + output_cpu;
+    const double at_quota = cpu / rate;
+    const double head = std::min(head_s, at_quota - cpu / cluster.core_speed);
+    const double band_rate = head > 0 ? cpu / (at_quota - head) : rate;
     const double begins = now + master.latency_s;  // the order's trip to the node
-    const double tracing_from = begins + band.startup_wall_s + startup_cpu / rate;
-    const double trace_wall = trace_cpu / rate;
-    const double done = tracing_from + trace_wall + output_cpu / rate + cluster.band_s;
+    const double tracing_from = begins + band.startup_wall_s + startup_cpu / band_rate;
+    const double trace_wall = trace_cpu / band_rate;
+    const double done = tracing_from + trace_wall + output_cpu / band_rate + cluster.band_s;
     Flight f;
     f.timing = {.wall_s = done - begins,
                 .cpu_s = startup_cpu + trace_cpu + output_cpu,

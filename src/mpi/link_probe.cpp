@@ -112,9 +112,10 @@ constexpr int kTraceHeight = 1200;
 // all of them, interleaved (a povray process's own CPU on a node against here, alone and with
 // that many hosts starting at once: node_process_factor, shared_process_factors; a node's own
 // time per band); 1600x1200 as one band on one node three times, between them (a node's tracing
-// against here: node_trace_factor; what its povray gets of its slot's CPU: node_quota_share);
-// 1600x1200 on all of them (the cores the povrays do not get while they render); the master's
-// first and second sequential parts, and the first's growth with the nodes, from all of them.
+// against here: node_trace_factor; what its povray gets of its slot's CPU: node_quota_share,
+// and how much sooner than that a small band on one host ends: node_quota_head_s); 1600x1200
+// on all of them (the cores the povrays do not get while they render); the master's first and
+// second sequential parts, and the first's growth with the nodes, from all of them.
 bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
                       const std::filesystem::path& file, Calibration& cal) {
   auto scratch = TempDir::create_scratch("taskdist-calibrate-");
@@ -240,6 +241,15 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
   cal.node_slot_cpu = engine.first_slot_cpu();
   cal.node_quota_share =
       lone_rates.empty() ? 1.0 : std::clamp(median(lone_rates) / cal.node_slot_cpu, 0.05, 1.5);
+  // A short band's head start on the quota: the small renders on one host end sooner than their
+  // CPU at that share says (the start-up's sleep aside).
+  std::vector<double> heads;
+  for (const BandSample& b : samples[1]) {
+    if (b.wall_s <= 0) continue;
+    heads.push_back(b.cpu_s / (cal.node_slot_cpu * cal.node_quota_share) +
+                    cal.quick_start.startup_wall_s - b.wall_s);
+  }
+  cal.node_quota_head_s = heads.empty() ? 0 : std::clamp(median(heads), 0.0, 0.5);
   cal.nodes_measured = true;
   std::string seq1_text, factors_text;
   for (size_t i = 0; i < counts.size(); ++i) {
@@ -252,13 +262,15 @@ bool measure_on_nodes(MpiBenchEngine& engine, const CalibrateRequest& request,
              "get {:.2f} cores of this machine while they render; a povray process's own CPU on "
              "a node against here: {} host{} starting at once; its tracing: {:.2f}x ({}x{} on "
              "one node, {:.2f} CPU-s, median of {}, against {:.2f} here); alone, its povray "
-             "gets {:.0f}% of its slot's CPU ({:.3f} of {:g} cores); {:.0f} ms a band of its own "
+             "gets {:.0f}% of its slot's CPU ({:.3f} of {:g} cores), and a 200x150 band ends "
+             "{:.0f} ms sooner than that says (median of {}); {:.0f} ms a band of its own "
              "outside povray and the link\n",
              seq1_text, m.seq1_per_node_s, m.busy_cores, factors_text, all == 1 ? "" : "s",
              cal.node_trace_factor, kTraceWidth, kTraceHeight,
              whole_cpu.empty() ? 0.0 : median(whole_cpu), whole_cpu.size(), here,
              100 * cal.node_quota_share, cal.node_quota_share * cal.node_slot_cpu,
-             cal.node_slot_cpu, 1e3 * cal.node_band_s);
+             cal.node_slot_cpu, 1e3 * cal.node_quota_head_s, heads.size(),
+             1e3 * cal.node_band_s);
   return true;
 }
 
