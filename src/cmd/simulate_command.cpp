@@ -36,9 +36,10 @@ POV-Ray's fixed cost per band, too few bands, the sequential parts).
 Under mpirun, --calibrate (after one without mpirun on the master's machine) adds the cluster's
 figures: the link from rank 0 to rank 1 (latency, bandwidth, through taskdist's own channel),
 renders on 1, 2, 4 ... all worker ranks (a povray process's start-up on a node, alone and with
-that many hosts starting at once, for --shared-cores; a node's own time per band; the first
-sequential part by node count), whole 1600x1200 images on one node (its tracing against here)
-and on all (the cores the povrays do not get on a machine they share: --shared-cores); without
+that many hosts starting at once, for --shared-cores; a node's own time per band; how much
+sooner a small band on one host ends than its CPU over its quota says; the first sequential part
+by node count), whole 1600x1200 images on one node (its tracing against here, and the share of
+its CPU quota its povray gets) and on all (the cores the povrays do not get on a machine they share: --shared-cores); without
 it the network figures are defaults measured that way on tools/cluster. This machine's speed
 drifts: --calibration and --against may each be given more than once (calibrations made between
 rounds of a study: a prediction with each, and their mean; the rounds: each point's median).
