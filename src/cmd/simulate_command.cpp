@@ -39,10 +39,11 @@ renders on 1, 2, 4 ... all worker ranks (a povray process's start-up on a node, 
 that many hosts starting at once, for --shared-cores; a node's own time per band; how much
 sooner a small band on one host ends than its CPU over its quota says; the first sequential part
 by node count), whole 1600x1200 images on one node (its tracing against here, and the share of
-its CPU quota its povray gets) and on all (the cores the povrays do not get on a machine they share: --shared-cores); without
-it the network figures are defaults measured that way on tools/cluster. This machine's speed
-drifts: --calibration and --against may each be given more than once (calibrations made between
-rounds of a study: a prediction with each, and their mean; the rounds: each point's median).
+its CPU quota its povray gets) and on all (the cores the povrays do not get on a machine they
+share: --shared-cores); without it the network figures are defaults measured that way on
+tools/cluster. This machine's speed drifts: --calibration and --against may each be given more
+than once (calibrations made between rounds of a study: a prediction with each, and their mean;
+the rounds: each point's median).
 
 Writes into --out: results.csv (the columns of `taskdist bench`), fig9_speedup.png (a panel per
 size), fig7_phases.png, fig10_shares.png, efficiency.png and simulate.md; with --against also
