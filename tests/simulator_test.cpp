@@ -346,6 +346,14 @@ TEST_F(CalibrationFileTest, ALoneNodesShareOfItsQuotaIsKeptAndNamed) {
   EXPECT_NE(back.error().message().find("'nodes.quota_share' is not a share of a quota"),
             std::string::npos)
       << back.error().message();
+
+  j["nodes"]["quota_share"] = 0.9;
+  j["nodes"]["quota_head_s"] = -0.05;
+  std::ofstream(file, std::ios::trunc) << j.dump();
+  back = load_calibration(file);
+  ASSERT_FALSE(back);
+  EXPECT_NE(back.error().message().find("'nodes.quota_head_s' is -0.05"), std::string::npos)
+      << back.error().message();
 }
 
 // --- a study's results, read back and compared ---

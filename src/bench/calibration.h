@@ -52,7 +52,7 @@ struct Calibration {
   /// The CPU a lone node's povray gets per wall second, over what its slot may use (its quota
   /// over its slots, at most a core): SimCluster::quota_share. From the whole 1600x1200 renders
   /// on one node (their CPU over their wall, median); node_slot_cpu is the slot's CPU it was
-  /// measured under. tools/cluster's hosts at 0.25 CPU: 0.93-0.96.
+  /// measured under. tools/cluster's hosts at 0.25 CPU: 0.93-0.95.
   double node_quota_share = 1;
   double node_slot_cpu = 1;
   /// A band's head start on its quota (SimCluster::quota_head_s): how much sooner than its CPU

@@ -51,13 +51,13 @@ struct SimCluster {
   /// is busy with the band that long more.
   double band_s = 0;
   /// The share of its CPU a slot's povray gets per wall second, as measured under mpirun on a
-  /// lone node (tools/cluster's hosts at 0.25 CPU: 0.93-0.96 of it; the kernel's quota is not
+  /// lone node (tools/cluster's hosts at 0.25 CPU: 0.93-0.95 of it; the kernel's quota is not
   /// all usable): a band's CPU takes 1/(cpu_per_slot * quota_share) as long.
   double quota_share = 1;
   /// A band's head start on its quota, in seconds: the kernel hands a cgroup that was idle its
   /// period's quota at once, so a band ends up to a period (0.1 s) sooner than its CPU over its
   /// quota says, where its slot may run faster than its quota (tools/cluster's hosts at 0.25
-  /// CPU alone: 50-90 ms, measured under mpirun). It shrinks as the slots share out the free
+  /// CPU alone: 80-115 ms, measured under mpirun). It shrinks as the slots share out the free
   /// cores (shared_cores; none once each gets no more than its quota), never below a full core.
   double quota_head_s = 0;
 };
