@@ -57,7 +57,7 @@ struct SimCluster {
   /// A band's head start on its quota, in seconds: the kernel hands a cgroup that was idle its
   /// period's quota at once, so a band ends up to a period (0.1 s) sooner than its CPU over its
   /// quota says, where its slot may run faster than its quota (tools/cluster's hosts at 0.25
-  /// CPU alone: 80-115 ms, measured under mpirun). It shrinks as the slots share out the free
+  /// CPU alone: 55-115 ms, measured under mpirun). It shrinks as the slots share out the free
   /// cores (shared_cores; none once each gets no more than its quota), never below a full core.
   double quota_head_s = 0;
 };
