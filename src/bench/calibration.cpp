@@ -470,21 +470,20 @@ std::expected<Calibration, Error> calibration_from_json(const json& j) {
     if (wrong.empty() && c.node_process_factor <= 0) {
       wrong = "'nodes.process_factor' is not positive";
     }
-    if (wrong.empty()) wrong = read_shared_factors(j.at("nodes"), c.shared_process_factors);
-    if (wrong.empty() && j.at("nodes").contains("trace_factor")) {
-      read("nodes", "trace_factor", c.node_trace_factor);
-      if (wrong.empty() && c.node_trace_factor <= 0) wrong = "'nodes.trace_factor' is not positive";
-    }
-    if (j.at("nodes").contains("band_s")) read("nodes", "band_s", c.node_band_s);
-    if (wrong.empty() && j.at("nodes").contains("quota_share")) {
-      read("nodes", "quota_share", c.node_quota_share);
-      read("nodes", "slot_cpu", c.node_slot_cpu);
-      if (j.at("nodes").contains("quota_head_s")) {
-        read("nodes", "quota_head_s", c.node_quota_head_s);
-      }
-      if (wrong.empty() && (c.node_quota_share <= 0 || c.node_quota_share > 1.5)) {
-        wrong = "'nodes.quota_share' is not a share of a quota (above 0, at most 1.5)";
-      }
+    const json& nodes = j.at("nodes");
+    if (wrong.empty()) wrong = read_shared_factors(nodes, c.shared_process_factors);
+    // Figures added since the first calibrations: a file without them keeps the defaults.
+    auto read_if_there = [&](const std::string& name, double& into) {
+      if (nodes.contains(name)) read("nodes", name, into);
+    };
+    read_if_there("trace_factor", c.node_trace_factor);
+    if (wrong.empty() && c.node_trace_factor <= 0) wrong = "'nodes.trace_factor' is not positive";
+    read_if_there("band_s", c.node_band_s);
+    read_if_there("quota_share", c.node_quota_share);
+    if (nodes.contains("quota_share")) read("nodes", "slot_cpu", c.node_slot_cpu);
+    read_if_there("quota_head_s", c.node_quota_head_s);
+    if (wrong.empty() && (c.node_quota_share <= 0 || c.node_quota_share > 1.5)) {
+      wrong = "'nodes.quota_share' is not a share of a quota (above 0, at most 1.5)";
     }
   }
   c.cores = std::max(1, static_cast<int>(cores));

@@ -56,9 +56,10 @@ SimResult simulate_render(SchedulerConfig config, const SimCluster& cluster,
   std::vector<double> prefix(row_cpu_s.size() + 1, 0);
   for (size_t r = 0; r < row_cpu_s.size(); ++r) prefix[r + 1] = prefix[r] + row_cpu_s[r];
   double rate = cluster.cpu_per_slot * cluster.core_speed * cluster.quota_share;
+  // Where the nodes share a machine: the cores its other work leaves them.
+  const double free_cores = std::max(0.05, cluster.shared_cores - master.busy_cores);
   if (cluster.shared_cores > 0) {
     const double demand = config.slots * cluster.cpu_per_slot;
-    const double free_cores = std::max(0.05, cluster.shared_cores - master.busy_cores);
     rate = std::min(rate, free_cores * cluster.core_speed / config.slots);
     rate /= 1 + (cluster.busy_cpu_factor - 1) * std::min(1.0, demand / cluster.shared_cores);
   }
@@ -67,11 +68,9 @@ SimResult simulate_render(SchedulerConfig config, const SimCluster& cluster,
   // could burst to (a core, or an even share of the free ones where the nodes share a machine).
   double head_s = 0;
   if (cluster.cpu_per_slot < 1 && cluster.quota_head_s > 0) {
-    double burst = 1;
-    if (cluster.shared_cores > 0) {
-      burst = std::min(1.0, std::max(0.05, cluster.shared_cores - master.busy_cores) /
-                                static_cast<double>(config.slots));
-    }
+    const double burst = cluster.shared_cores > 0
+                             ? std::min(1.0, free_cores / static_cast<double>(config.slots))
+                             : 1.0;
     head_s = cluster.quota_head_s *
              std::clamp((burst - cluster.cpu_per_slot) / (1 - cluster.cpu_per_slot), 0.0, 1.0);
   }

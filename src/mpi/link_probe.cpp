@@ -70,10 +70,10 @@ bool read_bands(const std::filesystem::path& report, int width, int height,
       if (rows.end > static_cast<int>(row_costs.size())) return false;
       double here = 0;
       for (int r = rows.begin; r < rows.end; ++r) here += row_costs[static_cast<size_t>(r)];
+      const double povray_wall = t.at("povray_wall_s").get<double>();
+      const double waited = t.at("end_s").get<double>() - t.at("start_s").get<double>();
       samples.push_back({width, height, rows, t.at("povray_cpu_s").get<double>(), here,
-                         t.at("end_s").get<double>() - t.at("start_s").get<double>() -
-                             t.at("povray_wall_s").get<double>(),
-                         t.at("povray_wall_s").get<double>()});
+                         waited - povray_wall, povray_wall});
     }
     return true;
   } catch (const std::exception&) {
